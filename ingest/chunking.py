@@ -1,0 +1,188 @@
+"""Section-aware chunking.
+
+A chunk never crosses a section boundary, never cuts a table row, repeats its table's header
+row, and stays inside the embedding model's window. Every chunk's ``text`` starts with a short
+prefix naming the plan and section so that it can be read (and embedded) on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ingest.model import Chunk, ParsedDocument, SourceLine
+from ingest.parse import heading_level
+
+TokenCounter = Callable[[str], int]
+_TERMINAL = (".", ";", ":", "!", "?", "./.", ")")
+
+
+def approx_tokens(text: str) -> int:
+    """A conservative estimate of XLM-R tokens for Vietnamese (used when no tokenizer is given)."""
+    return len(text) // 3 + 8
+
+
+def is_table_line(text: str) -> bool:
+    return "\t" in text or (text.startswith("|") and text.count("|") >= 3)
+
+
+def is_markdown_rule(text: str) -> bool:
+    return bool(re.fullmatch(r"\|?[\s:|-]+\|?", text)) and "-" in text
+
+
+@dataclass
+class _Block:
+    section: tuple[str, ...]
+    kind: str  # text | table
+    lines: list[SourceLine]
+
+
+def join_wrapped(lines: list[SourceLine]) -> str:
+    """Join lines into paragraphs: a PDF line that does not end a sentence and is followed by
+    a line that starts in lower case (or continues a word) is the same paragraph."""
+    out: list[str] = []
+    previous_heading = False
+    for line in lines:
+        text = line.text.strip()
+        if not text:
+            continue
+        heading = heading_level(text) is not None
+        starts_item = heading or bool(re.match(r"^([-+•*]|\d+[.)]|[a-zđ]\))\s", text))
+        if out and not previous_heading and not starts_item and not out[-1].endswith(_TERMINAL):
+            out[-1] = f"{out[-1]} {text}"
+        else:
+            out.append(text)
+        previous_heading = heading and len(text) < 70 and not re.search(r":\s*\S", text)
+    return "\n".join(out)
+
+
+def _blocks(doc: ParsedDocument) -> Iterator[_Block]:
+    current: _Block | None = None
+    for line, section in zip(doc.lines, doc.sections, strict=True):
+        if not line.text:
+            continue
+        kind = "table" if is_table_line(line.text) else "text"
+        if current and current.section == section and current.kind == kind:
+            current.lines.append(line)
+            continue
+        if current:
+            yield current
+        current = _Block(section, kind, [line])
+    if current:
+        yield current
+
+
+def context_prefix(doc: ParsedDocument, section: str) -> str:
+    meta = doc.metadata
+    where = f"xã {meta.commune}" if meta.commune else doc.filename
+    if meta.province:
+        where += f", {meta.province}"
+    title = meta.title or doc.filename
+    return f"[{where}] {title[:160]}" + (f" | {section}" if section else "")
+
+
+def chunk_document(
+    doc: ParsedDocument, *, max_tokens: int = 380, count_tokens: TokenCounter = approx_tokens
+) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    for block in _blocks(doc):
+        section = " > ".join(block.section)
+        prefix = context_prefix(doc, section)
+        budget = max(64, max_tokens - count_tokens(prefix))
+        pieces = _split_table(block.lines, budget, count_tokens) if block.kind == "table" else (
+            _split_text(block.lines, budget, count_tokens)
+        )
+        for piece in pieces:
+            body = join_wrapped(piece) if block.kind == "text" else "\n".join(line.text for line in piece)
+            if not body.strip():
+                continue
+            text = f"{prefix}\n{body}"
+            chunks.append(
+                Chunk(
+                    chunk_id=hashlib.sha256(f"{doc.doc_id}\x00{text}".encode()).hexdigest()[:32],
+                    doc_id=doc.doc_id,
+                    text=text,
+                    body=body,
+                    section=section,
+                    kind=block.kind,
+                    line_start=piece[0].no,
+                    line_end=piece[-1].no,
+                )
+            )
+    return _merge_small(chunks, doc, max_tokens, count_tokens)
+
+
+def _split_text(lines: list[SourceLine], budget: int, count: TokenCounter) -> list[list[SourceLine]]:
+    pieces: list[list[SourceLine]] = []
+    current: list[SourceLine] = []
+    used = 0
+    for line in lines:
+        cost = count(line.text) - 6
+        if current and used + cost > budget:
+            # prefer to cut before a bullet or after a sentence end within the last lines
+            cut = len(current)
+            for k in range(len(current) - 1, max(0, len(current) - 6), -1):
+                if current[k].text.startswith(("-", "+")) or current[k - 1].text.endswith(_TERMINAL):
+                    cut = k
+                    break
+            pieces.append(current[:cut])
+            current = current[cut:]
+            used = sum(count(x.text) - 6 for x in current)
+        current.append(line)
+        used += cost
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _split_table(lines: list[SourceLine], budget: int, count: TokenCounter) -> list[list[SourceLine]]:
+    """Rows stay whole; every piece after the first repeats the header (and markdown rule)."""
+    header = lines[:2] if len(lines) > 1 and is_markdown_rule(lines[1].text) else lines[:1]
+    pieces: list[list[SourceLine]] = []
+    current: list[SourceLine] = []
+    used = 0
+    for line in lines:
+        cost = count(line.text) - 6
+        if current and used + cost > budget:
+            pieces.append(current)
+            current = list(header) if line not in header else []
+            used = sum(count(x.text) - 6 for x in current)
+        current.append(line)
+        used += cost
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _merge_small(chunks: list[Chunk], doc: ParsedDocument, max_tokens: int, count: TokenCounter) -> list[Chunk]:
+    """Merge a tiny text chunk (a lone heading) into the next chunk of the same section family."""
+    merged: list[Chunk] = []
+    pending: Chunk | None = None
+    for chunk in chunks:
+        if pending is not None:
+            same_family = chunk.kind == "text" and chunk.section.startswith(pending.section)
+            body = f"{pending.body}\n{chunk.body}"
+            text = f"{context_prefix(doc, chunk.section)}\n{body}"
+            if same_family and count(text) <= max_tokens:
+                chunk = Chunk(
+                    chunk_id=hashlib.sha256(f"{doc.doc_id}\x00{text}".encode()).hexdigest()[:32],
+                    doc_id=doc.doc_id,
+                    text=text,
+                    body=body,
+                    section=chunk.section,
+                    kind=chunk.kind,
+                    line_start=pending.line_start,
+                    line_end=chunk.line_end,
+                )
+            else:
+                merged.append(pending)
+            pending = None
+        if chunk.kind == "text" and len(chunk.body) < 80:
+            pending = chunk
+            continue
+        merged.append(chunk)
+    if pending is not None:
+        merged.append(pending)
+    return merged

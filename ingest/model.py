@@ -1,0 +1,100 @@
+"""Data shapes that flow from the loaders to the store."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested; the message is shown to officers (Vietnamese)."""
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line of a document: ``text`` is normalized, ``raw`` is as written (for citations)."""
+
+    no: int  # 1-based line number in the decoded source text
+    text: str
+    raw: str
+    page: int | None = None
+
+
+@dataclass
+class PlanMetadata:
+    commune: str | None = None
+    province: str | None = None
+    number: str | None = None  # "128/KH-UBND"; None when left blank
+    date: str | None = None  # "20/5/2026" or a partial "tháng 05 năm 2026"
+    title: str | None = None
+    plan_type: str | None = None  # pii | nq57 | innovative
+    signer: str | None = None
+    signer_role: str | None = None
+    legal_bases: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ParsedDocument:
+    doc_id: str
+    filename: str
+    sha256: str
+    lines: list[SourceLine]
+    sections: list[tuple[str, ...]]  # section path of every line, parallel to ``lines``
+    metadata: PlanMetadata
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+
+@dataclass
+class Chunk:
+    chunk_id: str  # content hash: identical content => identical id
+    doc_id: str
+    text: str  # what is embedded and indexed (with a context prefix)
+    body: str  # the chunk's own text, shown in citations
+    section: str
+    kind: str  # "text" | "table" | "record"
+    line_start: int
+    line_end: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class UnitRef:
+    """A unit named in a plan: ``name`` is canonical, ``written`` is how the plan wrote it."""
+
+    name: str
+    written: str
+
+
+@dataclass
+class Record:
+    """One structured fact: a table row or an assigned duty."""
+
+    doc_id: str
+    kind: str  # indicator | target | task | schedule | kpi | duty
+    subject: str  # the indicator / task / duty, cells joined back into one sentence
+    line_start: int
+    line_end: int
+    raw: str  # the original lines, as written
+    commune: str | None = None
+    group_path: list[str] = field(default_factory=list)  # pillar / nhóm / section
+    row_no: str | None = None  # as written: "15.3", "II", "1"
+    leads: list[UnitRef] = field(default_factory=list)
+    partners: list[UnitRef] = field(default_factory=list)
+    deadline: str | None = None  # "Quý II/2026", "Thường xuyên", "Năm 2026 và những năm tiếp theo"
+    year: int | None = None
+    quarter: str | None = None  # "I".."IV"
+    targets: dict[str, str] = field(default_factory=dict)  # {"2026": "≥ 60%"} or {"": "100%"}
+    unit_of_measure: str | None = None
+    max_score: str | None = None
+    method: str | None = None  # KPI "Cách tính"
+    record_id: str = ""  # content hash, set by the extractor
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,217 @@
+"""Idempotent, incremental ingestion: files -> catalog + Chroma + snapshot.
+
+Chunk and record ids are content hashes and a document's id comes from its file name, so:
+ingesting the same file again changes nothing; a changed file has exactly the chunks that
+changed replaced; ``remove`` deletes every trace. Order of writes: new vectors first, then
+the catalog (one transaction, the source of truth), then stale vectors; readers never see a
+half-ingested document because they go through the snapshot, swapped last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.chunking import chunk_document, context_prefix
+from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.model import Chunk, IngestError, ParsedDocument, Record
+from ingest.parse import parse_file
+from ingest.record_text import record_sentence
+from ingest.records import extract_records
+from vectorstore.catalog import DocumentRow
+from vectorstore.store import Store
+
+Progress = Callable[[str, int, int], None]  # (file name, index, total)
+
+
+@dataclass
+class FileResult:
+    path: str
+    doc_id: str | None = None
+    status: str = "failed"  # added | updated | unchanged | failed
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_unchanged: int = 0
+    records: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def chunks_added(self) -> int:
+        return sum(r.chunks_added for r in self.results)
+
+    @property
+    def chunks_removed(self) -> int:
+        return sum(r.chunks_removed for r in self.results)
+
+    @property
+    def chunks_unchanged(self) -> int:
+        return sum(r.chunks_unchanged for r in self.results)
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, and supported files found under directories (sorted)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def record_chunks(doc: ParsedDocument, records: list[Record]) -> list[Chunk]:
+    """Every record is also indexed as its own small document."""
+    chunks = []
+    for record in records:
+        group = " > ".join(record.group_path)
+        body = record_sentence(record)
+        text = f"{context_prefix(doc, group)}\n{body}"
+        chunks.append(
+            Chunk(
+                chunk_id=hashlib.sha256(f"{doc.doc_id}\x00record\x00{text}".encode()).hexdigest()[:32],
+                doc_id=doc.doc_id,
+                text=text,
+                body=body,
+                section=group,
+                kind="record",
+                line_start=record.line_start,
+                line_end=record.line_end,
+                metadata={"record_id": record.record_id},
+            )
+        )
+    return chunks
+
+
+def _unique(chunks: list[Chunk]) -> list[Chunk]:
+    seen: set[str] = set()
+    out = []
+    for chunk in chunks:
+        if chunk.chunk_id not in seen:
+            seen.add(chunk.chunk_id)
+            out.append(chunk)
+    return out
+
+
+class Ingestor:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.sources_dir = store.settings.data_dir / "sources"
+
+    # --- public API ----------------------------------------------------------------------------
+
+    def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
+        started = time.perf_counter()
+        files = collect_files(paths)
+        report = IngestReport()
+        for i, path in enumerate(files):
+            if progress:
+                progress(path.name, i, len(files))
+            report.results.append(self.ingest_file(path, refresh=False))
+        if any(r.status in ("added", "updated") for r in report.results):
+            self.store.refresh()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def ingest_file(self, path: Path, filename: str | None = None, refresh: bool = True) -> FileResult:
+        result = FileResult(path=str(path))
+        try:
+            if not path.exists():
+                raise IngestError("không tìm thấy tệp")
+            if not os.access(path, os.R_OK):
+                raise IngestError("không có quyền đọc tệp")
+            doc = parse_file(path, filename=filename)
+            result.doc_id = doc.doc_id
+            self._store_document(doc, path, result)
+        except IngestError as exc:
+            result.error = str(exc)
+        if refresh and result.status in ("added", "updated"):
+            self.store.refresh()
+        return result
+
+    def remove(self, doc_id: str) -> bool:
+        store = self.store
+        with store.write_lock:
+            old = store.catalog.chunk_ids(doc_id)
+            removed = store.catalog.remove_document(doc_id)
+            store.dense.delete(sorted(old))
+            for source in self.sources_dir.glob(f"{doc_id}.*"):
+                source.unlink(missing_ok=True)
+        if removed:
+            store.refresh()
+        return removed
+
+    def reindex(self, progress: Progress | None = None) -> IngestReport:
+        """Re-parse every stored source (after an extractor or chunking change)."""
+        started = time.perf_counter()
+        report = IngestReport()
+        docs = self.store.catalog.documents()
+        for i, doc in enumerate(docs):
+            if progress:
+                progress(doc.filename, i, len(docs))
+            report.results.append(self.ingest_file(Path(doc.source_path), filename=doc.filename, refresh=False))
+        self.store.refresh()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _store_document(self, doc: ParsedDocument, path: Path, result: FileResult) -> None:
+        settings = self.store.settings
+        records = extract_records(doc)
+        chunks = chunk_document(doc, max_tokens=settings.chunk_max_tokens, count_tokens=self.store.embedder.count_tokens)
+        chunks = _unique(chunks + record_chunks(doc, records))
+        result.records = len(records)
+        store = self.store
+        with store.write_lock:
+            previous = store.catalog.document(doc.doc_id)
+            old_ids = store.catalog.chunk_ids(doc.doc_id)
+            new_ids = {c.chunk_id for c in chunks}
+            if previous and previous.sha256 == doc.sha256 and old_ids == new_ids:
+                result.status = "unchanged"
+                result.chunks_unchanged = len(new_ids)
+                return
+            source = self._keep_source(doc, path)
+            row = DocumentRow(
+                doc_id=doc.doc_id, filename=doc.filename, source_path=str(source), sha256=doc.sha256,
+                metadata=doc.metadata.to_dict(), ingested_at="",
+                lines=[[line.no, line.raw] for line in doc.lines],
+            )
+            added = [c for c in chunks if c.chunk_id not in old_ids]
+            store.add_vectors(added, {doc.doc_id: row})
+            store.catalog.replace_document(row, chunks, records)
+            stale = sorted(old_ids - new_ids)
+            store.dense.delete(stale)
+        result.status = "updated" if previous else "added"
+        result.chunks_added = len(added)
+        result.chunks_removed = len(stale)
+        result.chunks_unchanged = len(new_ids & old_ids)
+
+    def _keep_source(self, doc: ParsedDocument, path: Path) -> Path:
+        """A private copy of the source, so that `reindex` works after the original moves."""
+        self.sources_dir.mkdir(parents=True, exist_ok=True)
+        target = self.sources_dir / f"{doc.doc_id}{Path(doc.filename).suffix.lower()}"
+        if path.resolve() != target.resolve():
+            fd, tmp = tempfile.mkstemp(dir=self.sources_dir, prefix=".incoming-")
+            os.close(fd)
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        return target

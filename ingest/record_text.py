@@ -1,0 +1,48 @@
+"""How a record reads as text: for the lexical and dense indexes, and in answers."""
+
+from __future__ import annotations
+
+from ingest.model import Record
+
+KIND_LABELS = {
+    "indicator": "Chỉ số",
+    "target": "Chỉ tiêu",
+    "task": "Nhiệm vụ",
+    "schedule": "Nhiệm vụ theo tiến độ",
+    "kpi": "Chỉ số đánh giá",
+    "duty": "Nhiệm vụ được giao",
+}
+
+
+def unit_names(units: list) -> str:
+    return ", ".join(u.name for u in units)
+
+
+def targets_text(record: Record) -> str:
+    parts = []
+    for year, value in record.targets.items():
+        parts.append(f"năm {year}: {value}" if year else value)
+    return "; ".join(parts)
+
+
+def record_sentence(record: Record) -> str:
+    """'Chỉ tiêu: Tỷ lệ … | Chủ trì: … | Phối hợp: … | Thời hạn: … | Mục tiêu: …'."""
+    label = KIND_LABELS.get(record.kind, "Nội dung")
+    parts = [f"{label}{' ' + record.row_no if record.row_no else ''}: {record.subject}"]
+    if record.group_path:
+        parts.append("Nhóm: " + " / ".join(record.group_path))
+    if record.leads:
+        parts.append("Đơn vị chủ trì: " + unit_names(record.leads))
+    if record.partners:
+        parts.append("Đơn vị phối hợp: " + unit_names(record.partners))
+    if record.deadline:
+        parts.append("Thời gian: " + record.deadline)
+    if record.targets:
+        parts.append("Mục tiêu: " + targets_text(record))
+    if record.unit_of_measure:
+        parts.append("Đơn vị tính: " + record.unit_of_measure)
+    if record.method:
+        parts.append("Cách tính: " + record.method)
+    if record.max_score:
+        parts.append("Điểm tối đa: " + record.max_score)
+    return " | ".join(parts)

@@ -1,0 +1,55 @@
+"""Chroma: embedded ``PersistentClient`` by default, ``HttpClient`` to a ``chroma run`` server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from assistant.config import Settings
+from vectorstore.embeddings import ChromaEmbeddingFunction, Embedder
+
+
+def make_client(settings: Settings) -> Any:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_mode == "http":
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class ChromaIndex:
+    """Dense vectors of chunks, keyed by chunk id; metadata carries the filterable fields."""
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.client = make_client(settings)
+        self.collection = self.client.get_or_create_collection(
+            name=settings.collection_name,
+            embedding_function=ChromaEmbeddingFunction(embedder),  # never Chroma's downloading default
+            metadata={"hnsw:space": "cosine"},
+        )
+
+    def ids(self) -> set[str]:
+        return set(self.collection.get(include=[])["ids"])
+
+    def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict[str, Any]]) -> None:
+        for start in range(0, len(ids), 256):
+            end = start + 256
+            self.collection.upsert(
+                ids=ids[start:end], embeddings=vectors[start:end], metadatas=metadatas[start:end]
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        for start in range(0, len(ids), 256):
+            self.collection.delete(ids=ids[start : start + 256])
+
+    def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        count = self.collection.count()
+        if not count:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector], n_results=min(k, count), where=where or None, include=["distances"]
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0], strict=True)]
