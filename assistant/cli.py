@@ -131,6 +131,66 @@ def info() -> None:
     )
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Câu hỏi về các kế hoạch")],
+    commune: Annotated[str | None, typer.Option("--commune", "-x", help="Giới hạn trong một xã")] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k", help="Số nguồn trả về")] = None,
+) -> None:
+    """Hỏi đáp: in câu trả lời kèm nguồn trích dẫn."""
+    services = _services()
+    services.ensure_corpus()
+    settings = services.settings
+    if not question.strip():
+        raise fail("câu hỏi trống")
+    if len(question) > settings.max_question_chars:
+        raise fail(f"câu hỏi dài quá {settings.max_question_chars} ký tự")
+    answer = services.qa.ask(question, commune=commune, top_k=top_k)
+    console.print(answer.answer if answer.found else f"[yellow]{answer.answer}[/]")
+    console.print()
+    for i, source in enumerate(answer.sources, start=1):
+        console.print(
+            f"[bold][{i}][/] xã {source.commune or '—'} — {source.document}, dòng {source.line_start}–{source.line_end}"
+            f" — {source.section or 'phần đầu'} (điểm {source.score:.3f})"
+        )
+        console.print(f"    {source.text[:300]}", style="dim", markup=False)
+    console.print(f"[dim]{answer.latency_ms:.0f} ms[/]")
+
+
+@app.command("eval")
+def eval_command(
+    gold: Annotated[Path, typer.Argument(help="Tệp câu hỏi chuẩn (.jsonl)", exists=True, dir_okay=False)],
+    k: Annotated[int, typer.Option(help="Số nguồn đầu tiên xét khi chấm nguồn")] = 5,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="In các câu sai")] = False,
+) -> None:
+    """Chấm điểm trên bộ câu hỏi chuẩn (cùng luật với grade.py), chạy trong tiến trình."""
+    from assistant.evaluation import evaluate, summary
+
+    services = _services()
+    services.ensure_corpus()
+    try:
+        results = evaluate(services.qa, gold, k)
+    except (ValueError, KeyError) as exc:
+        raise fail(f"tệp câu hỏi chuẩn không hợp lệ: {exc}") from exc
+    stats = summary(results)
+    table = Table(title="Kết quả theo loại câu hỏi")
+    for column in ("loại", "n", "trả lời đúng", f"nguồn @{k}"):
+        table.add_column(column)
+    for kind, row in stats["per_kind"].items():
+        source = f"{100 * row['source']:.0f}%" if row["source"] is not None else "-"
+        table.add_row(kind, str(row["n"]), f"{100 * row['answer']:.0f}%", source)
+    console.print(table)
+    if verbose:
+        for r in results:
+            if not r.answer_ok:
+                console.print(f"[red]SAI[/] {r.id} [{r.kind}] thiếu/sai: {r.missing} → {r.answer[:200]!r}", markup=False)
+    source_hit = stats["source_hit"]
+    console.print(f"latency ms: p50 {stats['p50_ms']:.0f}  p95 {stats['p95_ms']:.0f}")
+    if source_hit is not None:
+        console.print(f"source hit@{k}: {100 * source_hit:.1f}%")
+    console.print(f"answer accuracy {100 * stats['accuracy']:.1f}% ({sum(r.answer_ok for r in results)}/{len(results)})")
+
+
 def main() -> None:  # pragma: no cover - console entry for `python -m assistant.cli`
     try:
         app()

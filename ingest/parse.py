@@ -94,12 +94,18 @@ def section_label(text: str) -> str:
 def section_paths(lines: list[SourceLine]) -> list[tuple[str, ...]]:
     stack: list[tuple[int, str]] = []
     paths: list[tuple[str, ...]] = []
-    for line in lines:
+    for i, line in enumerate(lines):
         level = heading_level(line.text)
         if level is not None:
             while stack and stack[-1][0] >= level:
                 stack.pop()
-            stack.append((level, section_label(line.text)))
+            label = section_label(line.text)
+            if _APPENDIX_RE.match(line.text):
+                # an appendix is named by its title line: 'PHỤ LỤC 2: Bộ chỉ số đánh giá …'
+                title = next((x.text for x in lines[i + 1 : i + 4] if x.text), "")
+                if title and heading_level(title) is None and not title.startswith(("(", "STT", "TT")):
+                    label = section_label(f"{label}: {title}")
+            stack.append((level, label))
         paths.append(tuple(label for _, label in stack))
     return paths
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.model import Record
+from ingest.model import Record, UnitRef
+from ingest.normalize import fold
 
 KIND_LABELS = {
     "indicator": "Chỉ số",
@@ -14,8 +15,17 @@ KIND_LABELS = {
 }
 
 
-def unit_names(units: list) -> str:
-    return ", ".join(u.name for u in units)
+def unit_label(unit: UnitRef) -> str:
+    """Canonical name, with the plan's own wording when it says something the name does not."""
+    name, written = unit.name, " ".join(unit.written.split())
+    folded_name, folded_written = fold(name), fold(written)
+    if not written or folded_written in folded_name or folded_name in folded_written or len(written) > 60:
+        return name
+    return f"{name} ({written})"
+
+
+def unit_names(units: list[UnitRef]) -> str:
+    return ", ".join(unit_label(u) for u in units)
 
 
 def targets_text(record: Record) -> str:
