@@ -16,12 +16,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from assistant import cli_server
 from assistant.config import DEFAULT_EMBEDDING_MODEL, get_settings
 from assistant.services import Services
 
 app = typer.Typer(help="Trợ lý kế hoạch cấp xã (Plan Assistant).", no_args_is_help=True, add_completion=False)
 models_app = typer.Typer(help="Quản lý mô hình nhúng (embedding).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.command()(cli_server.serve)
+app.command()(cli_server.records)
 console = Console()
 err = Console(stderr=True)
 

@@ -38,9 +38,7 @@ def words(text: str) -> list[str]:
 
 # --- Vietnamese syllables (used to repair lost letters) ------------------------------------
 
-_ONSETS = (
-    "ngh ng nh ch gh gi kh ph qu th tr b c d đ g h k l m n p r s t v x"
-).split()
+_ONSETS = ["ngh", "ng", "nh", "ch", "gh", "gi", "kh", "ph", "qu", "th", "tr", "b", "c", "d", "đ", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "x"]
 _RHYME_RE = re.compile(
     r"^(?:"
     r"(?:oai|oay|oao|oeo|uây|uôi|ươi|ươu|iêu|yêu|uya|uyê|uyu|uơ|ươ|uô|iê|yê|ưa|ưu|ưi|ua|uâ|uê|ui|uy|oa|oă|oe|oi|ôi|ơi"
@@ -62,10 +60,7 @@ def is_vietnamese_syllable(token: str) -> bool:
     word = _strip_tone(token.lower())
     if not word or not word.isalpha():
         return False
-    for onset in [*_ONSETS, ""]:
-        if word.startswith(onset) and _RHYME_RE.match(word[len(onset):]):
-            return True
-    return False
+    return any(word.startswith(onset) and _RHYME_RE.match(word[len(onset):]) for onset in [*_ONSETS, ""])
 
 
 # Non-Vietnamese words that appear with the same lost letter; data, easy to extend.

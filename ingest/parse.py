@@ -121,7 +121,7 @@ _ROLE_RE = re.compile(r"^(?:KT\.\s*|TM\.\s*|Q\.\s*)?(PHÓ CHỦ TỊCH|CHỦ T�
 _PERSON_RE = re.compile(r"^(?:[^\W\d_][^\W\d_]*\s+){1,4}[^\W\d_]+$")
 # Capitalized words that start administrative phrases, never a place name.
 _NOT_NAMES = {
-    "các", "phòng", "tổ", "ban", "ủy", "ủy", "ubnd", "trung", "văn", "công", "kế", "hoạch", "stt",
+    "các", "phòng", "tổ", "ban", "ủy", "ubnd", "trung", "văn", "công", "kế", "hoạch", "stt",
     "trụ", "đổi", "hội", "đảng", "trường", "trạm", "thôn", "ấp", "nhân", "dân", "tỉnh", "thành",
 }
 _PLACE_MARKERS = {"commune": ("xã",), "province": ("tỉnh", "thành phố")}

@@ -33,9 +33,9 @@ from assistant.qa.extractive import (
 from assistant.qa.retriever import hybrid_search
 from assistant.qa.types import Answer, Source
 from assistant.qa.understand import Question, analyze, find_communes
+from ingest.model import Record, UnitRef
 from ingest.normalize import fold
 from ingest.parse import heading_level
-from ingest.model import Record, UnitRef
 from ingest.record_text import unit_label, unit_names
 from vectorstore.store import Snapshot, Store
 

@@ -44,13 +44,7 @@ _COMMUNE_MENTION_RE = re.compile(r"\b(?:xa|phuong|thi tran)\s+((?:[a-z]+\s?){1,3
 
 # Words that carry no subject: question words, intent cues, administrative fillers.
 STOPWORDS = set(
-    """
-    la gi nao ai bao nhieu the nao khi nao nhu the cua va cac nhung o tai trong cho voi ve de duoc
-    co khong hay hoac do la thi sao con vay xa phuong ke hoach kh nam theo giao don vi co quan
-    chu tri phoi hop nhiem vu gi duoc giao dat muc tieu ty ti le phan tram tren dia ban ubnd
-    thuc hien trien khai quy dinh hoi ra sao nay moi vao thoi gian dien luc bao gio han nhung lay tu
-    theo doi danh gia tieu ai sanh lan luot nhac
-    """.split()
+    ["la", "gi", "nao", "ai", "bao", "nhieu", "the", "nao", "khi", "nao", "nhu", "the", "cua", "va", "cac", "nhung", "o", "tai", "trong", "cho", "voi", "ve", "de", "duoc", "co", "khong", "hay", "hoac", "do", "la", "thi", "sao", "con", "vay", "xa", "phuong", "ke", "hoach", "kh", "nam", "theo", "giao", "don", "vi", "co", "quan", "chu", "tri", "phoi", "hop", "nhiem", "vu", "gi", "duoc", "giao", "dat", "muc", "tieu", "ty", "ti", "le", "phan", "tram", "tren", "dia", "ban", "ubnd", "thuc", "hien", "trien", "khai", "quy", "dinh", "hoi", "ra", "sao", "nay", "moi", "vao", "thoi", "gian", "dien", "luc", "bao", "gio", "han", "nhung", "lay", "tu", "theo", "doi", "danh", "gia", "tieu", "ai", "sanh", "lan", "luot", "nhac"]
 )
 
 
@@ -98,8 +92,13 @@ def analyze(text: str, communes: list[str]) -> Question:
         if not any(" ".join(words[:n]) in known for n in range(1, len(words) + 1)):
             # 'xa Tan Lap' names a commune we do not have, unless it is a common word ('xa hoi')
             candidate = " ".join(words[:2])
-            if len(words) >= 2 and words[0] not in STOPWORDS and words[0] not in {"hoi", "so", "doi"}:
-                if not question.communes and re.search(rf"\b(?:xa|phuong)\s+{re.escape(candidate)}\b", folded):
+            if (
+                len(words) >= 2
+                and words[0] not in STOPWORDS
+                and words[0] not in {"hoi", "so", "doi"}
+                and not question.communes
+                and re.search(rf"\b(?:xa|phuong)\s+{re.escape(candidate)}\b", folded)
+            ):
                     original = re.search(r"(?i)\b(?:xã|xa|phường|phuong)\s+(\S+\s+\S+)", text)
                     question.unknown_commune = original.group(1).strip(" ?.,") if original else candidate
     # a period ('giai đoạn 2026–2030') names no single year
