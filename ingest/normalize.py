@@ -6,9 +6,11 @@ line but never merges or splits lines (dropping noise lines is done by ``drop_no
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 # --- diacritic folding ------------------------------------------------------------------
 
@@ -34,6 +36,28 @@ _WORD_RE = re.compile(r"\w+", re.UNICODE)
 def words(text: str) -> list[str]:
     """Lowercased word tokens (syllables for Vietnamese), with diacritics."""
     return _WORD_RE.findall(text.lower())
+
+
+@lru_cache(maxsize=1)
+def abbreviations() -> dict[str, str]:
+    """Folded abbreviation -> folded full form, from ``abbreviations.json``."""
+    path = Path(__file__).with_name("abbreviations.json")
+    table = json.loads(path.read_text(encoding="utf-8"))
+    return {fold(k): fold(v) for k, v in table.items() if not k.startswith("_")}
+
+
+def expand_abbreviations(folded: str) -> str:
+    """Folded text with the full form added after each known abbreviation ('dvctt' -> 'dvctt dich vu …').
+
+    For matching only: a question typed with the full form meets a table written in short form.
+    """
+    table = abbreviations()
+    out: list[str] = []
+    for token in folded.split():
+        out.append(token)
+        if token in table:
+            out.append(table[token])
+    return " ".join(out)
 
 
 # --- Vietnamese syllables (used to repair lost letters) ------------------------------------

@@ -10,12 +10,12 @@ from __future__ import annotations
 import bm25s
 import numpy as np
 
-from ingest.normalize import strip_diacritics, words
+from ingest.normalize import expand_abbreviations, strip_diacritics, words
 
 
 def lexical_tokens(text: str) -> list[str]:
     syllables = words(text)
-    folded = [strip_diacritics(w) for w in syllables]
+    folded = expand_abbreviations(" ".join(strip_diacritics(w) for w in syllables)).split()
     tokens = syllables + [f"~{f}" for f in folded]
     tokens += [f"{a}_{b}" for a, b in zip(folded, folded[1:], strict=False)]
     return tokens

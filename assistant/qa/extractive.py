@@ -14,8 +14,9 @@ from assistant.qa.retriever import hybrid_search
 from assistant.qa.types import Hit, Source
 from assistant.qa.understand import STOPWORDS, Question
 from ingest.model import Chunk, Record
-from ingest.normalize import fold
-from ingest.record_text import record_sentence, unit_names
+from ingest.normalize import abbreviations, expand_abbreviations, fold
+from ingest.parse import heading_level
+from ingest.record_text import KIND_LABELS, record_sentence, unit_names
 from ingest.units import find_units
 from vectorstore.store import Snapshot, Store
 
@@ -54,7 +55,7 @@ def _norm_token(token: str) -> str:
 
 
 def token_set(text: str) -> set[str]:
-    return {_norm_token(t) for t in fold(text).split()}
+    return {_norm_token(t) for t in expand_abbreviations(fold(text)).split()}
 
 
 _IDF_CACHE: dict[int, tuple[Snapshot, dict[str, float]]] = {}
@@ -76,6 +77,12 @@ def idf_of(snapshot: Snapshot) -> dict[str, float]:
     return idf
 
 
+def _expansion_in(word: str, tokens: set[str]) -> bool:
+    """An abbreviation in the question ('dvctt') is found when the text has its full form."""
+    full = abbreviations().get(word)
+    return bool(full) and all(_norm_token(t) in tokens for t in full.split())
+
+
 def coverage(question: Question, text: str, idf: dict[str, float] | None = None) -> float:
     """Share of the question's content words (IDF-weighted) found in ``text``, with a phrase bonus."""
     words = {_norm_token(w) for w in question.content_words}
@@ -85,12 +92,12 @@ def coverage(question: Question, text: str, idf: dict[str, float] | None = None)
     default = max(idf.values()) if idf else 1.0
     weight = {w: (idf.get(w, default) if idf else 1.0) for w in words}
     total = sum(weight.values())
-    hit_weight = sum(weight[w] for w in words if w in tokens)
+    hit_weight = sum(weight[w] for w in words if w in tokens or _expansion_in(w, tokens))
     # consecutive pairs reward phrases over scattered words
     folded = [_norm_token(w) for w in question.folded.split() if w not in STOPWORDS]
     pairs = list(zip(folded, folded[1:], strict=False))
-    text_pairs = set(zip(fold(text).split(), fold(text).split()[1:], strict=False))
-    text_pairs = {(_norm_token(a), _norm_token(b)) for a, b in text_pairs}
+    text_words = [_norm_token(w) for w in expand_abbreviations(fold(text)).split()]
+    text_pairs = set(zip(text_words, text_words[1:], strict=False))
     pair_cov = sum(1 for p in pairs if p in text_pairs) / len(pairs) if pairs else hit_weight / total
     return 0.7 * hit_weight / total + 0.3 * pair_cov
 
@@ -167,9 +174,16 @@ def _score_records(
             continue
         title = snapshot.documents[record.doc_id].metadata.get("title") or ""
         appendix = "phụ lục bảng" if record.kind in _TABLE_KINDS else ""
-        text = " ".join([record.subject, " ".join(record.group_path), record.method or "", title, appendix])
+        targets = " ".join(record.targets.values())
+        kind_words = KIND_LABELS.get(record.kind, "") + (" kpi điểm tối đa" if record.max_score else "")
+        text = " ".join([record.subject, " ".join(record.group_path), record.method or "", targets, title,
+                         appendix, kind_words, record.row_no or ""])
         cov = coverage(question, text, idf)
         score = cov + 0.15 / (1 + rank)
+        if record.row_no and record.row_no in question.row_numbers:
+            score += 0.6
+        if _names_subject(question, record):
+            score += 0.3
         if question.years and record.year is not None:
             score += 0.25 if record.year in question.years else -0.3
         if question.quarter and record.quarter:
@@ -185,6 +199,15 @@ def _score_records(
         scored.append(ScoredRecord(record, score, cov))
     scored.sort(key=lambda s: s.score, reverse=True)
     return scored
+
+
+def _names_subject(question: Question, record: Record) -> bool:
+    """The question names the row's indicator itself ('chỉ số Quản trị Môi trường')."""
+    if record.kind not in _TABLE_KINDS:
+        return False
+    head = record.subject.split(":")[0]
+    head_words = [w for w in fold(head).split() if w not in STOPWORDS]
+    return 0 < len(head_words) <= 12 and f" {' '.join(fold(head).split())} " in f" {question.folded} "
 
 
 def _subject(record: Record, limit: int = 260) -> str:
@@ -288,6 +311,8 @@ def _score_sentences(
                 continue
             if need_unit and not find_units(piece):
                 continue
+            if heading_level(piece) is not None and len(piece) < 90 or piece.isupper():
+                continue  # a heading is not an answer
             cov = coverage(question, piece + " " + chunk.section, idf)
             sentences.append(Sentence(piece, chunk, cov + 0.1 / (1 + rank), cov, (hit.chunk_index, i)))
     sentences.sort(key=lambda s: s.score, reverse=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 
 from assistant.config import Settings
 from assistant.qa.extractive import (
@@ -79,6 +80,7 @@ class QAService:
     ) -> Answer:
         started = time.perf_counter()
         snapshot = self.store.snapshot
+        question = unicodedata.normalize("NFC", question).strip()
         text = resolve_follow_up(question, history or [], snapshot.communes)
         q = analyze(text, snapshot.communes)
         if commune:

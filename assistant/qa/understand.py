@@ -18,7 +18,7 @@ _METADATA_CUES = {
     "number": ("so hieu", "mang so", "so ky hieu", "so van ban"),
     "date": ("ban hanh ngay", "ngay ban hanh", "ban hanh vao ngay", "ky ngay", "ban hanh khi nao"),
     "signer": ("ai ky", "nguoi ky", "ky ban hanh", "do ai ky", "chuc danh"),
-    "province": ("thuoc tinh nao", "tinh nao", "thuoc thanh pho nao"),
+    "province": ("thuoc tinh nao", "tinh nao", "thuoc thanh pho nao", "thanh pho nao", "tinh hay thanh pho"),
     "period": ("giai doan nao", "trong giai doan", "thoi ky nao"),
     "bases": ("can cu", "thuc hien ke hoach nao", "van ban nao", "nghi quyet nao", "quyet dinh nao",
               "ke hoach nao cua", "trien khai nghi quyet"),
@@ -61,6 +61,7 @@ class Question:
     units: list[str] = field(default_factory=list)  # canonical units named in the question
     wants_units: bool = False  # the answer is a list of units
     is_follow_up: bool = False
+    row_numbers: list[str] = field(default_factory=list)  # table rows named in the question: '15.3'
 
     @property
     def content_words(self) -> list[str]:
@@ -106,6 +107,9 @@ def analyze(text: str, communes: list[str]) -> Question:
     if quarter := _QUARTER_RE.search(folded):
         question.quarter = _QUARTERS[quarter.group(1)]
     question.units = unit_matches(text)
+    question.row_numbers = re.findall(r"(?<![\d/])\d{1,2}(?:\.\d{1,2})+(?![\d/])", text) + re.findall(
+        r"(?i)\b(?:chỉ tiêu|chỉ số|nhiệm vụ|dòng|STT|TT)\s+(?:số\s+)?(\d{1,2})\b", text
+    )
     question.is_follow_up = bool(_FOLLOW_UP_RE.match(folded))
     question.wants_units = (
         _has(folded, _UNITS_ASKED) and _has(folded, ("nao",)) and not _has(folded, _PARTNER_CUES + ("chu tri",))
@@ -136,6 +140,8 @@ def analyze(text: str, communes: list[str]) -> Question:
             question.intent = "deadline"
         elif _has(folded, _LEAD_CUES):
             question.intent = "lead"
-        elif _has(folded, _TARGET_CUES) and _has(folded, ("bao nhieu", "muc nao", "dat", "la gi")):
+        elif _has(folded, _TARGET_CUES) and (
+            _has(folded, ("bao nhieu", "muc nao", "dat", "la gi")) or question.years
+        ):
             question.intent = "target"
     return question
