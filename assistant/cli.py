@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from assistant import cli_server
+from assistant import cli_draft, cli_server
 from assistant.config import DEFAULT_EMBEDDING_MODEL, get_settings
 from assistant.services import Services
 
@@ -25,6 +25,7 @@ models_app = typer.Typer(help="Quản lý mô hình nhúng (embedding).", no_arg
 app.add_typer(models_app, name="models")
 app.command()(cli_server.serve)
 app.command()(cli_server.records)
+app.command("draft")(cli_draft.draft)
 console = Console()
 err = Console(stderr=True)
 

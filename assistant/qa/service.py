@@ -155,10 +155,12 @@ class QAService:
 
     def _duties(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft) -> None:
         units = set(q.units)
-        duties = [
+        led = [
             r for r in snapshot.records
-            if r.kind == "duty" and (doc_ids is None or r.doc_id in doc_ids) and any(u.name in units for u in r.leads)
+            if (doc_ids is None or r.doc_id in doc_ids) and any(u.name in units for u in r.leads)
         ]
+        # assigned duties first, then the table rows the unit leads
+        duties = sorted(led, key=lambda r: r.kind != "duty")
         if not duties:
             self._passages(snapshot, q, doc_ids, draft, limit=4)
             return

@@ -1,0 +1,194 @@
+"""POST /api/draft: draft a new commune plan from the examples; GET /api/draft/examples: how others wrote a section."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.api.deps import Ready, ServicesDep
+from assistant.api.errors import APIError
+from assistant.api.schemas import API_ERRORS
+from assistant.drafting.docx_export import DOCX_MIME, to_docx
+from assistant.drafting.markdown_export import blocks_markdown, to_markdown
+from assistant.drafting.model import Draft, DraftInputError, SourceRef
+from ingest.normalize import fold
+
+router = APIRouter(prefix="/api/draft", tags=["Soạn thảo"], dependencies=[Ready], responses=API_ERRORS)
+
+_LIST_CAP = 100  # hard bound of the request; the service keeps the first 20 units / 10 focus areas
+
+
+class DraftIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"commune": "Tân Lập", "province": "Đồng Nai", "plan_type": "nq57",
+                                         "year": 2027, "focus": ["nông nghiệp", "du lịch"]}]},
+    )
+
+    commune: str = Field("", max_length=2000, description="Tên xã cần soạn kế hoạch (bắt buộc), ví dụ: Tân Lập.")
+    province: str | None = Field(None, max_length=2000, description="Tỉnh/thành phố, ví dụ: Đồng Nai.")
+    plan_type: str | None = Field(
+        None, max_length=100,
+        description="Loại kế hoạch (bắt buộc): pii (nâng cao Chỉ số PII), nq57 (thực hiện Nghị quyết 57-NQ/TW), "
+        "innovative (mô hình “Xã đổi mới sáng tạo”).",
+    )
+    year: int | str | None = Field(None, description="Năm hoặc giai đoạn thực hiện (bắt buộc), ví dụ 2027 hoặc "
+                                   "“2027-2030”.")
+    bases: list[str] = Field(
+        default_factory=list, max_length=_LIST_CAP,
+        description="Các văn bản cấp trên làm căn cứ (“Căn cứ …”). Bỏ trống: đề xuất từ kế hoạch mẫu cùng loại, "
+        "cùng tỉnh, đánh dấu [cần kiểm tra].",
+    )
+    units: list[str] = Field(
+        default_factory=list, max_length=_LIST_CAP,
+        description="Các đơn vị của xã (tối đa 20). Bỏ trống: các đơn vị có trong kế hoạch mẫu.",
+    )
+    focus: list[str] = Field(
+        default_factory=list, max_length=_LIST_CAP,
+        description="Lĩnh vực trọng tâm (tối đa 10), ví dụ: nông nghiệp, du lịch, dịch vụ công.",
+    )
+    signer: str | None = Field(None, max_length=2000, description="Họ và tên người ký (bỏ trống: để chỗ điền).")
+    role: str | None = Field(None, max_length=100, description="Chức vụ người ký: Chủ tịch (mặc định) hoặc "
+                             "Phó Chủ tịch (ký thay).")
+    use_llm: bool | None = Field(None, description="Biên tập lại từng mục bằng LLM; bỏ trống: dùng khi máy chủ "
+                                 "có cấu hình LLM.")
+
+
+class SourceOut(BaseModel):
+    ref: str = Field(description="Mã kế hoạch mẫu dùng trong bản thảo (M1, M2…).")
+    doc_id: str = Field(description="Mã kế hoạch mẫu trong kho.")
+    document: str = Field(description="Tên tệp kế hoạch mẫu.")
+    commune: str = Field(description="Xã của kế hoạch mẫu.")
+    province: str = Field(description="Tỉnh/thành phố của kế hoạch mẫu.")
+    plan_type: str = Field(description="Loại kế hoạch mẫu.")
+    title: str = Field(description="Tên kế hoạch mẫu.")
+    lines: list[tuple[int, int]] = Field(description="Các đoạn dòng đã tham khảo (dòng đầu, dòng cuối).")
+
+
+class SectionOut(BaseModel):
+    key: str = Field(description="Mã mục: bases, purpose, objectives, tasks, budget, organization, appendix.")
+    heading: str = Field(description="Tiêu đề mục.")
+    markdown: str = Field(description="Nội dung mục (Markdown).")
+    used_llm: bool = Field(description="Mục đã được LLM biên tập lại.")
+    sources: list[SourceOut] = Field(description="Các kế hoạch mẫu mục này đã tham khảo.")
+
+
+class AppendixRowOut(BaseModel):
+    stt: str = Field(description="Số thứ tự (số La Mã cho dòng nhóm).")
+    task: str = Field(description="Nhiệm vụ hoặc chỉ tiêu.")
+    lead: str = Field(description="Đơn vị chủ trì (nhiều đơn vị cách nhau bằng “; ”).")
+    partners: str = Field(description="Đơn vị phối hợp (nhiều đơn vị cách nhau bằng “; ”).")
+    deadline: str = Field(description="Thời gian hoặc chỉ tiêu cần đạt.")
+    group: bool = Field(description="Dòng tiêu đề nhóm.")
+    ref: str = Field(description="Mã kế hoạch mẫu của dòng (M1…).")
+
+
+class DraftOut(BaseModel):
+    commune: str = Field(description="Xã.")
+    province: str | None = Field(description="Tỉnh/thành phố.")
+    plan_type: str = Field(description="Loại kế hoạch.")
+    period: str = Field(description="Năm hoặc giai đoạn thực hiện.")
+    title: str = Field(description="Tên kế hoạch.")
+    markdown: str = Field(description="Toàn văn bản thảo (Markdown).")
+    sections: list[SectionOut] = Field(description="Từng mục của bản thảo kèm nguồn tham khảo.")
+    appendix: list[AppendixRowOut] = Field(description="Bảng phụ lục nhiệm vụ, chỉ tiêu.")
+    provenance: list[SourceOut] = Field(description="Các kế hoạch mẫu đã tham khảo.")
+    warnings: list[str] = Field(description="Những điểm cần kiểm tra trước khi trình ký.")
+    used_llm: bool = Field(description="Bản thảo đã được LLM biên tập lại.")
+
+
+class ExampleOut(BaseModel):
+    doc_id: str = Field(description="Mã kế hoạch mẫu.")
+    document: str = Field(description="Tên tệp kế hoạch mẫu.")
+    commune: str = Field(description="Xã.")
+    province: str = Field(description="Tỉnh/thành phố.")
+    plan_type: str = Field(description="Loại kế hoạch.")
+    title: str = Field(description="Tên kế hoạch.")
+    section: str = Field(description="Loại mục (purpose, objectives, tasks, budget, organization, bases, "
+                         "recipients) hoặc rỗng khi khớp theo tiêu đề.")
+    heading: str = Field(description="Tiêu đề mục như trong kế hoạch mẫu.")
+    text: str = Field(description="Nội dung mục như kế hoạch mẫu đã viết.")
+    line_start: int = Field(description="Dòng đầu.")
+    line_end: int = Field(description="Dòng cuối.")
+    truncated: bool = Field(description="Nội dung bị cắt bớt vì quá dài.")
+
+
+def _source(ref: SourceRef) -> SourceOut:
+    return SourceOut(ref=ref.ref, doc_id=ref.doc_id, document=ref.document, commune=ref.commune,
+                     province=ref.province, plan_type=ref.plan_type, title=ref.title, lines=list(ref.lines))
+
+
+def draft_response(draft: Draft) -> DraftOut:
+    r = draft.request
+    sections = [SectionOut(key="bases", heading="Căn cứ", markdown="\n\n".join(draft.bases), used_llm=False,
+                           sources=[_source(s) for s in draft.bases_sources])]
+    sections += [SectionOut(key=s.key, heading=s.heading, markdown=blocks_markdown(s.blocks), used_llm=s.used_llm,
+                            sources=[_source(x) for x in s.sources]) for s in draft.sections]
+    appendix = [AppendixRowOut(stt=x.stt, task=x.task, lead=x.lead, partners=x.partners, deadline=x.deadline,
+                               group=x.group, ref=x.ref) for x in draft.appendix_rows]
+    sections.append(SectionOut(key="appendix", heading="Phụ lục", markdown="", used_llm=False,
+                               sources=[_source(s) for s in draft.appendix_sources]))
+    return DraftOut(commune=r.commune, province=r.province, plan_type=r.plan_type, period=r.period_text,
+                    title=draft.title, markdown=to_markdown(draft), sections=sections, appendix=appendix,
+                    provenance=[_source(s) for s in draft.references], warnings=draft.warnings,
+                    used_llm=draft.used_llm)
+
+
+def download_name(draft: Draft, suffix: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(draft.request.commune)).strip("-") or "xa"
+    return f"ke-hoach-{draft.request.plan_type}-{slug}-{draft.request.start_year}.{suffix}"
+
+
+@router.post(
+    "",
+    response_model=DraftOut,
+    summary="Soạn thảo kế hoạch cấp xã từ các kế hoạch mẫu",
+    responses={200: {"content": {DOCX_MIME: {"schema": {"type": "string", "format": "binary"}},
+                                 "text/markdown": {"schema": {"type": "string"}}},
+                     "description": "Bản thảo (JSON, .docx hoặc Markdown)."}},
+)
+def draft(
+    body: DraftIn,
+    services: ServicesDep,
+    format: Annotated[
+        Literal["json", "docx", "markdown"],
+        Query(description="json (mặc định), docx (tải tệp Word theo Nghị định 30/2020/NĐ-CP) hoặc markdown."),
+    ] = "json",
+) -> Any:
+    """Soạn bản thảo kế hoạch đủ các phần (căn cứ, mục đích - yêu cầu, mục tiêu, nhiệm vụ - giải pháp,
+    kinh phí, tổ chức thực hiện, nơi nhận, chữ ký, phụ lục) từ các kế hoạch mẫu gần nhất, đã thay tên xã,
+    tỉnh; chỗ cần kiểm tra được để trống dạng […]. Thiếu tên xã hoặc loại kế hoạch không hợp lệ: mã 422."""
+    try:
+        result = services.drafter.draft(**body.model_dump())
+    except DraftInputError as exc:
+        raise APIError(422, str(exc), code="draft_input_invalid") from None
+    if format == "docx":
+        return Response(to_docx(result), media_type=DOCX_MIME,
+                        headers={"Content-Disposition": f'attachment; filename="{download_name(result, "docx")}"'})
+    if format == "markdown":
+        return Response(to_markdown(result).encode("utf-8"), media_type="text/markdown; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{download_name(result, "md")}"'})
+    return draft_response(result)
+
+
+@router.get("/examples", response_model=list[ExampleOut], summary="Xem các kế hoạch mẫu đã viết một mục thế nào")
+def examples(
+    services: ServicesDep,
+    section: Annotated[str, Query(max_length=200, description="Mục cần xem, ví dụ: KINH PHÍ, MỤC TIÊU, "
+                                  "TỔ CHỨC THỰC HIỆN, Căn cứ, Nơi nhận (có dấu hoặc không dấu).")],
+    plan_type: Annotated[str | None, Query(max_length=100, description="Ưu tiên loại kế hoạch: pii, nq57, "
+                                           "innovative.")] = None,
+    province: Annotated[str | None, Query(max_length=200, description="Ưu tiên tỉnh/thành phố.")] = None,
+    limit: Annotated[int, Query(ge=1, le=20, description="Số kế hoạch mẫu tối đa.")] = 10,
+) -> Any:
+    """Mục được chọn của từng kế hoạch mẫu (cùng loại, cùng tỉnh trước), đúng như xã đó đã viết."""
+    try:
+        found = services.drafter.examples(section, plan_type=plan_type or None, province=province or None,
+                                          limit=limit)
+    except DraftInputError as exc:
+        raise APIError(422, str(exc), code="draft_input_invalid") from None
+    return [e.to_dict() for e in found]
