@@ -83,34 +83,33 @@ def context_prefix(doc: ParsedDocument, section: str) -> str:
     return f"[{where}] {title[:160]}" + (f" | {section}" if section else "")
 
 
+def make_chunk(
+    doc: ParsedDocument, section: str, body: str, kind: str, line_start: int, line_end: int, **metadata: object
+) -> Chunk:
+    """A chunk whose text is its body behind the context prefix; the id hashes that text."""
+    text = f"{context_prefix(doc, section)}\n{body}"
+    salt = "\x00record" if kind == "record" else ""
+    return Chunk(
+        chunk_id=hashlib.sha256(f"{doc.doc_id}{salt}\x00{text}".encode()).hexdigest()[:32],
+        doc_id=doc.doc_id, text=text, body=body, section=section, kind=kind,
+        line_start=line_start, line_end=line_end, metadata=dict(metadata),
+    )
+
+
 def chunk_document(
     doc: ParsedDocument, *, max_tokens: int = 380, count_tokens: TokenCounter = approx_tokens
 ) -> list[Chunk]:
     chunks: list[Chunk] = []
     for block in _blocks(doc):
         section = " > ".join(block.section)
-        prefix = context_prefix(doc, section)
-        budget = max(64, max_tokens - count_tokens(prefix))
+        budget = max(64, max_tokens - count_tokens(context_prefix(doc, section)))
         pieces = _split_table(block.lines, budget, count_tokens) if block.kind == "table" else (
             _split_text(block.lines, budget, count_tokens)
         )
         for piece in pieces:
             body = join_wrapped(piece) if block.kind == "text" else "\n".join(line.text for line in piece)
-            if not body.strip():
-                continue
-            text = f"{prefix}\n{body}"
-            chunks.append(
-                Chunk(
-                    chunk_id=hashlib.sha256(f"{doc.doc_id}\x00{text}".encode()).hexdigest()[:32],
-                    doc_id=doc.doc_id,
-                    text=text,
-                    body=body,
-                    section=section,
-                    kind=block.kind,
-                    line_start=piece[0].no,
-                    line_end=piece[-1].no,
-                )
-            )
+            if body.strip():
+                chunks.append(make_chunk(doc, section, body, block.kind, piece[0].no, piece[-1].no))
     return _merge_small(chunks, doc, max_tokens, count_tokens)
 
 
@@ -163,19 +162,11 @@ def _merge_small(chunks: list[Chunk], doc: ParsedDocument, max_tokens: int, coun
     for chunk in chunks:
         if pending is not None:
             same_family = chunk.kind == "text" and chunk.section.startswith(pending.section)
-            body = f"{pending.body}\n{chunk.body}"
-            text = f"{context_prefix(doc, chunk.section)}\n{body}"
-            if same_family and count(text) <= max_tokens:
-                chunk = Chunk(
-                    chunk_id=hashlib.sha256(f"{doc.doc_id}\x00{text}".encode()).hexdigest()[:32],
-                    doc_id=doc.doc_id,
-                    text=text,
-                    body=body,
-                    section=chunk.section,
-                    kind=chunk.kind,
-                    line_start=pending.line_start,
-                    line_end=chunk.line_end,
-                )
+            merged_chunk = make_chunk(
+                doc, chunk.section, f"{pending.body}\n{chunk.body}", chunk.kind, pending.line_start, chunk.line_end
+            )
+            if same_family and count(merged_chunk.text) <= max_tokens:
+                chunk = merged_chunk
             else:
                 merged.append(pending)
             pending = None

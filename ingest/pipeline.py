@@ -9,7 +9,6 @@ half-ingested document because they go through the snapshot, swapped last.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -18,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.chunking import chunk_document, context_prefix
+from ingest.chunking import chunk_document, make_chunk
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.model import Chunk, IngestError, ParsedDocument, Record
 from ingest.parse import parse_file
@@ -80,25 +79,11 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 
 def record_chunks(doc: ParsedDocument, records: list[Record]) -> list[Chunk]:
     """Every record is also indexed as its own small document."""
-    chunks = []
-    for record in records:
-        group = " > ".join(record.group_path)
-        body = record_sentence(record)
-        text = f"{context_prefix(doc, group)}\n{body}"
-        chunks.append(
-            Chunk(
-                chunk_id=hashlib.sha256(f"{doc.doc_id}\x00record\x00{text}".encode()).hexdigest()[:32],
-                doc_id=doc.doc_id,
-                text=text,
-                body=body,
-                section=group,
-                kind="record",
-                line_start=record.line_start,
-                line_end=record.line_end,
-                metadata={"record_id": record.record_id},
-            )
-        )
-    return chunks
+    return [
+        make_chunk(doc, " > ".join(r.group_path), record_sentence(r), "record", r.line_start, r.line_end,
+                   record_id=r.record_id)
+        for r in records
+    ]
 
 
 def _unique(chunks: list[Chunk]) -> list[Chunk]:

@@ -166,14 +166,7 @@ class QAService:
             return
         place = where(snapshot, duties[0].doc_id)
         draft.parts.append(f"Nhiệm vụ của {unit_names(duties[0].leads[:1])} ({place}):")
-        used = 0
-        for record in duties:
-            text = shorten(record.subject, 500)
-            if used + len(text) > LONG_CAP - 200:
-                break
-            n = draft.cite(record_source(snapshot, record, 1.0))
-            draft.parts.append(f"- {capitalize(text)} [{n}]")
-            used += len(text) + 10
+        _record_items(snapshot, duties, draft, item_chars=500)
 
     def _list(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft) -> None:
         in_scope = [r for r in snapshot.records if doc_ids is None or r.doc_id in doc_ids]
@@ -200,14 +193,7 @@ class QAService:
             ]
             if chosen:
                 draft.parts.append(f"Các nội dung do {', '.join(q.units)} chủ trì ({where(snapshot, chosen[0].doc_id)}):")
-                used = 0
-                for record in chosen:
-                    text = shorten(record.subject, 220)
-                    if used + len(text) > LONG_CAP - 150:
-                        break
-                    n = draft.cite(record_source(snapshot, record, 1.0))
-                    draft.parts.append(f"- {capitalize(text)} [{n}]")
-                    used += len(text) + 10
+                _record_items(snapshot, chosen, draft, item_chars=220)
                 return
         # a list written as prose: the items of the best-matching passage
         sentences = best_sentences(self.store, snapshot, q, doc_ids, limit=1)
@@ -328,6 +314,18 @@ class QAService:
             if len(padded) >= k:
                 break
         return padded
+
+
+def _record_items(snapshot: Snapshot, records: list[Record], draft: Draft, item_chars: int) -> None:
+    """One cited bullet per record subject, within the long-answer cap."""
+    used = 0
+    for record in records:
+        text = shorten(record.subject, item_chars)
+        if used + len(text) > LONG_CAP - 200:
+            break
+        n = draft.cite(record_source(snapshot, record, 1.0))
+        draft.parts.append(f"- {capitalize(text)} [{n}]")
+        used += len(text) + 10
 
 
 _KIND_BY_WORD_LIST = [("chi tieu", "target"), ("chi so", "indicator"), ("nhiem vu", "task")]
