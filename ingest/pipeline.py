@@ -9,6 +9,7 @@ half-ingested document because they go through the snapshot, swapped last.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -138,8 +139,9 @@ class Ingestor:
             old = store.catalog.chunk_ids(doc_id)
             removed = store.catalog.remove_document(doc_id)
             store.dense.delete(sorted(old))
-            for source in self.sources_dir.glob(f"{doc_id}.*"):
-                source.unlink(missing_ok=True)
+            if removed:
+                for source in self.sources_dir.glob(f"{glob.escape(doc_id)}.*"):
+                    source.unlink(missing_ok=True)
         if removed:
             store.refresh()
         return removed

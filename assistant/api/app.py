@@ -1,0 +1,182 @@
+"""The FastAPI application: /api (Vietnamese JSON), /v1 (OpenAI-compatible), /health, /ready, /ui."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.api.deps import ReadAccess
+from assistant.api.errors import MB, BodyTooLarge, error_response, install_error_handlers, too_large_message
+from assistant.api.routers import ask, documents, health, openai_compat, records, search
+from assistant.config import get_settings
+from assistant.services import Services
+
+logger = logging.getLogger("assistant.api")
+
+MAX_JSON_BODY = 1 * MB  # every body but uploads
+MULTIPART_OVERHEAD = 64 * 1024  # part headers and boundaries around an uploaded file
+UPLOAD_PATH = "/api/documents"
+UI_PREFIX = "/ui"  # the Gradio UI takes file uploads too
+
+DESCRIPTION = """
+Trợ lý hỏi đáp về kế hoạch cấp xã (Chỉ số đổi mới sáng tạo PII, Nghị quyết 57-NQ/TW…).
+
+* **Hỏi đáp**: `POST /api/ask` trả lời kèm nguồn trích dẫn [n]; `GET /api/search` chỉ tìm đoạn văn bản.
+* **Bản ghi**: `GET /api/records` tra cứu chỉ tiêu, nhiệm vụ, đơn vị chủ trì (JSON hoặc CSV cho Excel).
+* **Kế hoạch**: xem, tải lên (.txt, .md, .docx, .pdf), xóa, nạp lại.
+* **Tương thích OpenAI**: `POST /v1/chat/completions`, `GET /v1/models` (mô hình `plan-assistant`).
+
+Khi máy chủ có cấu hình khóa API, các thao tác thay đổi dữ liệu cần tiêu đề `Authorization: Bearer <khóa>`
+(cả thao tác đọc nếu bật `protect_reads`).
+"""
+
+TAGS = [
+    {"name": "Hỏi đáp", "description": "Hỏi đáp và tìm kiếm trong các kế hoạch."},
+    {"name": "Bản ghi", "description": "Chỉ tiêu, nhiệm vụ, đơn vị chủ trì/phối hợp, thời hạn."},
+    {"name": "Kế hoạch", "description": "Quản lý các kế hoạch đã nạp."},
+    {"name": "Soạn thảo", "description": "Soạn thảo kế hoạch mới dựa trên các kế hoạch đã nạp."},
+    {"name": "Tương thích OpenAI", "description": "Dùng với các ứng dụng khách theo chuẩn OpenAI."},
+    {"name": "Tình trạng", "description": "Kiểm tra máy chủ."},
+]
+
+
+class BodyLimitMiddleware:
+    """Bounds every request body: early on Content-Length, then by counting bytes as they arrive."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[Scope], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope)
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            response = error_response(scope["path"], 413, too_large_message(limit), code="request_too_large")
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+# FastAPI's built-in English response descriptions, as shown at /docs.
+_DESCRIPTIONS_VI = {"Successful Response": "Thành công", "Validation Error": "Dữ liệu không hợp lệ"}
+
+
+def _vietnamese_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    default = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = default()
+            for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
+                for response in operation.get("responses", {}).values():
+                    description = response.get("description")
+                    response["description"] = _DESCRIPTIONS_VI.get(description, description)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
+
+
+def _warm_up(app: FastAPI, ensure_corpus: bool) -> None:
+    """Load the index (and on a fresh machine ingest the default corpus) without blocking start-up."""
+    services: Services = app.state.services
+    try:
+        _ = services.store
+        if ensure_corpus:
+            services.ensure_corpus()
+        app.state.ready = True
+    except Exception:
+        logger.exception("Không nạp được chỉ mục")
+        app.state.ready_error = "Không nạp được chỉ mục; xem nhật ký máy chủ."
+        return
+    try:
+        _ = services.qa
+    except Exception:
+        logger.exception("Không khởi tạo được dịch vụ hỏi đáp")
+
+
+def create_app(services: Services | None = None, *, ensure_corpus: bool = False) -> FastAPI:
+    """The application over ``services`` (built from the settings when not given).
+
+    With ``ensure_corpus`` an empty index is filled with the default corpus at start-up.
+    """
+    services = services or Services(get_settings())
+    settings = services.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=_warm_up, args=(app, ensure_corpus), name="warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        title="Plan Assistant — Trợ lý kế hoạch cấp xã",
+        description=DESCRIPTION,
+        version="0.1.0",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.ready = False
+    app.state.ready_error = None
+    install_error_handlers(app)
+    app.openapi = _vietnamese_openapi(app)  # type: ignore[method-assign]
+
+    for module in (health, ask, search, records, documents, openai_compat):
+        app.include_router(module.router)
+    from assistant.api.routers import draft
+
+    app.include_router(draft.router, dependencies=[ReadAccess])
+
+    upload_limit = int(settings.max_upload_mb * MB) + MULTIPART_OVERHEAD
+
+    def limit_for(scope: Scope) -> int:
+        path = scope["path"]
+        if (path == UPLOAD_PATH and scope["method"] == "POST") or path.startswith(UI_PREFIX):
+            return upload_limit
+        return MAX_JSON_BODY
+
+    app.add_middleware(BodyLimitMiddleware, limit_for=limit_for)
+    if settings.cors_origins:  # off by default
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/ui")
+
+    from ui.app import mount_ui
+
+    mount_ui(app, services)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn assistant.api.app:app_factory --factory` (settings from the environment)."""
+    return create_app(ensure_corpus=True)

@@ -1,0 +1,110 @@
+"""Dependencies shared by the routers: the service container, settings, API-key checks."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from assistant.api.errors import APIError
+from assistant.config import Settings
+from assistant.services import Services
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="Khóa API (Authorization: Bearer <khóa>). Bắt buộc cho thao tác thay đổi dữ liệu khi máy chủ "
+    "có cấu hình api_keys; bắt buộc cho cả thao tác đọc khi bật protect_reads.",
+)
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def key_is_valid(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> bool:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        return False
+    given = credentials.credentials.encode()
+    # Compare with every key (constant time each) so timing reveals nothing.
+    return any([secrets.compare_digest(given, key.encode()) for key in settings.api_keys])
+
+
+def _check(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> None:
+    if not key_is_valid(settings, credentials):
+        raise APIError(401, code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_write(settings: SettingsDep, credentials: Credentials) -> None:
+    """Changing data needs a key whenever keys are configured."""
+    if settings.api_keys:
+        _check(settings, credentials)
+
+
+def require_read(settings: SettingsDep, credentials: Credentials) -> None:
+    """Reading needs a key only with ``protect_reads`` (and keys configured)."""
+    if settings.api_keys and settings.protect_reads:
+        _check(settings, credentials)
+
+
+def require_ready(request: Request) -> None:
+    """503 while the index loads at start-up (GET /ready tells when it is done)."""
+    if not request.app.state.ready:
+        raise APIError(
+            503,
+            "Chỉ mục đang được nạp; vui lòng thử lại sau ít phút.",
+            code="not_ready",
+            headers={"Retry-After": "10"},
+        )
+
+
+WriteAccess = Depends(require_write)
+ReadAccess = Depends(require_read)
+Ready = Depends(require_ready)
+
+
+# --- limits shared by /api/ask, /api/search and /v1/chat/completions ------------------------------
+
+
+def check_question(text: str, settings: Settings, loc: tuple[str | int, ...]) -> str:
+    """The question without surrounding blanks; empty or too long -> 422 with a Vietnamese message."""
+    question = text.strip()
+    if not question:
+        raise APIError(422, "Câu hỏi không được để trống.", loc=loc, code="question_empty")
+    if len(question) > settings.max_question_chars:
+        raise APIError(
+            422,
+            f"Câu hỏi quá dài ({len(question)} ký tự; tối đa {settings.max_question_chars} ký tự).",
+            loc=loc,
+            code="question_too_long",
+        )
+    return question
+
+
+def check_top_k(value: int | None, settings: Settings, loc: tuple[str | int, ...]) -> int | None:
+    if value is not None and not 1 <= value <= settings.max_top_k:
+        raise APIError(
+            422,
+            f"Số nguồn phải từ 1 đến {settings.max_top_k} (nhận {value}).",
+            loc=loc,
+            code="top_k_out_of_range",
+        )
+    return value
+
+
+def optional_text(value: str | None) -> str | None:
+    """Blank optional filters count as absent."""
+    value = (value or "").strip()
+    return value or None

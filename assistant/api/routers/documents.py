@@ -1,0 +1,215 @@
+"""/api/documents: list, read, upload (ingested on arrival), delete, reindex."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import unicodedata
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from assistant.api.deps import ReadAccess, Ready, ServicesDep, WriteAccess
+from assistant.api.errors import MB, APIError
+from assistant.api.schemas import (
+    API_ERRORS,
+    DeleteResult,
+    DocumentDetail,
+    DocumentSummary,
+    ReindexFailure,
+    ReindexResult,
+    UploadResult,
+)
+from assistant.services import Services
+from ingest.loaders import SUPPORTED_SUFFIXES
+from vectorstore.catalog import DocumentRow
+
+logger = logging.getLogger("assistant.api")
+router = APIRouter(prefix="/api/documents", tags=["Kế hoạch"], dependencies=[Ready], responses=API_ERRORS)
+
+MAX_FILENAME_CHARS = 120
+COPY_CHUNK = 1024 * 1024
+_UNSAFE_CHARS = re.compile(r"[^\w.\- ()]+")
+DocId = Annotated[str, PathParam(max_length=200, description="Mã kế hoạch (xem GET /api/documents).")]
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "Tệp kế hoạch: .txt, .md, .docx hoặc .pdf.",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def safe_filename(name: str) -> str:
+    """The base name only, without path parts or unsafe characters: '../../etc/passwd.txt' -> 'passwd.txt'."""
+    base = PureWindowsPath(PurePosixPath(unicodedata.normalize("NFC", name or "")).name).name
+    suffix = _UNSAFE_CHARS.sub("_", Path(base).suffix.lower())
+    stem = _UNSAFE_CHARS.sub("_", base[: len(base) - len(suffix)]).strip(" ._")
+    stem = stem[: MAX_FILENAME_CHARS - len(suffix)] or "ke-hoach"
+    return f"{stem}{suffix}"
+
+
+def summary(row: DocumentRow) -> dict[str, Any]:
+    return {
+        "id": row.doc_id,
+        "filename": row.filename,
+        "metadata": row.metadata,
+        "chunks": row.n_chunks,
+        "records": row.n_records,
+        "ingested_at": row.ingested_at,
+    }
+
+
+def _not_found(doc_id: str) -> APIError:
+    return APIError(
+        404, f"Không có kế hoạch mã '{doc_id[:80]}'.", loc=("path", "doc_id"), code="document_not_found"
+    )
+
+
+@router.get("", response_model=list[DocumentSummary], dependencies=[ReadAccess], summary="Danh sách kế hoạch")
+def list_documents(services: ServicesDep) -> list[dict[str, Any]]:
+    """Mọi kế hoạch đã nạp, kèm thông tin và số đoạn, số bản ghi."""
+    return [summary(row) for row in services.store.catalog.documents()]
+
+
+@router.get(
+    "/{doc_id}", response_model=DocumentDetail, dependencies=[ReadAccess], summary="Chi tiết một kế hoạch"
+)
+def get_document(doc_id: DocId, services: ServicesDep) -> dict[str, Any]:
+    """Thông tin, số đoạn, số bản ghi và toàn bộ các dòng của kế hoạch."""
+    row = services.store.catalog.document(doc_id, with_lines=True)
+    if row is None:
+        raise _not_found(doc_id)
+    return {**summary(row), "lines": [{"no": no, "text": text} for no, text in row.lines]}
+
+
+def _ingest_upload(
+    services: Services, upload: UploadFile, filename: str, response: Response
+) -> dict[str, Any]:
+    """Copy the upload to a private temp dir under a safe name (counting bytes), then ingest it."""
+    limit = int(services.settings.max_upload_mb * MB)
+    services.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=services.settings.uploads_dir, prefix=".upload-") as tmp:
+        path = Path(tmp) / filename
+        size = 0
+        with path.open("wb") as out:
+            while chunk := upload.file.read(COPY_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise APIError(
+                        413,
+                        f"Tệp quá lớn (tối đa {services.settings.max_upload_mb:g} MB).",
+                        code="file_too_large",
+                    )
+                out.write(chunk)
+        try:
+            result = services.ingestor.ingest_file(path, filename=filename)
+        except Exception:  # a parser bug must not become a 500 nor leave a half-ingested plan
+            logger.exception("Lỗi khi nạp tệp tải lên %s", filename)
+            raise APIError(
+                422, f"Không nạp được tệp '{filename}': tệp không đọc được.", code="ingest_failed"
+            ) from None
+    if result.status == "failed" or result.doc_id is None:
+        raise APIError(
+            422,
+            f"Không nạp được tệp '{filename}': {result.error}.",
+            loc=("body", "file"),
+            code="ingest_failed",
+        )
+    row = services.store.catalog.document(result.doc_id)
+    if row is None:  # pragma: no cover - removed concurrently
+        raise _not_found(result.doc_id)
+    response.status_code = 201 if result.status == "added" else 200
+    return {
+        **summary(row),
+        "status": result.status,
+        "chunks_added": result.chunks_added,
+        "chunks_removed": result.chunks_removed,
+    }
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UploadResult,
+    dependencies=[WriteAccess],
+    summary="Tải lên và nạp một kế hoạch",
+    openapi_extra=UPLOAD_BODY,
+    responses={
+        200: {"model": UploadResult, "description": "Kế hoạch cùng tên đã có: được cập nhật hoặc không đổi."}
+    },
+)
+async def upload_document(request: Request, response: Response, services: ServicesDep) -> dict[str, Any]:
+    """Nhận tệp (.txt, .md, .docx, .pdf) dạng multipart, trường `file`, và nạp ngay vào chỉ mục.
+
+    Tệp cùng tên với kế hoạch đã có sẽ thay thế kế hoạch đó. Lỗi: 413 tệp quá lớn, 415 định dạng không
+    hỗ trợ, 422 tệp hỏng (kèm lý do; không có gì được nạp dở dang).
+    """
+    # The form is parsed here, after the key check, so unauthenticated uploads are not read.
+    async with request.form(max_files=1, max_fields=10) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise APIError(
+                422, "Thiếu tệp tải lên (trường 'file' dạng multipart/form-data).", loc=("body", "file")
+            )
+        filename = safe_filename(upload.filename or "")
+        suffix = Path(filename).suffix
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise APIError(
+                415,
+                f"Định dạng '{suffix or '(không có đuôi)'}' không được hỗ trợ; "
+                f"chỉ nhận {', '.join(SUPPORTED_SUFFIXES)}.",
+                loc=("body", "file"),
+                code="unsupported_file_type",
+            )
+        return await run_in_threadpool(_ingest_upload, services, upload, filename, response)
+
+
+@router.delete(
+    "/{doc_id}", response_model=DeleteResult, dependencies=[WriteAccess], summary="Xóa một kế hoạch"
+)
+def delete_document(doc_id: DocId, services: ServicesDep) -> DeleteResult:
+    """Xóa kế hoạch cùng mọi đoạn và bản ghi của nó khỏi chỉ mục."""
+    # Only ids present in the catalog reach the ingestor (its clean-up globs on the id).
+    if doc_id not in services.store.snapshot.documents and services.store.catalog.document(doc_id) is None:
+        raise _not_found(doc_id)
+    if not services.ingestor.remove(doc_id):
+        raise _not_found(doc_id)
+    return DeleteResult(id=doc_id, deleted=True)
+
+
+@router.post(
+    "/reindex", response_model=ReindexResult, dependencies=[WriteAccess], summary="Nạp lại mọi kế hoạch"
+)
+def reindex(services: ServicesDep) -> ReindexResult:
+    """Phân tích lại mọi kế hoạch đã lưu (sau khi cập nhật bộ trích xuất).
+
+    Kế hoạch không đổi được giữ nguyên.
+    """
+    report = services.ingestor.reindex()
+    return ReindexResult(
+        documents=len(report.results),
+        updated=report.count("updated") + report.count("added"),
+        unchanged=report.count("unchanged"),
+        failed=[ReindexFailure(filename=Path(r.path).name, error=r.error or "") for r in report.failed],
+        seconds=round(report.seconds, 3),
+    )

@@ -1,0 +1,109 @@
+"""The records query API, on hand-made records (no server)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from assistant.records_query import RecordFilter, RecordQueryError, normalize_kind, query_records, to_csv
+from ingest.model import Record, UnitRef
+from vectorstore.catalog import DocumentRow
+
+
+def _doc(doc_id: str, commune: str) -> DocumentRow:
+    return DocumentRow(doc_id, f"{doc_id}.txt", "", "", {"commune": commune}, "")
+
+
+DOCS = {"hd": _doc("hd", "Hòa Điền"), "vq": _doc("vq", "Vũ Quang")}
+RECORDS = [
+    Record(
+        "hd",
+        "task",
+        "Đẩy mạnh dịch vụ công trực tuyến toàn trình",
+        10,
+        10,
+        "raw",
+        commune="Hòa Điền",
+        leads=[UnitRef("Trung tâm Phục vụ hành chính công", "TT PVHCC")],
+        year=2026,
+        record_id="r1",
+    ),
+    Record(
+        "hd",
+        "target",
+        "Tỷ lệ hồ sơ được số hóa",
+        20,
+        21,
+        "raw",
+        leads=[UnitRef("Phòng Kinh tế", "Phòng KT")],
+        partners=[UnitRef("Phòng Văn hóa - Xã hội", "Phòng VH-XH")],
+        targets={"2027": "80%"},
+        record_id="r2",
+    ),
+    Record(
+        "vq",
+        "duty",
+        "Tuyên truyền về chuyển đổi số",
+        5,
+        5,
+        "raw",
+        commune="Vũ Quang",
+        leads=[UnitRef("Phòng Văn hóa - Xã hội", "Phòng Văn hóa và Xã hội")],
+        deadline="Quý II/2026",
+        record_id="r3",
+    ),
+]
+
+
+def ids(flt: RecordFilter) -> list[str]:
+    return [m.record.record_id for m in query_records(RECORDS, DOCS, flt)]
+
+
+def test_commune_without_diacritics_and_from_the_document() -> None:
+    assert ids(RecordFilter(commune="hoa dien")) == ["r1", "r2"]  # r2 has no commune: taken from its plan
+    assert ids(RecordFilter(commune="Xã Vũ Quang")) == ["r3"]
+    assert ids(RecordFilter(commune="Hòa")) == ["r1", "r2"]
+    assert ids(RecordFilter(commune="Điền Hòa")) == []
+
+
+def test_unit_canonical_or_written_without_diacritics() -> None:
+    assert ids(RecordFilter(unit="Phòng VH-XH")) == ["r2", "r3"]  # lead or partner
+    assert ids(RecordFilter(unit="phong van hoa xa hoi")) == ["r2", "r3"]
+    assert ids(RecordFilter(unit="tt pvhcc")) == ["r1"]
+    assert ids(RecordFilter(unit="Phòng Tư pháp")) == []
+
+
+def test_kind_accepts_vietnamese_labels_and_rejects_unknown() -> None:
+    assert normalize_kind("Nhiệm vụ") == "task"
+    assert normalize_kind("chi tieu") == "target"
+    assert ids(RecordFilter(kind="duty")) == ["r3"]
+    with pytest.raises(RecordQueryError, match="không hợp lệ"):
+        normalize_kind("cake")
+
+
+def test_year_from_year_targets_or_deadline() -> None:
+    assert ids(RecordFilter(year=2026)) == ["r1", "r3"]
+    assert ids(RecordFilter(year=2027)) == ["r2"]
+
+
+def test_subject_fuzzy_with_or_without_diacritics() -> None:
+    assert ids(RecordFilter(q="dich vu cong truc tuyen")) == ["r1"]
+    assert ids(RecordFilter(q="dịch vụ công trực tuyến mức độ cao")) == ["r1"]  # most words suffice
+    assert ids(RecordFilter(q="so hoa")) == ["r2"]
+    assert ids(RecordFilter(q="xây dựng cầu đường")) == []
+
+
+def test_filters_combine() -> None:
+    assert ids(RecordFilter(commune="hoa dien", unit="Phòng Văn hóa - Xã hội")) == ["r2"]
+    assert ids(RecordFilter(commune="vu quang", kind="task")) == []
+
+
+def test_csv_has_bom_vietnamese_headers_and_one_row_per_record() -> None:
+    text = to_csv(query_records(RECORDS, DOCS))
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][:4] == ["Mã kế hoạch", "Tệp", "Xã", "Loại"]
+    assert len(rows) == 4
+    assert rows[2][2] == "Hòa Điền" and any("Phòng Văn hóa - Xã hội" in cell for cell in rows[2])

@@ -1,0 +1,25 @@
+"""`serve` defaults: loopback unless API keys protect the server."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from assistant.config import Settings
+from assistant.server import choose_host
+
+
+def test_without_keys_binds_loopback_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="assistant.server"):
+        assert choose_host(Settings(api_keys=[], host=None)) == "127.0.0.1"
+    assert "chỉ lắng nghe trên 127.0.0.1" in caplog.text
+
+
+def test_with_keys_binds_all_interfaces() -> None:
+    assert choose_host(Settings(api_keys=["k"], host=None)) == "0.0.0.0"
+
+
+def test_explicit_or_configured_host_wins() -> None:
+    assert choose_host(Settings(api_keys=[], host="10.0.0.5")) == "10.0.0.5"
+    assert choose_host(Settings(api_keys=[], host="10.0.0.5"), "192.168.1.2") == "192.168.1.2"
