@@ -273,6 +273,21 @@ def _target_value(record: Record, question: Question) -> str | None:
 _SENTENCE_SPLIT = re.compile(r"(?<=[.;!?])\s+(?=[A-ZĐÀ-Ỹ-])|\n")
 
 
+_VALUE_RE = re.compile(
+    r"(?:(?:≥|≤|>|<|=|đạt|tối thiểu|ít nhất|trên|dưới|khoảng|phấn đấu|tăng|giảm)\s*(\d+(?:[.,]\d+)?))"
+    r"|(?:(?<![\w/.,-])(\d+(?:[.,]\d+)?)\s*(?:%|điểm|tỷ|triệu|nghìn|người|hộ|mô hình|sản phẩm|sáng kiến|chỉ tiêu"
+    r"|chỉ số|cuộc|lớp|doanh nghiệp|bài báo|ứng dụng|thôn|ấp|km|ha)\b)",
+    re.IGNORECASE,
+)
+
+
+def value_numbers(text: str) -> set[str]:
+    """Numbers written as values ('≥ 60%', 'tối thiểu 03 mô hình', '54 chỉ tiêu'): not dates,
+    years, row numbers or document numbers."""
+    found = {a or b for a, b in _VALUE_RE.findall(text)}
+    return {n for n in found if not re.fullmatch(r"(19|20)\d\d", n)}
+
+
 @dataclass
 class Sentence:
     text: str
@@ -307,8 +322,8 @@ def _score_sentences(
             piece = piece.strip(" -+•\t")
             if len(piece) < 12:
                 continue
-            if need_number and not re.search(r"\d", piece):
-                continue
+            if need_number and not value_numbers(piece) - value_numbers(question.text):
+                continue  # a target needs a value the question does not already state
             if need_unit and not find_units(piece):
                 continue
             if heading_level(piece) is not None and len(piece) < 90 or piece.isupper():
@@ -319,10 +334,18 @@ def _score_sentences(
     return sentences
 
 
+def table_row_text(text: str) -> str:
+    """A table row (tab-separated or markdown) read as text: its non-empty cells joined by ' — '."""
+    if "\t" in text or text.startswith("|"):
+        cells = [c.strip() for c in re.split(r"\t|\|", text) if c.strip()]
+        return " — ".join(cells)
+    return text
+
+
 def answer_from_sentences(snapshot: Snapshot, sentences: list[Sentence], draft: Draft, cap: int) -> None:
     used = 0
     for sentence in sorted(sentences, key=lambda s: s.order):
-        text = shorten(sentence.text.replace("\t", " | "), min(700, cap))
+        text = shorten(table_row_text(sentence.text), min(700, cap))
         if used + len(text) > cap:
             break
         n = draft.cite(make_source(snapshot, sentence.chunk, sentence.chunk.body, sentence.score))

@@ -25,6 +25,7 @@ from assistant.qa.extractive import (
     capitalize,
     coverage,
     find_records,
+    idf_of,
     make_source,
     other_hits,
     record_source,
@@ -37,7 +38,7 @@ from assistant.qa.understand import Question, analyze, find_communes
 from ingest.model import Record, UnitRef
 from ingest.normalize import fold
 from ingest.parse import heading_level
-from ingest.record_text import unit_label, unit_names
+from ingest.record_text import KIND_LABELS, unit_label, unit_names
 from vectorstore.store import Snapshot, Store
 
 SHORT_INTENTS = {"lead", "partner", "deadline", "target", "metadata"}
@@ -116,6 +117,8 @@ class QAService:
             self._duties(snapshot, q, doc_ids, draft)
         elif q.intent == "list":
             self._list(snapshot, q, doc_ids, draft)
+        elif q.intent == "count":
+            self._count(snapshot, q, doc_ids, draft)
         else:
             self._passages(snapshot, q, doc_ids, draft, limit=4)
         if not draft.found or not draft.parts:
@@ -217,6 +220,35 @@ class QAService:
                 break
             draft.parts.append(f"- {capitalize(shorten(line, 500))}")
             used += len(line) + 3
+
+    def _count(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft) -> None:
+        """'Có bao nhiêu chỉ tiêu về X?': the count the plan states for the group, else the rows counted."""
+        idf = idf_of(snapshot)
+        groups: dict[tuple[str, tuple[str, ...]], list[Record]] = {}
+        for record in snapshot.records:
+            if (doc_ids is None or record.doc_id in doc_ids) and record.kind in _TABLE_KINDS and record.group_path:
+                groups.setdefault((record.doc_id, tuple(record.group_path)), []).append(record)
+        scored = sorted(
+            ((coverage(q, f"{path[-1]} {KIND_LABELS.get(rows[0].kind, '')} {rows[0].kind}", idf), key, rows)
+             for key, rows in groups.items() for path in [key[1]]),
+            key=lambda item: item[0], reverse=True,
+        )
+        if scored and scored[0][0] >= SENTENCE_MIN_COVERAGE:
+            _, (doc_id, path), rows = scored[0]
+            label = path[-1]
+            stated = re.search(r"\((\d+)\)", label)
+            count = int(stated.group(1)) if stated else len(rows)
+            n = draft.cite(record_source(snapshot, rows[0], 1.0))
+            draft.parts.append(f"{capitalize(label)} ({where(snapshot, doc_id)}): {count} {q.counted_label} [{n}].")
+            _record_items(snapshot, rows, draft, item_chars=160)
+            return
+        # else a count stated in the text ('… (54 chỉ tiêu)')
+        sentences = best_sentences(self.store, snapshot, q, doc_ids, limit=3, need_number=True)
+        sentences = [s for s in sentences if s.coverage >= SENTENCE_MIN_COVERAGE]
+        if not sentences:
+            draft.found = False
+            return
+        answer_from_sentences(snapshot, sentences[:1], draft, SHORT_CAP)
 
     def _passages(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft, limit: int) -> None:
         sentences = best_sentences(self.store, snapshot, q, doc_ids, limit=limit)

@@ -35,6 +35,7 @@ _LIST_CUES = ("nhung", "cac chi so nao", "cac don vi nao", "nguon nao", "liet ke
 _DUTY_CUES = ("nhiem vu gi", "trach nhiem gi", "lam gi", "duoc giao nhung", "nhung nhiem vu", "duoc yeu cau",
               "can trien khai", "co nhiem vu", "giao nhiem vu gi")
 _UNITS_ASKED = ("nhung co quan", "nhung don vi", "cac co quan", "co quan don vi nao", "cho nhung")
+_COUNT_RE = re.compile(r"\b(?:bao nhieu|may)\s+(chi tieu|chi so|nhiem vu|noi dung|tieu chi|nhom|don vi)\b")
 _COMPARE_CUES = ("so sanh", "xa nao", "lan luot", "khac nhau")
 _FOLLOW_UP_RE = re.compile(r"^(con|the con|vay con|con o|con tai|con doi voi)\b")
 _QUARTER_RE = re.compile(r"\bquy\s+(iv|iii|ii|i|4|3|2|1)\b")
@@ -62,6 +63,13 @@ class Question:
     wants_units: bool = False  # the answer is a list of units
     is_follow_up: bool = False
     row_numbers: list[str] = field(default_factory=list)  # table rows named in the question: '15.3'
+    counted: str | None = None  # 'chi tieu' in 'có bao nhiêu chỉ tiêu'
+
+    @property
+    def counted_label(self) -> str:
+        labels = {"chi tieu": "chỉ tiêu", "chi so": "chỉ số", "nhiem vu": "nhiệm vụ", "noi dung": "nội dung",
+                  "tieu chi": "tiêu chí", "nhom": "nhóm", "don vi": "đơn vị"}
+        return labels.get(self.counted or "", "mục")
 
     @property
     def content_words(self) -> list[str]:
@@ -125,6 +133,8 @@ def analyze(text: str, communes: list[str]) -> Question:
             if _has(folded, cues):
                 question.intent, question.metadata_field = "metadata", name
                 break
+    if question.intent == "content" and (count := _COUNT_RE.search(folded)):
+        question.intent, question.counted = "count", count.group(1)
     if question.intent == "content":
         if question.units and _has(folded, _DUTY_CUES):
             question.intent = "duty"
