@@ -1,0 +1,742 @@
+"""The officers' web UI (Gradio), mounted at ``/ui`` of the FastAPI app.
+
+Every action goes through the shared ``Services`` container (QA, store, ingestor, drafter,
+records query), so the UI holds no retrieval, ingestion or drafting logic of its own; this
+module only turns results into widgets. Everything shown is Vietnamese.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import pandas as pd
+
+from assistant import records_query
+from assistant.api.routers.draft import download_name
+from assistant.drafting.docx_export import write_docx
+from assistant.drafting.markdown_export import to_markdown
+from assistant.drafting.model import ROLES, DraftInputError
+from assistant.records_query import RecordMatch
+from ingest.normalize import fold
+from ingest.record_text import KIND_LABELS, targets_text, unit_names
+from ui import render
+from ui.theme import CSS, HEAD, make_theme
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from assistant.services import Services
+    from vectorstore.store import Snapshot
+
+log = logging.getLogger(__name__)
+
+MOUNT_PATH = "/ui"
+ALL = "Tất cả"
+SUPPORTED_UPLOADS = [".txt", ".md", ".docx", ".pdf"]
+STATUS_LABELS = {
+    "added": "đã thêm mới",
+    "updated": "đã cập nhật",
+    "unchanged": "không thay đổi (đã có trong kho)",
+    "failed": "không nạp được",
+}
+RECORD_COLUMNS = [
+    "Xã",
+    "Loại",
+    "STT",
+    "Nội dung",
+    "Đơn vị chủ trì",
+    "Đơn vị phối hợp",
+    "Thời gian",
+    "Năm",
+    "Mục tiêu",
+]
+DOCUMENT_COLUMNS = [
+    "Xã",
+    "Tỉnh/TP",
+    "Loại kế hoạch",
+    "Số hiệu",
+    "Ngày",
+    "Tiêu đề",
+    "Đoạn",
+    "Bản ghi",
+    "Tệp",
+    "Mã",
+]
+DRAFT_TYPES = [(label, key) for key, label in render.PLAN_TYPE_LABELS.items()]  # pii | nq57 | innovative
+STREAM_SECONDS = 1.2  # how long the progressive display of one answer takes at most
+STREAM_STEPS = 24
+SORT_CHOICES = [("Thứ tự trong kế hoạch", ""), *((c, c) for c in RECORD_COLUMNS if c != "STT")]
+MAX_EXPORT_DIRS = 64  # CSV/Excel/Word files kept for download
+
+
+def _choice(value: str | None) -> str | None:
+    """A filter value, or None for 'Tất cả' / empty."""
+    return None if value in (None, "", ALL) else value
+
+
+def _stream_prefixes(text: str) -> list[str]:
+    """Growing prefixes of ``text`` cut at word ends (about ``STREAM_STEPS`` of them), the last whole."""
+    ends = [m.end() for m in re.finditer(r"\S+\s*", text)]
+    step = max(1, len(ends) // STREAM_STEPS)
+    cuts = ends[step - 1 :: step]
+    if not cuts or cuts[-1] != len(text):
+        cuts.append(len(text))
+    return [text[:cut] for cut in cuts]
+
+
+class PlanUI:
+    """Handlers of the UI; each takes widget values and returns widget values."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.files_dir = Path(tempfile.mkdtemp(prefix="plan-assistant-ui-"))
+
+    def export_dir(self, key: object) -> Path:
+        """A folder for the files of one export (same input, same folder); old ones are pruned
+        (Gradio serves its own copy of a file once it is handed over)."""
+        folder = self.files_dir / hashlib.sha256(repr(key).encode()).hexdigest()[:16]
+        folder.mkdir(exist_ok=True)
+        folder.touch()
+        kept = sorted(self.files_dir.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[MAX_EXPORT_DIRS:]:
+            shutil.rmtree(old, ignore_errors=True)
+        return folder
+
+    # --- corpus overview -----------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self.services.store.snapshot
+
+    def header(self) -> str:
+        settings = self.services.settings
+        snap = self.snapshot
+        return render.header_html(snap.documents, snap.communes, settings.llm_enabled, settings.llm_model)
+
+    def commune_choices(self) -> list[str]:
+        return [ALL, *self.snapshot.communes]
+
+    def example_questions(self) -> list[str]:
+        """A few questions that the loaded plans can answer (built from their metadata)."""
+        templates = {
+            "pii": "Đơn vị nào chủ trì chỉ số Hạ tầng số ở xã {c}?",
+            "nq57": "Tỷ lệ phủ sóng 5G của xã {c} năm 2026 là bao nhiêu?",
+            "innovative": "Khi nào xã {c} tổ chức hội nghị tổng kết cấp xã?",
+        }
+        questions: list[str] = []
+        used: set[str] = set()
+        # the plan of each type with the most records (tables, assignments) answers best
+        for doc in sorted(self.snapshot.documents.values(), key=lambda d: (-d.n_records, d.doc_id)):
+            commune, plan_type = doc.metadata.get("commune"), doc.metadata.get("plan_type")
+            if not commune or plan_type in used or plan_type not in templates:
+                continue
+            used.add(plan_type)
+            questions.append(templates[plan_type].format(c=commune))
+        communes = self.snapshot.communes
+        if communes:
+            questions.append(f"xa {fold(communes[-1])} giao nhiem vu gi cho cong an xa")  # without diacritics
+            questions.append(f"Kế hoạch của xã {communes[0]} do ai ký ban hành?")
+        return questions[:4]
+
+    def refresh_all(self) -> tuple[Any, ...]:
+        """Everything that depends on the corpus: after page load, upload, delete, reindex."""
+        communes = self.commune_choices()
+        return (
+            self.header(),
+            gr.Dropdown(choices=communes),
+            gr.Chatbot(examples=[{"text": q} for q in self.example_questions()]),
+            *self.record_filter_choices(),
+            "",  # text search
+            "",  # sort: plan order
+            False,
+            *self.filter_records(ALL, ALL, ALL, ALL, ""),
+            self.documents_table(),
+            gr.Dropdown(choices=self.document_choices(), value=None),
+            gr.Dropdown(choices=self.snapshot.communes),
+        )
+
+    # --- Hỏi đáp ---------------------------------------------------------------------------------
+
+    def answer(
+        self,
+        question: str,
+        chat: list[dict[str, Any]] | None,
+        history: list[dict[str, str]] | None,
+        commune: str | None,
+    ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, str]], str]]:
+        """Stream an answer into the chat; the sources follow as a message of their own (cards)."""
+        chat = list(chat or [])
+        history = list(history or [])
+        question = (question or "").strip()
+        if not question:
+            yield list(chat), list(history), ""
+            return
+        limit = self.services.settings.max_question_chars
+        if len(question) > limit:
+            chat.append(
+                {
+                    "role": "assistant",
+                    "content": f"Câu hỏi quá dài (tối đa {limit} ký tự). Hãy hỏi ngắn gọn hơn.",
+                }
+            )
+            yield list(chat), list(history), question
+            return
+        chat.append({"role": "user", "content": render.safe_markdown(question)})
+        chat.append({"role": "assistant", "content": "_Đang tìm trong các kế hoạch…_"})
+        yield list(chat), list(history), ""
+        try:
+            result = self.services.qa.ask(question, history=history or None, commune=_choice(commune))
+        except Exception:  # noqa: BLE001 - an officer sees a plain message, the log has the trace
+            log.exception("QA failed for %r", question)
+            chat[-1] = {
+                "role": "assistant",
+                "content": "Xin lỗi, đã có lỗi khi tìm câu trả lời. Vui lòng thử lại.",
+            }
+            yield list(chat), list(history), question
+            return
+        text = render.safe_markdown(result.answer)
+        steps = _stream_prefixes(text)
+        pause = STREAM_SECONDS / max(len(steps), 1)
+        for prefix in steps:
+            chat[-1] = {"role": "assistant", "content": prefix}
+            yield list(chat), list(history), ""
+            time.sleep(pause)
+        extras = []
+        if not result.found:
+            extras.append(render.not_found_hint(self.snapshot.documents, _choice(commune)))
+        if result.sources:
+            extras.append(render.sources_html(result.sources, question, result.found))
+        if extras:
+            # a component, not text: the chat shows no copy button for it, and the answer's copy
+            # button copies the answer alone
+            chat.append({"role": "assistant", "content": gr.HTML("".join(extras), padding=False)})
+        history = [
+            *history,
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": result.answer},
+        ]
+        yield list(chat), list(history), ""
+
+    # --- Bảng phân công --------------------------------------------------------------------------
+
+    def record_filter_choices(self) -> tuple[Any, Any, Any, Any]:
+        """Dropdown updates: commune, kind, unit, year (from the records of the snapshot)."""
+        records = self.snapshot.records
+        units = sorted({u.name for r in records for u in (*r.leads, *r.partners)}, key=str.lower)
+        years = sorted({r.year for r in records if r.year}, reverse=True)
+        kinds = [(label, key) for key, label in KIND_LABELS.items() if any(r.kind == key for r in records)]
+        return (
+            gr.Dropdown(choices=self.commune_choices(), value=ALL),
+            gr.Dropdown(choices=[(ALL, ALL), *kinds], value=ALL),
+            gr.Dropdown(choices=[ALL, *units], value=ALL),
+            gr.Dropdown(choices=[ALL, *(str(y) for y in years)], value=ALL),
+        )
+
+    @staticmethod
+    def record_rows(matches: list[RecordMatch]) -> list[list[Any]]:
+        return [
+            [
+                m.commune,
+                KIND_LABELS.get(r.kind, r.kind),
+                r.row_no or "",
+                r.subject,
+                unit_names(r.leads),
+                unit_names(r.partners),
+                r.deadline or "",
+                r.year or "",
+                targets_text(r),
+            ]
+            for m in matches
+            for r in (m.record,)
+        ]
+
+    def filter_records(
+        self,
+        commune: str | None,
+        kind: str | None,
+        unit: str | None,
+        year: str | None,
+        text: str | None,
+        sort_by: str | None = None,
+        descending: bool = False,
+    ) -> tuple[pd.DataFrame, str, str | None, str | None]:
+        """Table, count line, CSV and Excel files of the records that pass the filters, sorted by
+        one column (``sort_by``, a column title) or in plan order."""
+        snapshot = self.snapshot
+        flt = records_query.RecordFilter(
+            commune=_choice(commune),
+            unit=_choice(unit),
+            kind=_choice(kind),
+            year=int(y) if (y := _choice(year)) and y.isdigit() else None,
+            q=(text or "").strip() or None,
+        )
+        matches = records_query.query_records(snapshot.records, snapshot.documents, flt)
+        pairs = list(zip(matches, self.record_rows(matches), strict=True))
+        if sort_by in RECORD_COLUMNS:
+            column = RECORD_COLUMNS.index(sort_by)
+            # empty cells last in either direction; Vietnamese compared without diacritics
+            filled = [p for p in pairs if p[1][column] != ""]
+            filled.sort(key=lambda p: _sort_key(p[1][column]), reverse=descending)
+            pairs = filled + [p for p in pairs if p[1][column] == ""]
+        elif descending:
+            pairs.reverse()
+        matches = [m for m, _ in pairs]
+        rows = [r for _, r in pairs]
+        frame = pd.DataFrame(rows, columns=RECORD_COLUMNS)
+        count = f"Hiển thị **{len(rows)}** / {len(snapshot.records)} bản ghi phân công."
+        if not rows:
+            count += " Không có bản ghi nào khớp bộ lọc — hãy bỏ bớt điều kiện."
+            return frame, count, None, None
+        folder = self.export_dir((flt, sort_by, descending, id(snapshot)))
+        csv_path = folder / "bang-phan-cong.csv"
+        xlsx_path = folder / "bang-phan-cong.xlsx"
+        csv_path.write_text(records_query.to_csv(matches), encoding="utf-8")
+        write_xlsx(xlsx_path, RECORD_COLUMNS, rows, sheet="Phân công")
+        return frame, count, str(csv_path), str(xlsx_path)
+
+    # --- Tài liệu -------------------------------------------------------------------------------
+
+    def documents_table(self) -> pd.DataFrame:
+        rows = []
+        for doc in sorted(
+            self.snapshot.documents.values(), key=lambda d: (d.metadata.get("commune") or "", d.doc_id)
+        ):
+            m = doc.metadata
+            rows.append(
+                [
+                    m.get("commune") or "—",
+                    m.get("province") or "—",
+                    render.PLAN_TYPE_LABELS.get(m.get("plan_type") or "", "—"),
+                    m.get("number") or "(chưa có số)",
+                    m.get("date") or "—",
+                    m.get("title") or "—",
+                    doc.n_chunks,
+                    doc.n_records,
+                    doc.filename,
+                    doc.doc_id,
+                ]
+            )
+        return pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+
+    def document_choices(self) -> list[tuple[str, str]]:
+        docs = sorted(self.snapshot.documents.values(), key=lambda d: d.filename)
+        return [(f"{d.metadata.get('commune') or '—'} — {d.filename}", d.doc_id) for d in docs]
+
+    def upload(self, files: list[str] | None, progress: gr.Progress | None = None) -> str:
+        """Ingest uploaded files one by one; one result line per file, in plain Vietnamese."""
+        paths = [Path(f) for f in files or []]
+        if not paths:
+            return '<div class="pa-results pa-err">Chưa chọn tệp nào (.txt, .md, .docx, .pdf).</div>'
+        items = []
+        for i, path in enumerate(paths):
+            if progress is not None:
+                progress((i, len(paths)), desc=f"Đang nạp {path.name}", unit="tệp")
+            result = self.services.ingestor.ingest_file(path, filename=path.name)
+            name = render.esc(path.name)
+            if result.status == "failed":
+                items.append(
+                    f'<li class="pa-err">✗ <b>{name}</b>: {STATUS_LABELS["failed"]} — '
+                    f"{render.esc(result.error or 'lỗi không rõ')}</li>"
+                )
+            else:
+                detail = (
+                    f"{result.chunks_added} đoạn mới, {result.records} bản ghi phân công"
+                    if result.status != "unchanged"
+                    else f"{result.records} bản ghi phân công"
+                )
+                items.append(
+                    f'<li class="pa-ok">✓ <b>{name}</b>: {STATUS_LABELS.get(result.status, result.status)} '
+                    f"({detail})</li>"
+                )
+        return f'<div class="pa-results"><ul>{"".join(items)}</ul></div>'
+
+    def delete(self, doc_id: str | None) -> str:
+        if not doc_id:
+            return '<div class="pa-results">Chưa chọn kế hoạch để xóa.</div>'
+        doc = self.snapshot.documents.get(doc_id)
+        name = render.esc(doc.filename if doc else doc_id)
+        if self.services.ingestor.remove(doc_id):
+            return f'<div class="pa-results pa-ok">Đã xóa kế hoạch <b>{name}</b> khỏi kho.</div>'
+        return (
+            f'<div class="pa-results pa-err">Không tìm thấy kế hoạch <b>{name}</b> (có thể đã bị xóa).</div>'
+        )
+
+    def reindex(self, progress: gr.Progress | None = None) -> str:
+        def on_file(name: str, index: int, total: int) -> None:
+            if progress is not None:
+                progress((index, total), desc=f"Đang lập chỉ mục {name}", unit="tệp")
+
+        report = self.services.ingestor.reindex(progress=on_file)
+        failed = report.failed
+        text = (
+            f"Đã lập chỉ mục lại {len(report.results)} kế hoạch trong {report.seconds:.0f} giây "
+            f"({report.chunks_added} đoạn mới, {report.chunks_removed} đoạn bỏ)."
+        )
+        if failed:
+            errors = "".join(
+                f"<li>{render.esc(Path(r.path).name)}: {render.esc(r.error)}</li>" for r in failed
+            )
+            return f'<div class="pa-results pa-err">{text} Có {len(failed)} tệp lỗi:<ul>{errors}</ul></div>'
+        return f'<div class="pa-results pa-ok">{text}</div>'
+
+    # --- Soạn thảo -------------------------------------------------------------------------------
+
+    def province_for(self, commune: str | None) -> str | None:
+        for doc in self.snapshot.documents.values():
+            if commune and doc.metadata.get("commune") == commune and doc.metadata.get("province"):
+                return doc.metadata["province"]
+        return None
+
+    def draft(
+        self,
+        commune: str | None,
+        province: str | None,
+        plan_type: str | None,
+        year: str | None,
+        bases: str | None,
+        units: str | None,
+        focus: str | None,
+        signer: str | None,
+        role: str | None,
+    ) -> tuple[str, str | None]:
+        """Markdown preview and .docx path of a drafted plan (the drafter validates the input)."""
+        try:
+            draft = self.services.drafter.draft(
+                commune=commune,
+                province=province,
+                plan_type=plan_type,
+                year=year,
+                bases=_lines(bases),
+                units=_lines(units),
+                focus=_lines(focus),
+                signer=signer,
+                role=role,
+            )
+        except DraftInputError as exc:
+            return f"**Chưa soạn được kế hoạch:** {render.esc(exc)}", None
+        warnings = "".join(f"> ⚠️ {render.safe_markdown(w)}\n>\n" for w in draft.warnings)
+        preview = (f"{warnings}\n" if warnings else "") + render.safe_markdown(to_markdown(draft))
+        path = write_docx(draft, self.export_dir(draft.request) / download_name(draft, "docx"))
+        return preview, str(path)
+
+
+def _sort_key(value: object) -> tuple[float, str]:
+    """Numbers by value, text by its folded form ('Đ' next to 'D')."""
+    if isinstance(value, int | float):
+        return float(value), ""
+    return 0.0, fold(str(value))
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip(" -•\t") for line in (text or "").splitlines() if line.strip(" -•\t")]
+
+
+def write_xlsx(path: Path, headers: list[str], rows: list[list[Any]], sheet: str) -> None:
+    """An Excel sheet with a bold, frozen header row and readable column widths."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet
+    ws.append(headers)
+    for row in rows:
+        ws.append(row)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    for i, header in enumerate(headers, 1):
+        longest = max([len(header), *(len(str(r[i - 1])) for r in rows)])
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(10, longest + 2), 60)
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    book.save(path)
+
+
+# --- layout ---------------------------------------------------------------------------------------
+
+
+def build_ui(services: Services) -> gr.Blocks:
+    ui = PlanUI(services)
+    # Gradio keeps a copy of every file it serves; files older than 6 hours are deleted hourly.
+    with gr.Blocks(
+        title="Trợ lý Kế hoạch cấp xã", analytics_enabled=False, delete_cache=(3600, 6 * 3600)
+    ) as demo:
+        header = gr.HTML(
+            '<div class="pa-header"><div class="pa-title">Trợ lý Kế hoạch cấp xã</div>'
+            '<div class="pa-subtitle">Đang tải kho kế hoạch…</div></div>',
+            elem_id="pa-header",
+        )
+        with gr.Tabs():
+            with gr.Tab("Hỏi đáp", id="qa", elem_id="tab-qa"):
+                qa_commune = gr.Dropdown(
+                    [ALL],
+                    value=ALL,
+                    label="Phạm vi xã",
+                    info="Chỉ tìm trong kế hoạch của một xã, hoặc tất cả",
+                    elem_id="qa-commune",
+                )
+                chat = gr.Chatbot(
+                    elem_id="pa-chat",
+                    height=600,
+                    buttons=["copy"],
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    show_label=False,
+                    group_consecutive_messages=False,
+                    placeholder="**Hỏi về các kế hoạch đã nạp** — đơn vị chủ trì, phối hợp, chỉ tiêu, "
+                    "thời hạn của một nhiệm vụ; có thể gõ không dấu. Bấm một câu hỏi mẫu để bắt đầu:",
+                )
+                history = gr.State([])
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(
+                        placeholder="Nhập câu hỏi rồi nhấn Enter…",
+                        show_label=False,
+                        scale=5,
+                        min_width=300,
+                        lines=1,
+                        max_lines=4,
+                        elem_id="qa-input",
+                    )
+                    send = gr.Button("Gửi", variant="primary", scale=0, min_width=80, elem_id="qa-send")
+                    clear = gr.Button("Hội thoại mới", scale=0, min_width=150, elem_id="qa-clear")
+
+            with gr.Tab("Bảng phân công", id="records", elem_id="tab-records"):
+                gr.Markdown(
+                    "Các chỉ số, chỉ tiêu và nhiệm vụ được giao trong kế hoạch: lọc theo xã, loại, "
+                    "đơn vị, năm hoặc nội dung, sắp xếp theo một cột, rồi tải về dạng CSV hoặc Excel."
+                )
+                with gr.Row():
+                    r_commune = gr.Dropdown(
+                        [ALL], value=ALL, label="Xã", min_width=150, elem_id="rec-commune"
+                    )
+                    r_kind = gr.Dropdown([ALL], value=ALL, label="Loại", min_width=150, elem_id="rec-kind")
+                    r_unit = gr.Dropdown(
+                        [ALL],
+                        value=ALL,
+                        label="Đơn vị (chủ trì hoặc phối hợp)",
+                        min_width=220,
+                        elem_id="rec-unit",
+                    )
+                    r_year = gr.Dropdown([ALL], value=ALL, label="Năm", min_width=110, elem_id="rec-year")
+                with gr.Row():
+                    r_text = gr.Textbox(
+                        label="Tìm theo nội dung (gõ có dấu hoặc không dấu)",
+                        elem_id="rec-text",
+                        placeholder="Ví dụ: ha tang so, định danh điện tử…",
+                        scale=3,
+                        min_width=260,
+                    )
+                    r_sort = gr.Dropdown(
+                        SORT_CHOICES,
+                        value="",
+                        label="Sắp xếp theo",
+                        scale=2,
+                        min_width=200,
+                        elem_id="rec-sort",
+                    )
+                    r_desc = gr.Checkbox(
+                        label="Giảm dần", value=False, scale=0, min_width=120, elem_id="rec-desc"
+                    )
+                r_count = gr.Markdown(elem_classes=["pa-count"], elem_id="rec-count")
+                with gr.Row():
+                    r_csv = gr.DownloadButton("Tải CSV", size="sm", min_width=110, scale=0, elem_id="rec-csv")
+                    r_xlsx = gr.DownloadButton(
+                        "Tải Excel (.xlsx)", size="sm", min_width=150, scale=0, elem_id="rec-xlsx"
+                    )
+                r_table = gr.Dataframe(
+                    headers=RECORD_COLUMNS,
+                    interactive=False,
+                    wrap=True,
+                    max_height=560,
+                    elem_id="rec-table",
+                    elem_classes=["pa-table"],
+                    column_widths=[100, 100, 50, 320, 160, 160, 110, 64, 130],
+                    datatype=["str", "str", "str", "str", "str", "str", "str", "number", "str"],
+                )
+
+            with gr.Tab("Tài liệu", id="docs", elem_id="tab-docs"):
+                with gr.Row():
+                    with gr.Column(scale=3, min_width=260):
+                        gr.Markdown(
+                            "**Nạp kế hoạch mới** — chọn một hoặc nhiều tệp .txt, .md, .docx, .pdf "
+                            f"(tối đa {services.settings.max_upload_mb:g} MB mỗi tệp). Tệp đã có sẽ được cập "
+                            "nhật; tệp không thay đổi được giữ nguyên."
+                        )
+                        upload = gr.UploadButton(
+                            "Chọn tệp và nạp vào kho",
+                            file_count="multiple",
+                            file_types=SUPPORTED_UPLOADS,
+                            variant="primary",
+                            elem_id="doc-upload",
+                        )
+                        upload_result = gr.HTML(elem_id="doc-result")
+                    with gr.Column(scale=2, min_width=240):
+                        doc_pick = gr.Dropdown([], label="Chọn kế hoạch để xóa", elem_id="doc-pick")
+                        delete = gr.Button("Xóa kế hoạch đã chọn", variant="stop", elem_id="doc-delete")
+                        reindex = gr.Button("Lập chỉ mục lại toàn bộ", elem_id="doc-reindex")
+                        manage_result = gr.HTML(elem_id="doc-manage-result")
+                docs_table = gr.Dataframe(
+                    headers=DOCUMENT_COLUMNS,
+                    interactive=False,
+                    wrap=True,
+                    max_height=480,
+                    elem_id="doc-table",
+                    elem_classes=["pa-table"],
+                    label="Kế hoạch trong kho",
+                    column_widths=[110, 100, 170, 120, 120, 340, 64, 72, 230, 170],
+                )
+
+            with gr.Tab("Soạn thảo", id="draft", elem_id="tab-draft"), gr.Row():
+                with gr.Column(scale=2, min_width=280):
+                    d_commune = gr.Dropdown(
+                        [],
+                        label="Xã",
+                        allow_custom_value=True,
+                        elem_id="draft-commune",
+                        info="Chọn hoặc gõ tên xã",
+                    )
+                    d_province = gr.Textbox(label="Tỉnh/Thành phố", elem_id="draft-province")
+                    d_type = gr.Radio(DRAFT_TYPES, value="pii", label="Loại kế hoạch", elem_id="draft-type")
+                    d_year = gr.Textbox(
+                        value=str(time.localtime().tm_year),
+                        label="Năm hoặc giai đoạn",
+                        placeholder="Ví dụ: 2027 hoặc 2026-2030",
+                        elem_id="draft-year",
+                    )
+                    d_bases = gr.Textbox(
+                        label="Căn cứ pháp lý (mỗi dòng một văn bản)", lines=3, elem_id="draft-bases"
+                    )
+                    d_units = gr.Textbox(
+                        label="Đơn vị thực hiện (mỗi dòng một đơn vị)", lines=3, elem_id="draft-units"
+                    )
+                    d_focus = gr.Textbox(
+                        label="Nội dung trọng tâm (mỗi dòng một ý)", lines=3, elem_id="draft-focus"
+                    )
+                    with gr.Row():
+                        d_signer = gr.Textbox(label="Người ký", min_width=140, elem_id="draft-signer")
+                        d_role = gr.Dropdown(
+                            list(ROLES),
+                            value=ROLES[0],
+                            label="Chức vụ người ký",
+                            min_width=140,
+                            elem_id="draft-role",
+                        )
+                    d_go = gr.Button("Soạn dự thảo", variant="primary", elem_id="draft-go")
+                with gr.Column(scale=3, min_width=280):
+                    d_file = gr.DownloadButton("Tải bản Word (.docx)", visible=False, elem_id="draft-docx")
+                    d_preview = gr.Markdown(
+                        "_Điền thông tin rồi bấm **Soạn dự thảo**; bản xem trước hiện ở đây._",
+                        elem_id="pa-draft-preview",
+                    )
+
+        # --- events ---------------------------------------------------------------------------
+        record_filters = [r_commune, r_kind, r_unit, r_year, r_text, r_sort, r_desc]
+        record_outputs = [r_table, r_count, r_csv, r_xlsx]
+        corpus_outputs = [
+            header,
+            qa_commune,
+            chat,
+            r_commune,
+            r_kind,
+            r_unit,
+            r_year,
+            r_text,
+            r_sort,
+            r_desc,
+            *record_outputs,
+            docs_table,
+            doc_pick,
+            d_commune,
+        ]
+        demo.load(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden")
+
+        chat_io = dict(inputs=[question, chat, history, qa_commune], outputs=[chat, history, question])
+        question.submit(ui.answer, **chat_io)
+        send.click(ui.answer, **chat_io)
+
+        def example_question(selected: gr.SelectData) -> str:
+            return selected.value["text"]
+
+        chat.example_select(example_question, outputs=question, show_progress="hidden").then(
+            ui.answer, **chat_io
+        )
+        clear.click(lambda: ([], [], ""), outputs=[chat, history, question], show_progress="hidden")
+        chat.clear(lambda: [], outputs=history, show_progress="hidden")
+
+        # .input: the officer's own changes (refresh_all resets the filters and the table itself)
+        for widget in (r_commune, r_kind, r_unit, r_year, r_text, r_sort, r_desc):
+            widget.input(
+                ui.filter_records,
+                inputs=record_filters,
+                outputs=record_outputs,
+                show_progress="hidden",
+                trigger_mode="always_last",
+            )
+
+        def upload_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+            return ui.upload(paths, progress)
+
+        def reindex_all(progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+            return ui.reindex(progress)
+
+        upload.upload(upload_files, inputs=upload, outputs=upload_result).then(
+            ui.refresh_all, outputs=corpus_outputs, show_progress="hidden"
+        )
+        delete.click(
+            ui.delete,
+            inputs=doc_pick,
+            outputs=manage_result,
+            js="(doc) => (doc && confirm('Xóa kế hoạch đã chọn khỏi kho? Thao tác này không hoàn tác được.'))"
+            " ? doc : null",
+        ).then(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden")
+        reindex.click(reindex_all, outputs=manage_result).then(
+            ui.refresh_all, outputs=corpus_outputs, show_progress="hidden"
+        )
+
+        d_commune.change(
+            lambda c: ui.province_for(c) or gr.skip(),
+            inputs=d_commune,
+            outputs=d_province,
+            show_progress="hidden",
+        )
+
+        def draft(*values: Any) -> tuple[str, gr.DownloadButton]:
+            preview, path = ui.draft(*values)
+            return preview, gr.DownloadButton(value=path, visible=bool(path))
+
+        d_go.click(
+            draft,
+            inputs=[d_commune, d_province, d_type, d_year, d_bases, d_units, d_focus, d_signer, d_role],
+            outputs=[d_preview, d_file],
+        )
+    return demo
+
+
+def mount_ui(app: FastAPI, services: Services) -> None:
+    """Mount the UI at ``/ui`` of the API app (same process, same services)."""
+    demo = build_ui(services)
+    gr.mount_gradio_app(
+        app,
+        demo,
+        path=MOUNT_PATH,
+        theme=make_theme(),
+        css=CSS,
+        head=HEAD,
+        footer_links=[],
+        max_file_size=int(services.settings.max_upload_mb * 1024 * 1024),
+        ssr_mode=False,
+        pwa=False,
+        mcp_server=False,
+    )
