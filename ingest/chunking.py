@@ -107,10 +107,35 @@ def chunk_document(
             _split_text(block.lines, budget, count_tokens)
         )
         for piece in pieces:
-            body = join_wrapped(piece) if block.kind == "text" else "\n".join(line.text for line in piece)
-            if body.strip():
-                chunks.append(make_chunk(doc, section, body, block.kind, piece[0].no, piece[-1].no))
+            for fitted in _fit(doc, section, block.kind, piece, max_tokens, count_tokens):
+                body = _body(block.kind, fitted)
+                if body.strip():
+                    chunks.append(make_chunk(doc, section, body, block.kind, fitted[0].no, fitted[-1].no))
     return _merge_small(chunks, doc, max_tokens, count_tokens)
+
+
+def _body(kind: str, lines: list[SourceLine]) -> str:
+    return join_wrapped(lines) if kind == "text" else "\n".join(line.text for line in lines)
+
+
+def _fit(
+    doc: ParsedDocument, section: str, kind: str, piece: list[SourceLine], max_tokens: int, count: TokenCounter
+) -> list[list[SourceLine]]:
+    """Split a piece in halves until its real token count (prefix included) fits the window.
+
+    The line-by-line split above is an estimate; this check is exact. A single line longer than
+    the window stays whole (the model truncates it).
+    """
+    if len(piece) == 1 or count(make_chunk(doc, section, _body(kind, piece), kind, 0, 0).text) <= max_tokens:
+        return [piece]
+    header = piece[:2] if len(piece) > 1 and is_markdown_rule(piece[1].text) else piece[:1]
+    middle = max(len(piece) // 2, len(header) + 1) if kind == "table" else len(piece) // 2
+    if middle >= len(piece):
+        return [piece]
+    head, tail = piece[:middle], piece[middle:]
+    if kind == "table":
+        tail = [*header, *tail]  # the second half keeps the header row (and markdown rule)
+    return _fit(doc, section, kind, head, max_tokens, count) + _fit(doc, section, kind, tail, max_tokens, count)
 
 
 def _split_text(lines: list[SourceLine], budget: int, count: TokenCounter) -> list[list[SourceLine]]:
@@ -118,7 +143,7 @@ def _split_text(lines: list[SourceLine], budget: int, count: TokenCounter) -> li
     current: list[SourceLine] = []
     used = 0
     for line in lines:
-        cost = count(line.text) - 6
+        cost = count(line.text) - 5
         if current and used + cost > budget:
             # prefer to cut before a bullet or after a sentence end within the last lines
             cut = len(current)
@@ -143,7 +168,7 @@ def _split_table(lines: list[SourceLine], budget: int, count: TokenCounter) -> l
     current: list[SourceLine] = []
     used = 0
     for line in lines:
-        cost = count(line.text) - 6
+        cost = count(line.text) - 5
         if current and used + cost > budget:
             pieces.append(current)
             current = list(header) if line not in header else []

@@ -70,6 +70,8 @@ def heading_level(text: str) -> int | None:
     if roman:
         letters = [ch for ch in roman.group("title") if ch.isalpha()][:8]
         return 1 if letters and sum(ch.isupper() for ch in letters) >= len(letters) - 1 else None
+    if len(re.findall(r"\d\s*%", text)) >= 2:
+        return None  # a row of a flattened table ('15.1 Tỷ lệ … 95% 100% 100%'), not a heading
     if _NUM3_RE.match(text):
         return 4
     if _NUM2_RE.match(text):
@@ -104,7 +106,10 @@ def section_paths(lines: list[SourceLine]) -> list[tuple[str, ...]]:
                 # an appendix is named by its title line: 'PHỤ LỤC 2: Bộ chỉ số đánh giá …'
                 title = next((x.text for x in lines[i + 1 : i + 4] if x.text), "")
                 if title and heading_level(title) is None and not title.startswith(("(", "STT", "TT")):
-                    label = section_label(f"{label}: {title}")
+                    room = MAX_LABEL - len(label) - 2
+                    if len(title) > room:
+                        title = title[: room - 1].rsplit(" ", 1)[0] + "…"
+                    label = f"{label}: {title}"
             stack.append((level, label))
         paths.append(tuple(label for _, label in stack))
     return paths

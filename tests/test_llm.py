@@ -245,14 +245,8 @@ def test_a_not_found_question_never_reaches_the_llm(with_llm: Services, server: 
 # --- the bounded context --------------------------------------------------------------------------------
 
 
-SEPARATOR_BUG = (
-    "product bug: build_context() budgets each source entry against llm_max_context_chars but then joins "
-    "the entries with '\\n\\n', so a context of n sources exceeds the limit by 2*(n-1) characters"
-)
-
-
 @pytest.mark.parametrize(
-    "limit", [150, 400, pytest.param(1000, marks=pytest.mark.xfail(strict=True, reason=SEPARATOR_BUG))]
+    "limit", [150, 400, 1000]
 )
 def test_the_context_sent_is_bounded(
     corpus_services: Services, models_dir: Path, server: FakeOpenAI, limit: int
@@ -280,7 +274,6 @@ def test_build_context_numbers_sources_and_respects_the_limit() -> None:
         assert len(build_context(answer, limit)) == limit, limit
 
 
-@pytest.mark.xfail(strict=True, reason=SEPARATOR_BUG)
 @pytest.mark.parametrize("limit", [150, 250, 300])
 def test_build_context_with_several_entries_respects_the_limit(limit: int) -> None:
     answer = Answer("nháp", True, [source("a" * 100, 1), source("b" * 100, 2), source("c" * 100, 3)])

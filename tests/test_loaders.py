@@ -410,7 +410,7 @@ def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
 
 
 def test_a_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(IngestError, match="không đọc được tệp"):
+    with pytest.raises(IngestError, match="không tìm thấy tệp"):
         load_file(tmp_path / "khong-co.txt")
 
 
@@ -434,3 +434,10 @@ def test_only_blank_docx_has_no_text(tmp_path: Path) -> None:
     document.save(buffer)
     with pytest.raises(IngestError, match="không có nội dung"):
         load_file(write(tmp_path, "blank.docx", buffer.getvalue()))
+
+
+def test_binary_that_decodes_as_utf16_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "rac.txt"
+    path.write_bytes(b"\x00\xff" * 200)
+    with pytest.raises(IngestError, match="nhị phân"):
+        load_file(path)

@@ -252,11 +252,6 @@ def test_appendix_sub_sections() -> None:
     assert path[1] == "1. Năm 2026 (Giai đoạn khởi động, thiết lập nền tảng)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: section_label() cuts a long appendix label at its first ':' — the one that "
-    "section_paths() itself inserted — so 'PHỤ LỤC 2: Bộ chỉ số đánh giá …' becomes bare 'PHỤ LỤC 2'",
-)
 @pytest.mark.parametrize(
     ("stem", "startswith", "label"),
     [
@@ -271,11 +266,6 @@ def test_long_appendix_labels_keep_their_title(stem: str, startswith: str, label
     assert len(path[0]) <= 90
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: in a flattened PDF table a row such as '15.1 Tỷ lệ cấp kết quả … 95% 100% 100%' "
-    "(Vũ Quang line 951) is taken for a '1.1.' heading, so rows 15.2 … 21 are filed under it",
-)
 def test_a_numbered_table_row_is_not_a_heading() -> None:
     no = line_no(VU_QUANG, "15.4")
     assert section_of(VU_QUANG, no) == ("Phụ lục I: DANH MỤC CÁC CHỈ TIÊU CỤ THỂ",)

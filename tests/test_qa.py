@@ -112,11 +112,6 @@ def test_an_unknown_commune_filter_is_not_found(qa) -> None:
     assert "Tân Lập" in answer.answer and all(c in answer.answer for c in COMMUNES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: with commune='Tân Lập' (no such plan) the answer is 'not found' but _pad_sources "
-    "falls back to the whole corpus, so the filtered answer lists sources from Hà Đông, Hòa Điền, Vũ Quang",
-)
 def test_an_unknown_commune_filter_returns_no_foreign_sources(qa) -> None:
     answer = ask(qa, "Đơn vị nào chủ trì tổ chức tập huấn kỹ năng số cho người dân?", commune="Tân Lập")
     assert answer.sources == []
@@ -177,11 +172,6 @@ def test_a_metadata_question_without_diacritics(qa) -> None:
     assert "Trần Văn Trà" in plain.answer and "Phó Chủ tịch" in plain.answer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: 'mục tiêu' questions get intent 'target', which only accepts passages with a number; "
-    "Hòa Điền's goals (section II. MỤC TIÊU, lines 43-45) are prose, so the plan's stated goals are 'not found'",
-)
 @pytest.mark.parametrize(
     "question", ["Kế hoạch của xã Hòa Điền đặt mục tiêu gì?", "Mục tiêu cụ thể năm 2026 của kế hoạch xã Hòa Điền là gì?"]
 )
@@ -288,11 +278,6 @@ def test_answers_cite_their_sources(qa) -> None:
         assert all(1 <= n <= len(answer.sources) for n in cited)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a metadata answer cites the plan's first chunk (Phước An lines 3-19) for facts "
-    "that stand elsewhere — the signer 'Huỳnh Minh Đức' is on line 241 — so the cited lines do not hold them",
-)
 def test_the_signer_citation_points_at_the_signature(qa, corpus_services: Services) -> None:
     answer = ask(qa, "Ai ký kế hoạch của xã Phước An?")
     assert "Huỳnh Minh Đức" in answer.answer

@@ -30,15 +30,17 @@ def load_prompt(name: str) -> str:
 
 
 def build_context(answer: Answer, max_chars: int) -> str:
-    parts, used = [], 0
+    """Numbered sources, at most ``max_chars`` characters in all (separators included)."""
+    parts: list[str] = []
+    used = 0
     for i, source in enumerate(answer.sources, start=1):
-        entry = f"[{i}] (xã {source.commune}; {source.section or 'phần đầu'})\n{source.text}"
-        if used + len(entry) > max_chars:
-            entry = entry[: max(0, max_chars - used)]
-        parts.append(entry)
-        used += len(entry)
-        if used >= max_chars:
+        separator = 2 if parts else 0
+        room = max_chars - used - separator
+        if room <= 0:
             break
+        entry = f"[{i}] (xã {source.commune}; {source.section or 'phần đầu'})\n{source.text}"[:room]
+        parts.append(entry)
+        used += separator + len(entry)
     return "\n\n".join(parts)
 
 

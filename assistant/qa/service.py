@@ -35,7 +35,7 @@ from assistant.qa.extractive import (
 from assistant.qa.retriever import hybrid_search
 from assistant.qa.types import Answer, Source
 from assistant.qa.understand import Question, analyze, find_communes
-from ingest.model import Record, UnitRef
+from ingest.model import Chunk, Record, UnitRef
 from ingest.normalize import fold
 from ingest.parse import heading_level
 from ingest.record_text import KIND_LABELS, unit_label, unit_names
@@ -94,7 +94,8 @@ class QAService:
         if self.llm is not None and answer.found:
             answer = self.llm.rewrite(q, answer)
         k = max(1, min(top_k or self.settings.default_top_k, self.settings.max_top_k))
-        answer.sources = self._pad_sources(snapshot, q, answer.sources, k)
+        if not (q.unknown_commune and not q.communes):  # nothing to show for a commune we do not have
+            answer.sources = self._pad_sources(snapshot, q, answer.sources, k)
         answer.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         return answer
 
@@ -251,11 +252,44 @@ class QAService:
         answer_from_sentences(snapshot, sentences[:1], draft, SHORT_CAP)
 
     def _passages(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft, limit: int) -> None:
+        if len(q.content_words) <= 3 and self._named_section(snapshot, q, doc_ids, draft):
+            return
         sentences = best_sentences(self.store, snapshot, q, doc_ids, limit=limit)
         if not sentences or sentences[0].coverage < SENTENCE_MIN_COVERAGE:
-            draft.found = False
+            if not self._named_section(snapshot, q, doc_ids, draft):
+                draft.found = False
             return
         answer_from_sentences(snapshot, sentences, draft, LONG_CAP)
+
+    def _named_section(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft) -> bool:
+        """'Mục tiêu cụ thể của kế hoạch là gì?': the question names a section; answer with its text."""
+        if not doc_ids or len(doc_ids) != 1:
+            return False
+        padded = f" {q.folded} "
+        best: tuple[int, str, Chunk] | None = None
+        for chunk in snapshot.chunks:
+            if chunk.doc_id not in doc_ids or chunk.kind != "text" or not chunk.section:
+                continue
+            path = chunk.section.split(" > ")
+            for depth in range(min(2, len(path))):
+                name = re.sub(r"^(?:[ivx]+|\d+)\s+", "", fold(path[depth]))
+                if len(name.split()) >= 2 and f" {name} " in padded and (best is None or len(name) > best[0]):
+                    best = (len(name), " > ".join(path[: depth + 1]), chunk)
+        if best is None:
+            return False
+        _, prefix, chunk = best
+        bodies = [c.body for c in snapshot.chunks if c.doc_id == chunk.doc_id and c.kind == "text"
+                  and (c.section == prefix or c.section.startswith(prefix + " > "))]
+        n = draft.cite(make_source(snapshot, chunk, chunk.body, 1.0))
+        draft.parts.append(f"Theo {where(snapshot, chunk.doc_id)}, mục {prefix} [{n}]:")
+        used = 0
+        for line in "\n".join(bodies).split("\n"):
+            line = line.strip(" -+•")
+            if not line or heading_level(line) is not None and len(line) < 90 or used + len(line) > LONG_CAP - 300:
+                continue
+            draft.parts.append(f"- {capitalize(shorten(line, 500))}")
+            used += len(line) + 3
+        return True
 
     def _metadata(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft) -> None:
         docs = [snapshot.documents[d] for d in sorted(doc_ids)] if doc_ids else []
@@ -285,8 +319,8 @@ class QAService:
                 lines.extend(f"- {_basis_head(b)}" for b in bases)
             if not lines:
                 continue
-            chunk = _header_chunk(snapshot, doc.doc_id)
-            n = draft.cite(make_source(snapshot, chunk, _metadata_text(meta), 1.0))
+            chunk = _chunk_with(snapshot, doc.doc_id, _metadata_evidence(field, meta))
+            n = draft.cite(make_source(snapshot, chunk, chunk.body, 1.0))
             if field == "bases":
                 draft.parts.append(f"Kế hoạch của {place} căn cứ/thực hiện các văn bản sau [{n}]:")
                 draft.parts.extend(lines)
@@ -410,6 +444,30 @@ def _metadata_text(meta: dict) -> str:
     if meta.get("legal_bases"):
         parts.append("Căn cứ: " + "; ".join(meta["legal_bases"]))
     return "\n".join(parts)
+
+
+def _metadata_evidence(field: str | None, meta: dict) -> list[str]:
+    """Strings whose chunk proves a metadata answer (so the citation points at the right lines)."""
+    bases = meta.get("legal_bases") or []
+    return {
+        "number": [meta.get("number") or "", "Số:"],
+        "date": [str(meta.get("date") or "").split(" năm")[0], "ngày"],
+        "signer": [meta.get("signer") or ""],
+        "province": [meta.get("province") or ""],
+        "bases": [b[:40] for b in bases[:1]],
+        "period": [(meta.get("title") or "")[:40]],
+    }.get(field or "", [])
+
+
+def _chunk_with(snapshot: Snapshot, doc_id: str, needles: list[str]):
+    """The first text chunk of a document that holds one of ``needles`` (else its first chunk)."""
+    chunks = [c for c in snapshot.chunks if c.doc_id == doc_id and c.kind != "record"]
+    folded_needles = [" ".join(fold(n).split()) for n in needles if n and n.strip()]
+    for needle in folded_needles:
+        for chunk in chunks:
+            if needle and needle in " ".join(fold(chunk.body).split()):
+                return chunk
+    return chunks[0] if chunks else _header_chunk(snapshot, doc_id)
 
 
 def _header_chunk(snapshot: Snapshot, doc_id: str):

@@ -31,6 +31,7 @@ _DEADLINE_CUES = ("khi nao", "thoi gian nao", "thoi han", "quy may", "truoc ngay
                   "thoi diem nao", "thoi gian hoan thanh", "nam nao")
 _TARGET_CUES = ("bao nhieu", "muc tieu", "chi tieu", "dat bao nhieu", "phan tram", "trong so", "ty le",
                 "ti le", "dat muc")
+_RATE_CUES = ("ty le", "ti le", "chi tieu", "chi so", "phan tram")
 _LIST_CUES = ("nhung", "cac chi so nao", "cac don vi nao", "nguon nao", "liet ke", "nhung gi")
 _DUTY_CUES = ("nhiem vu gi", "trach nhiem gi", "lam gi", "duoc giao nhung", "nhung nhiem vu", "duoc yeu cau",
               "can trien khai", "co nhiem vu", "giao nhiem vu gi")
@@ -151,7 +152,7 @@ def analyze(text: str, communes: list[str]) -> Question:
         elif _has(folded, _LEAD_CUES):
             question.intent = "lead"
         elif _has(folded, _TARGET_CUES) and (
-            _has(folded, ("bao nhieu", "muc nao", "dat", "la gi")) or question.years
+            _has(folded, ("bao nhieu", "muc nao")) or question.years and _has(folded, _RATE_CUES)
         ):
             question.intent = "target"
     return question
