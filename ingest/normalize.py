@@ -24,10 +24,13 @@ def strip_diacritics(text: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
+_NON_ALNUM_RE = re.compile(r"[\W_]+")
+
+
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lowercase, without diacritics, punctuation collapsed to single spaces."""
-    text = strip_diacritics(text.lower())
-    return " ".join("".join(ch if ch.isalnum() else " " for ch in text).split())
+    return _NON_ALNUM_RE.sub(" ", strip_diacritics(text.lower())).strip()
 
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from assistant.qa.retriever import hybrid_search
 from assistant.qa.types import Hit, Source
@@ -54,8 +55,15 @@ def _norm_token(token: str) -> str:
     return token[:-1] + "i" if len(token) <= 3 and token.endswith("y") and token[0] in "tkmlshq" else token
 
 
+@lru_cache(maxsize=32768)
+def text_words(text: str) -> tuple[str, ...]:
+    """Folded, abbreviation-expanded, spelling-normalized words of a text (cached: chunk and
+    record texts are scored again for every question)."""
+    return tuple(_norm_token(t) for t in expand_abbreviations(fold(text)).split())
+
+
 def token_set(text: str) -> set[str]:
-    return {_norm_token(t) for t in expand_abbreviations(fold(text)).split()}
+    return set(text_words(text))
 
 
 _IDF_CACHE: dict[int, tuple[Snapshot, dict[str, float]]] = {}
@@ -96,8 +104,8 @@ def coverage(question: Question, text: str, idf: dict[str, float] | None = None)
     # consecutive pairs reward phrases over scattered words
     folded = [_norm_token(w) for w in question.folded.split() if w not in STOPWORDS]
     pairs = list(zip(folded, folded[1:], strict=False))
-    text_words = [_norm_token(w) for w in expand_abbreviations(fold(text)).split()]
-    text_pairs = set(zip(text_words, text_words[1:], strict=False))
+    words_of_text = text_words(text)
+    text_pairs = set(zip(words_of_text, words_of_text[1:], strict=False))
     pair_cov = sum(1 for p in pairs if p in text_pairs) / len(pairs) if pairs else hit_weight / total
     return 0.7 * hit_weight / total + 0.3 * pair_cov
 
