@@ -139,42 +139,40 @@ def _fit(
 
 
 def _split_text(lines: list[SourceLine], budget: int, count: TokenCounter) -> list[list[SourceLine]]:
-    pieces: list[list[SourceLine]] = []
-    current: list[SourceLine] = []
-    used = 0
-    for line in lines:
-        cost = count(line.text) - 5
-        if current and used + cost > budget:
-            # prefer to cut before a bullet or after a sentence end within the last lines
-            cut = len(current)
-            for k in range(len(current) - 1, max(0, len(current) - 6), -1):
-                if current[k].text.startswith(("-", "+")) or current[k - 1].text.endswith(_TERMINAL):
-                    cut = k
-                    break
-            pieces.append(current[:cut])
-            current = current[cut:]
-            used = sum(count(x.text) - 6 for x in current)
-        current.append(line)
-        used += cost
-    if current:
-        pieces.append(current)
-    return pieces
+    return _pack(lines, budget, count, header=[], prefer_cut=True)
 
 
 def _split_table(lines: list[SourceLine], budget: int, count: TokenCounter) -> list[list[SourceLine]]:
     """Rows stay whole; every piece after the first repeats the header (and markdown rule)."""
     header = lines[:2] if len(lines) > 1 and is_markdown_rule(lines[1].text) else lines[:1]
+    return _pack(lines, budget, count, header=header, prefer_cut=False)
+
+
+def _pack(
+    lines: list[SourceLine], budget: int, count: TokenCounter, header: list[SourceLine], prefer_cut: bool
+) -> list[list[SourceLine]]:
+    """Greedy packing by estimated cost (``_fit`` checks the exact count afterwards).
+
+    Text prefers to cut before a bullet or after a sentence end among the last lines; a table
+    starts every new piece with its header.
+    """
+
+    def cost(line: SourceLine) -> int:
+        return count(line.text) - 5  # '<s>', 'passage: ', '</s>' are paid once per chunk
+
     pieces: list[list[SourceLine]] = []
     current: list[SourceLine] = []
-    used = 0
     for line in lines:
-        cost = count(line.text) - 5
-        if current and used + cost > budget:
-            pieces.append(current)
-            current = list(header) if line not in header else []
-            used = sum(count(x.text) - 6 for x in current)
+        if current and sum(map(cost, current)) + cost(line) > budget:
+            cut = len(current)
+            if prefer_cut:
+                for k in range(len(current) - 1, max(0, len(current) - 6), -1):
+                    if current[k].text.startswith(("-", "+")) or current[k - 1].text.endswith(_TERMINAL):
+                        cut = k
+                        break
+            pieces.append(current[:cut])
+            current = current[cut:] if prefer_cut else [x for x in header if x is not line]
         current.append(line)
-        used += cost
     if current:
         pieces.append(current)
     return pieces

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
+from corpus import HA_DONG, HOA_DIEN, PHUOC_AN, PLANS, STEMS, VINH_THUAN, VU_QUANG
 
 from assistant.services import Services
 from ingest.chunking import approx_tokens, chunk_document, context_prefix, is_table_line, join_wrapped
@@ -16,13 +16,6 @@ from ingest.model import Chunk, ParsedDocument, PlanMetadata, SourceLine
 from ingest.normalize import normalize_line
 from ingest.parse import parse_file, section_paths
 
-PLANS = Path(__file__).resolve().parent.parent / "data" / "plans"
-HA_DONG = "xa-ha-dong-hai-phong-xa-doi-moi-sang-tao-2026-2030"
-HOA_DIEN = "xa-hoa-dien-an-giang-kh128-pii-2026"
-PHUOC_AN = "xa-phuoc-an-dong-nai-nq57-2026"
-VINH_THUAN = "xa-vinh-thuan-an-giang-pii-2026"
-VU_QUANG = "xa-vu-quang-ha-tinh-nq57-2026"
-STEMS = [HA_DONG, HOA_DIEN, PHUOC_AN, VINH_THUAN, VU_QUANG]
 MODEL_WINDOW = 512
 
 

@@ -9,18 +9,12 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from corpus import HA_DONG, HOA_DIEN, PHUOC_AN, PLANS, VINH_THUAN, VU_QUANG
 
 from ingest.model import ParsedDocument, PlanMetadata, Record, SourceLine
 from ingest.normalize import normalize_line
 from ingest.parse import parse_file
 from ingest.records import extract_records
-
-PLANS = Path(__file__).resolve().parent.parent / "data" / "plans"
-HA_DONG = "xa-ha-dong-hai-phong-xa-doi-moi-sang-tao-2026-2030"
-HOA_DIEN = "xa-hoa-dien-an-giang-kh128-pii-2026"
-PHUOC_AN = "xa-phuoc-an-dong-nai-nq57-2026"
-VINH_THUAN = "xa-vinh-thuan-an-giang-pii-2026"
-VU_QUANG = "xa-vu-quang-ha-tinh-nq57-2026"
 
 VHXH = "Phòng Văn hóa - Xã hội"
 KT = "Phòng Kinh tế"
