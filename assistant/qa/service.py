@@ -332,7 +332,9 @@ class QAService:
     def _compare(self, snapshot: Snapshot, q: Question, draft: Draft) -> None:
         if len(q.communes) >= 2:
             for commune in q.communes:
-                single = analyze(_without_other_communes(q.text, commune, q.communes), snapshot.communes)
+                text = _without_other_communes(q.text, commune, q.communes)
+                text = re.sub(r"(?i)\b(so sánh|so sanh|lần lượt|lan luot)\b", " ", text)
+                single = analyze(text, snapshot.communes)
                 single.communes = [commune]
                 if single.intent == "compare":
                     single.intent = "target" if single.years or "bao nhieu" in single.folded else "content"

@@ -26,7 +26,7 @@ _METADATA_CUES = {
 _PARTNER_CUES = ("phoi hop", "dong chu tri", "cung tham gia")
 _LEAD_CUES = ("chu tri", "don vi nao", "co quan nao", "phong nao", "ai theo doi", "do ai", "ai chiu trach nhiem",
               "giao cho", "ai phu trach", "don vi phu trach", "theo doi danh gia", "ai thuc hien", "giao don vi",
-              "duoc giao", "ai chu tri")
+              "duoc giao", "ai chu tri", "don vi theo doi", "co quan theo doi", "don vi chu tri")
 _DEADLINE_CUES = ("khi nao", "thoi gian nao", "thoi han", "quy may", "truoc ngay", "bao gio", "luc nao",
                   "thoi diem nao", "thoi gian hoan thanh", "nam nao")
 _TARGET_CUES = ("bao nhieu", "muc tieu", "chi tieu", "dat bao nhieu", "phan tram", "trong so", "ty le",
@@ -35,7 +35,8 @@ _RATE_CUES = ("ty le", "ti le", "chi tieu", "chi so", "phan tram")
 _LIST_CUES = ("nhung", "cac chi so nao", "cac don vi nao", "nguon nao", "liet ke", "nhung gi")
 _DUTY_CUES = ("nhiem vu gi", "trach nhiem gi", "lam gi", "duoc giao nhung", "nhung nhiem vu", "duoc yeu cau",
               "can trien khai", "co nhiem vu", "giao nhiem vu gi")
-_UNITS_ASKED = ("nhung co quan", "nhung don vi", "cac co quan", "co quan don vi nao", "cho nhung")
+# 'phân công cho những cơ quan, đơn vị nào': the answer is a list of units
+_UNITS_ASKED_RE = re.compile(r"\b(?:nhung|cac)\s+(?:co quan|don vi)(?:\s+[a-z]+){0,3}\s+nao\b")
 _COUNT_RE = re.compile(r"\b(?:bao nhieu|may)\s+(chi tieu|chi so|nhiem vu|noi dung|tieu chi|nhom|don vi)\b")
 _COMPARE_CUES = ("so sanh", "xa nao", "lan luot", "khac nhau")
 _FOLLOW_UP_RE = re.compile(r"^(con|the con|vay con|con o|con tai|con doi voi)\b")
@@ -120,9 +121,7 @@ def analyze(text: str, communes: list[str]) -> Question:
         r"(?i)\b(?:chỉ tiêu|chỉ số|nhiệm vụ|dòng|STT|TT)\s+(?:số\s+)?(\d{1,2})\b", text
     )
     question.is_follow_up = bool(_FOLLOW_UP_RE.match(folded))
-    question.wants_units = (
-        _has(folded, _UNITS_ASKED) and _has(folded, ("nao",)) and not _has(folded, _PARTNER_CUES + ("chu tri",))
-    )
+    question.wants_units = bool(_UNITS_ASKED_RE.search(folded)) and not _has(folded, _PARTNER_CUES + ("chu tri",))
 
     asks_items = _has(folded, ("nao", "gi")) and _has(folded, ("nhung", "cac"))
     if len(question.communes) >= 2 or _has(folded, _COMPARE_CUES) or folded.startswith("xa nao"):
@@ -139,7 +138,7 @@ def analyze(text: str, communes: list[str]) -> Question:
     if question.intent == "content":
         if question.units and _has(folded, _DUTY_CUES):
             question.intent = "duty"
-        elif question.wants_units or (question.units and asks_items) or (
+        elif question.wants_units or (question.units and asks_items and not _has(folded, _DEADLINE_CUES)) or (
             _has(folded, _LIST_CUES) and asks_items and not _has(folded, _PARTNER_CUES + _LEAD_CUES)
         ):
             question.intent = "list"
