@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.api.types import Embeddings as ChromaEmbeddings
-from langchain_core.embeddings import Embeddings
 
 from assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
 
@@ -83,19 +82,6 @@ class Embedder:
             if len(self._query_cache) > 2048:
                 self._query_cache.popitem(last=False)
         return vector
-
-
-class LangChainEmbeddings(Embeddings):
-    """The embedder as a LangChain ``Embeddings`` (for LCEL / vector-store integrations)."""
-
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed_passages(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.embedder.embed_query(text).tolist()
 
 
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):

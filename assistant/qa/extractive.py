@@ -27,7 +27,6 @@ SENTENCE_MIN_COVERAGE = 0.45
 SHORT_CAP = 560
 LONG_CAP = 2300
 _TABLE_KINDS = {"indicator", "target", "task", "schedule", "kpi"}
-_KIND_BY_WORD = {"chi tieu": "target", "chi so": "indicator", "nhiem vu": "task"}
 
 
 @dataclass

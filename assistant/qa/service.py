@@ -496,19 +496,18 @@ def resolve_follow_up(question: str, history: list[dict], communes: list[str]) -
         return question
     current = analyze(question, communes)
     before = analyze(previous, communes)
-    content = [w for w in current.content_words if w not in {fold(c) for c in communes} and
-               not any(w in fold(c).split() for c in communes)]
+    content = current.content_words  # commune names are not content words
     short = len(question.split()) <= 9 or bool(_FOLLOW_UP_RE.match(question.strip()))
     if not short or len(content) > 3:
         return question
     if current.communes and not content:
+        # the same question, about another commune
+        if not before.communes:
+            return f"{previous} (xã {current.communes[0]})"
         text = previous
-        if before.communes:
-            for old in before.communes:
-                text = re.sub(re.escape(old), current.communes[0], text, flags=re.IGNORECASE)
-                text = re.sub(re.escape(fold(old)), current.communes[0], text, flags=re.IGNORECASE)
-            return text
-        return f"{previous} (xã {current.communes[0]})"
-    if not current.communes and before.communes:
-        return f"{question} — {previous}"
+        for old in before.communes:
+            text = re.sub(re.escape(old), current.communes[0], text, flags=re.IGNORECASE)
+            text = re.sub(re.escape(fold(old)), current.communes[0], text, flags=re.IGNORECASE)
+        return text
+    # a new ask ('Đơn vị phối hợp là ai?') about the previous subject
     return f"{question} — {previous}"

@@ -39,7 +39,6 @@ _DUTY_CUES = ("nhiem vu gi", "trach nhiem gi", "lam gi", "duoc giao nhung", "nhu
 _UNITS_ASKED_RE = re.compile(r"\b(?:nhung|cac)\s+(?:co quan|don vi)(?:\s+[a-z]+){0,3}\s+nao\b")
 _COUNT_RE = re.compile(r"\b(?:bao nhieu|may)\s+(chi tieu|chi so|nhiem vu|noi dung|tieu chi|nhom|don vi)\b")
 _COMPARE_CUES = ("so sanh", "xa nao", "lan luot", "khac nhau")
-_FOLLOW_UP_RE = re.compile(r"^(con|the con|vay con|con o|con tai|con doi voi)\b")
 _QUARTER_RE = re.compile(r"\bquy\s+(iv|iii|ii|i|4|3|2|1)\b")
 _YEAR_RE = re.compile(r"\b(20\d\d)\b")
 _QUARTERS = {"1": "I", "2": "II", "3": "III", "4": "IV", "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
@@ -63,7 +62,6 @@ class Question:
     quarter: str | None = None
     units: list[str] = field(default_factory=list)  # canonical units named in the question
     wants_units: bool = False  # the answer is a list of units
-    is_follow_up: bool = False
     row_numbers: list[str] = field(default_factory=list)  # table rows named in the question: '15.3'
     counted: str | None = None  # 'chi tieu' in 'có bao nhiêu chỉ tiêu'
 
@@ -120,7 +118,6 @@ def analyze(text: str, communes: list[str]) -> Question:
     question.row_numbers = re.findall(r"(?<![\d/])\d{1,2}(?:\.\d{1,2})+(?![\d/])", text) + re.findall(
         r"(?i)\b(?:chỉ tiêu|chỉ số|nhiệm vụ|dòng|STT|TT)\s+(?:số\s+)?(\d{1,2})\b", text
     )
-    question.is_follow_up = bool(_FOLLOW_UP_RE.match(folded))
     question.wants_units = bool(_UNITS_ASKED_RE.search(folded)) and not _has(folded, _PARTNER_CUES + ("chu tri",))
 
     asks_items = _has(folded, ("nao", "gi")) and _has(folded, ("nhung", "cac"))
