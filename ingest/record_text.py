@@ -5,6 +5,9 @@ from __future__ import annotations
 from ingest.model import Record, UnitRef
 from ingest.normalize import fold
 
+# Kinds of records that come from table rows (the rest, "duty", from assignment prose).
+TABLE_KINDS = frozenset({"indicator", "target", "task", "schedule", "kpi"})
+
 KIND_LABELS = {
     "indicator": "Chỉ số",
     "target": "Chỉ tiêu",

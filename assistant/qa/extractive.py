@@ -17,7 +17,7 @@ from assistant.qa.understand import STOPWORDS, Question
 from ingest.model import Chunk, Record
 from ingest.normalize import abbreviations, expand_abbreviations, fold
 from ingest.parse import heading_level
-from ingest.record_text import KIND_LABELS, record_sentence, unit_names
+from ingest.record_text import KIND_LABELS, TABLE_KINDS, record_sentence, unit_names
 from ingest.units import find_units
 from vectorstore.store import Snapshot, Store
 
@@ -26,7 +26,6 @@ RECORD_MIN_COVERAGE = 0.5
 SENTENCE_MIN_COVERAGE = 0.45
 SHORT_CAP = 560
 LONG_CAP = 2300
-_TABLE_KINDS = {"indicator", "target", "task", "schedule", "kpi"}
 
 
 @dataclass
@@ -180,7 +179,7 @@ def _score_records(
         if record is None:
             continue
         title = snapshot.documents[record.doc_id].metadata.get("title") or ""
-        appendix = "phụ lục bảng" if record.kind in _TABLE_KINDS else ""
+        appendix = "phụ lục bảng" if record.kind in TABLE_KINDS else ""
         targets = " ".join(record.targets.values())
         kind_words = KIND_LABELS.get(record.kind, "") + (" kpi điểm tối đa" if record.max_score else "")
         text = " ".join([record.subject, " ".join(record.group_path), record.method or "", targets, title,
@@ -195,7 +194,7 @@ def _score_records(
             score += 0.25 if record.year in question.years else -0.3
         if question.quarter and record.quarter:
             score += 0.25 if record.quarter == question.quarter else -0.3
-        if question.intent in ("lead", "partner", "deadline", "target") and record.kind in _TABLE_KINDS:
+        if question.intent in ("lead", "partner", "deadline", "target") and record.kind in TABLE_KINDS:
             score += 0.05
         if question.intent == "target" and (record.targets or record.method or record.max_score):
             score += 0.1
@@ -210,7 +209,7 @@ def _score_records(
 
 def _names_subject(question: Question, record: Record) -> bool:
     """The question names the row's indicator itself ('chỉ số Quản trị Môi trường')."""
-    if record.kind not in _TABLE_KINDS:
+    if record.kind not in TABLE_KINDS:
         return False
     head = record.subject.split(":")[0]
     head_words = [w for w in fold(head).split() if w not in STOPWORDS]

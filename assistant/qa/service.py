@@ -38,11 +38,10 @@ from assistant.qa.understand import Question, analyze, find_communes
 from ingest.model import Chunk, Record, UnitRef
 from ingest.normalize import fold
 from ingest.parse import heading_level
-from ingest.record_text import KIND_LABELS, unit_label, unit_names
+from ingest.record_text import KIND_LABELS, TABLE_KINDS, unit_label, unit_names
 from vectorstore.store import Snapshot, Store
 
 SHORT_INTENTS = {"lead", "partner", "deadline", "target", "metadata"}
-_TABLE_KINDS = {"indicator", "target", "task", "schedule", "kpi"}
 
 
 def not_found_message(snapshot: Snapshot, question: Question, detail: str | None = None) -> str:
@@ -192,7 +191,7 @@ class QAService:
             chosen = [
                 r for r in in_scope
                 if any(u.name in q.units for u in r.leads)
-                and (r.kind in _TABLE_KINDS if wanted_kind or "phu luc" in q.folded else True)
+                and (r.kind in TABLE_KINDS if wanted_kind or "phu luc" in q.folded else True)
                 and (wanted_kind is None or r.kind == wanted_kind or r.kind in ("indicator", "target"))
             ]
             if chosen:
@@ -205,29 +204,17 @@ class QAService:
             draft.found = False
             return
         chunk = sentences[0].chunk
-        n = draft.cite(make_source(snapshot, chunk, chunk.body, sentences[0].score))
         # numbered items are sub-sections of their own: read the whole parent section
         path = chunk.section.split(" > ")
         parent = " > ".join(path[:-1]) if len(path) > 1 and re.match(r"^\d+\.", path[-1]) else chunk.section
-        bodies = [c.body for c in snapshot.chunks if c.doc_id == chunk.doc_id and c.kind == "text"
-                  and (c.section == parent or c.section.startswith(parent + " > "))] or [chunk.body]
-        draft.parts.append(f"Theo {where(snapshot, chunk.doc_id)}, mục {parent or 'phần đầu'} [{n}]:")
-        used = 0
-        for line in "\n".join(bodies).split("\n"):
-            line = line.strip(" -+•")
-            if not line or heading_level(line) is not None and len(line) < 60:
-                continue
-            if used + len(line) > LONG_CAP - 300:
-                break
-            draft.parts.append(f"- {capitalize(shorten(line, 500))}")
-            used += len(line) + 3
+        _section_items(snapshot, chunk, parent, draft, sentences[0].score, heading_max=60)
 
     def _count(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft) -> None:
         """'Có bao nhiêu chỉ tiêu về X?': the count the plan states for the group, else the rows counted."""
         idf = idf_of(snapshot)
         groups: dict[tuple[str, tuple[str, ...]], list[Record]] = {}
         for record in snapshot.records:
-            if (doc_ids is None or record.doc_id in doc_ids) and record.kind in _TABLE_KINDS and record.group_path:
+            if (doc_ids is None or record.doc_id in doc_ids) and record.kind in TABLE_KINDS and record.group_path:
                 groups.setdefault((record.doc_id, tuple(record.group_path)), []).append(record)
         scored = sorted(
             ((coverage(q, f"{path[-1]} {KIND_LABELS.get(rows[0].kind, '')} {rows[0].kind}", idf), key, rows)
@@ -278,17 +265,7 @@ class QAService:
         if best is None:
             return False
         _, prefix, chunk = best
-        bodies = [c.body for c in snapshot.chunks if c.doc_id == chunk.doc_id and c.kind == "text"
-                  and (c.section == prefix or c.section.startswith(prefix + " > "))]
-        n = draft.cite(make_source(snapshot, chunk, chunk.body, 1.0))
-        draft.parts.append(f"Theo {where(snapshot, chunk.doc_id)}, mục {prefix} [{n}]:")
-        used = 0
-        for line in "\n".join(bodies).split("\n"):
-            line = line.strip(" -+•")
-            if not line or heading_level(line) is not None and len(line) < 90 or used + len(line) > LONG_CAP - 300:
-                continue
-            draft.parts.append(f"- {capitalize(shorten(line, 500))}")
-            used += len(line) + 3
+        _section_items(snapshot, chunk, prefix, draft, 1.0, heading_max=90)
         return True
 
     def _metadata(self, snapshot: Snapshot, q: Question, doc_ids: set[str] | None, draft: Draft) -> None:
@@ -382,6 +359,26 @@ class QAService:
             if len(padded) >= k:
                 break
         return padded
+
+
+def _section_items(
+    snapshot: Snapshot, chunk: Chunk, prefix: str, draft: Draft, score: float, heading_max: int
+) -> None:
+    """The lines of a whole section (``prefix`` and below) as cited bullets, within the long cap;
+    short headings are left out."""
+    bodies = [c.body for c in snapshot.chunks if c.doc_id == chunk.doc_id and c.kind == "text"
+              and (c.section == prefix or c.section.startswith(prefix + " > "))] or [chunk.body]
+    n = draft.cite(make_source(snapshot, chunk, chunk.body, score))
+    draft.parts.append(f"Theo {where(snapshot, chunk.doc_id)}, mục {prefix or 'phần đầu'} [{n}]:")
+    used = 0
+    for line in "\n".join(bodies).split("\n"):
+        line = line.strip(" -+•")
+        if not line or heading_level(line) is not None and len(line) < heading_max:
+            continue
+        if used + len(line) > LONG_CAP - 300:
+            break
+        draft.parts.append(f"- {capitalize(shorten(line, 500))}")
+        used += len(line) + 3
 
 
 def _record_items(snapshot: Snapshot, records: list[Record], draft: Draft, item_chars: int) -> None:
