@@ -28,7 +28,7 @@ def serve(
     host: Annotated[
         str | None,
         typer.Option(
-            help="Địa chỉ lắng nghe (mặc định 127.0.0.1 khi chưa cấu hình khóa API, 0.0.0.0 khi đã có)."
+            help="Địa chỉ lắng nghe (mặc định 127.0.0.1; dùng 0.0.0.0 để mở cho mạng nội bộ, nên kèm khóa API)."
         ),
     ] = None,
     port: Annotated[int | None, typer.Option(help="Cổng (mặc định 8000 hoặc PLAN_ASSISTANT_PORT).")] = None,

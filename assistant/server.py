@@ -13,21 +13,19 @@ from assistant.config import Settings, get_settings  # noqa: E402
 logger = logging.getLogger("assistant.server")
 
 LOCAL_HOST = "127.0.0.1"
-ALL_INTERFACES = "0.0.0.0"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def choose_host(settings: Settings, host: str | None = None) -> str:
-    """Explicit host, else the configured one, else loopback unless API keys protect the server."""
+    """Explicit host (``--host`` or PLAN_ASSISTANT_HOST), else loopback, keys or not: opening the
+    server to the network is always a decision someone writes down."""
     if host:
         return host
     if settings.host:
         return settings.host
-    if settings.api_keys:
-        return ALL_INTERFACES
     logger.info(
-        "Chưa cấu hình khóa API (PLAN_ASSISTANT_API_KEYS): máy chủ chỉ lắng nghe trên %s, chỉ truy cập được "
-        "từ máy này. Cấu hình khóa API hoặc chỉ định --host để mở cho mạng nội bộ.",
+        "Máy chủ chỉ lắng nghe trên %s (chỉ truy cập được từ máy này). Chỉ định --host 0.0.0.0 "
+        "(và cấu hình khóa API) để mở cho mạng nội bộ.",
         LOCAL_HOST,
     )
     return LOCAL_HOST

@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import pandas as pd
+from fastapi import Request
+from fastapi.responses import RedirectResponse
 
 from assistant import records_query
+from assistant.api.access import SIGN_OUT_PATH, is_authorized, sign_in_url
 from assistant.api.routers.draft import download_name
 from assistant.drafting.docx_export import write_docx
 from assistant.drafting.markdown_export import to_markdown
@@ -76,6 +79,10 @@ STREAM_SECONDS = 1.2  # how long the progressive display of one answer takes at 
 STREAM_STEPS = 24
 SORT_CHOICES = [("Thứ tự trong kế hoạch", ""), *((c, c) for c in RECORD_COLUMNS if c != "STT")]
 MAX_EXPORT_DIRS = 64  # CSV/Excel/Word files kept for download
+NEEDS_SIGN_IN = (
+    '<div class="pa-results pa-err" role="alert">Máy chủ yêu cầu khóa truy cập để thay đổi kho kế hoạch. '
+    f'<a href="{sign_in_url()}">Đăng nhập bằng khóa API</a> rồi thử lại.</div>'
+)
 
 
 def _choice(value: str | None) -> str | None:
@@ -117,10 +124,18 @@ class PlanUI:
     def snapshot(self) -> Snapshot:
         return self.services.store.snapshot
 
-    def header(self) -> str:
+    def header(self, request: gr.Request | None = None) -> str:
         settings = self.services.settings
         snap = self.snapshot
-        return render.header_html(snap.documents, snap.communes, settings.llm_enabled, settings.llm_model)
+        html = render.header_html(snap.documents, snap.communes, settings.llm_enabled, settings.llm_model)
+        if settings.api_keys:
+            if request is not None and is_authorized(settings, request.headers, request.cookies):
+                html += (f'<form class="pa-session" method="post" action="{SIGN_OUT_PATH}">Đã đăng nhập bằng khóa '
+                         'truy cập. <button type="submit">Đăng xuất</button></form>')
+            else:
+                html += (f'<div class="pa-session"><a href="{sign_in_url()}">Đăng nhập bằng khóa truy cập</a> '
+                         "để nạp, xóa hoặc lập chỉ mục lại kế hoạch.</div>")
+        return html
 
     def commune_choices(self) -> list[str]:
         return [ALL, *self.snapshot.communes]
@@ -147,11 +162,11 @@ class PlanUI:
             questions.append(f"Kế hoạch của xã {communes[0]} do ai ký ban hành?")
         return questions[:4]
 
-    def refresh_all(self) -> tuple[Any, ...]:
+    def refresh_all(self, request: gr.Request | None = None) -> tuple[Any, ...]:
         """Everything that depends on the corpus: after page load, upload, delete, reindex."""
         communes = self.commune_choices()
         return (
-            self.header(),
+            self.header(request),
             gr.Dropdown(choices=communes),
             gr.Chatbot(examples=[{"text": q} for q in self.example_questions()]),
             *self.record_filter_choices(),
@@ -331,8 +346,22 @@ class PlanUI:
         docs = sorted(self.snapshot.documents.values(), key=lambda d: d.filename)
         return [(f"{d.metadata.get('commune') or '—'} — {d.filename}", d.doc_id) for d in docs]
 
-    def upload(self, files: list[str] | None, progress: gr.Progress | None = None) -> str:
+    def write_refusal(self, request: gr.Request | None) -> str | None:
+        """With API keys set, changing the store needs a signed-in session (or a key header): the
+        same rule as the REST API. A refusal message, or None when the caller may write."""
+        settings = self.services.settings
+        if not settings.api_keys:
+            return None
+        if request is not None and is_authorized(settings, request.headers, request.cookies):
+            return None
+        return NEEDS_SIGN_IN
+
+    def upload(
+        self, files: list[str] | None, progress: gr.Progress | None = None, request: gr.Request | None = None
+    ) -> str:
         """Ingest uploaded files one by one; one result line per file, in plain Vietnamese."""
+        if refusal := self.write_refusal(request):
+            return refusal
         paths = [Path(f) for f in files or []]
         if not paths:
             return '<div class="pa-results pa-err">Chưa chọn tệp nào (.txt, .md, .docx, .pdf).</div>'
@@ -359,7 +388,9 @@ class PlanUI:
                 )
         return f'<div class="pa-results"><ul>{"".join(items)}</ul></div>'
 
-    def delete(self, doc_id: str | None) -> str:
+    def delete(self, doc_id: str | None, request: gr.Request | None = None) -> str:
+        if refusal := self.write_refusal(request):
+            return refusal
         if not doc_id:
             return '<div class="pa-results">Chưa chọn kế hoạch để xóa.</div>'
         doc = self.snapshot.documents.get(doc_id)
@@ -370,7 +401,10 @@ class PlanUI:
             f'<div class="pa-results pa-err">Không tìm thấy kế hoạch <b>{name}</b> (có thể đã bị xóa).</div>'
         )
 
-    def reindex(self, progress: gr.Progress | None = None) -> str:
+    def reindex(self, progress: gr.Progress | None = None, request: gr.Request | None = None) -> str:
+        if refusal := self.write_refusal(request):
+            return refusal
+
         def on_file(name: str, index: int, total: int) -> None:
             if progress is not None:
                 progress((index, total), desc=f"Đang lập chỉ mục {name}", unit="tệp")
@@ -660,7 +694,7 @@ def build_ui(services: Services) -> gr.Blocks:
             doc_pick,
             d_commune,
         ]
-        demo.load(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden")
+        demo.load(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden", api_name="refresh")
 
         chat_io = dict(inputs=[question, chat, history, qa_commune], outputs=[chat, history, question])
         question.submit(ui.answer, **chat_io)
@@ -685,23 +719,29 @@ def build_ui(services: Services) -> gr.Blocks:
                 trigger_mode="always_last",
             )
 
-        def upload_files(paths: list[str] | None, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
-            return ui.upload(paths, progress)
+        def upload_files(
+            paths: list[str] | None, request: gr.Request, progress: gr.Progress = gr.Progress()  # noqa: B008
+        ) -> str:
+            return ui.upload(paths, progress, request)
 
-        def reindex_all(progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
-            return ui.reindex(progress)
+        def reindex_all(request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
+            return ui.reindex(progress, request)
 
-        upload.upload(upload_files, inputs=upload, outputs=upload_result).then(
+        def delete_plan(doc_id: str | None, request: gr.Request) -> str:
+            return ui.delete(doc_id, request)
+
+        upload.upload(upload_files, inputs=upload, outputs=upload_result, api_name="upload").then(
             ui.refresh_all, outputs=corpus_outputs, show_progress="hidden"
         )
         delete.click(
-            ui.delete,
+            delete_plan,
             inputs=doc_pick,
             outputs=manage_result,
+            api_name="delete",
             js="(doc) => (doc && confirm('Xóa kế hoạch đã chọn khỏi kho? Thao tác này không hoàn tác được.'))"
             " ? doc : null",
         ).then(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden")
-        reindex.click(reindex_all, outputs=manage_result).then(
+        reindex.click(reindex_all, outputs=manage_result, api_name="reindex").then(
             ui.refresh_all, outputs=corpus_outputs, show_progress="hidden"
         )
 
@@ -725,8 +765,27 @@ def build_ui(services: Services) -> gr.Blocks:
 
 
 def mount_ui(app: FastAPI, services: Services) -> None:
-    """Mount the UI at ``/ui`` of the API app (same process, same services)."""
+    """Mount the UI at ``/ui`` of the API app (same process, same services).
+
+    With API keys and ``protect_reads`` the whole UI (page, config, queue, files) needs a signed-in
+    session; with keys alone, reading is open and the handlers that change the store check it."""
+    settings = services.settings
     demo = build_ui(services)
+    gated = bool(settings.api_keys and settings.protect_reads)
+
+    def signed_in(request: Request) -> str | None:
+        return "can-bo" if is_authorized(settings, request.headers, request.cookies) else None
+
+    if gated:
+
+        @app.middleware("http")
+        async def sign_in_first(request: Request, call_next: Any) -> Any:
+            # a browser opening the UI without a session is sent to the sign-in page, not a bare 401
+            path = request.url.path
+            if request.method == "GET" and path in (MOUNT_PATH, MOUNT_PATH + "/") and not signed_in(request):
+                return RedirectResponse(sign_in_url(path), status_code=303)
+            return await call_next(request)
+
     gr.mount_gradio_app(
         app,
         demo,
@@ -739,4 +798,5 @@ def mount_ui(app: FastAPI, services: Services) -> None:
         ssr_mode=False,
         pwa=False,
         mcp_server=False,
+        auth_dependency=signed_in if gated else None,
     )

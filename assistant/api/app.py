@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.api import access
 from assistant.api.deps import ReadAccess
 from assistant.api.errors import MB, BodyTooLarge, error_response, install_error_handlers, too_large_message
 from assistant.api.routers import ask, documents, health, openai_compat, records, search
@@ -146,6 +147,7 @@ def create_app(services: Services | None = None, *, ensure_corpus: bool = False)
 
     for module in (health, ask, search, records, documents, openai_compat):
         app.include_router(module.router)
+    app.include_router(access.build_router(settings))
     from assistant.api.routers import draft
 
     app.include_router(draft.router, dependencies=[ReadAccess])

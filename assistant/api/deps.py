@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from assistant.api.access import is_authorized
 from assistant.api.errors import APIError
 from assistant.config import Settings
 from assistant.services import Services
@@ -34,29 +34,20 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def key_is_valid(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> bool:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        return False
-    given = credentials.credentials.encode()
-    # Compare with every key (constant time each) so timing reveals nothing.
-    return any([secrets.compare_digest(given, key.encode()) for key in settings.api_keys])
-
-
-def _check(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> None:
-    if not key_is_valid(settings, credentials):
+def _check(settings: Settings, request: Request) -> None:
+    if not is_authorized(settings, request.headers, request.cookies):
         raise APIError(401, code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
 
 
-def require_write(settings: SettingsDep, credentials: Credentials) -> None:
-    """Changing data needs a key whenever keys are configured."""
-    if settings.api_keys:
-        _check(settings, credentials)
+def require_write(request: Request, settings: SettingsDep, _credentials: Credentials) -> None:
+    """Changing data needs a key whenever keys are configured (header or sign-in cookie)."""
+    _check(settings, request)
 
 
-def require_read(settings: SettingsDep, credentials: Credentials) -> None:
+def require_read(request: Request, settings: SettingsDep, _credentials: Credentials) -> None:
     """Reading needs a key only with ``protect_reads`` (and keys configured)."""
-    if settings.api_keys and settings.protect_reads:
-        _check(settings, credentials)
+    if settings.protect_reads:
+        _check(settings, request)
 
 
 def require_ready(request: Request) -> None:

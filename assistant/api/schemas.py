@@ -196,10 +196,10 @@ class HealthResponse(BaseModel):
 
 class ReadyResponse(BaseModel):
     ready: bool = Field(description="Chỉ mục đã được nạp và sẵn sàng trả lời.")
-    documents: int = Field(description="Số kế hoạch trong chỉ mục.")
-    chunks: int = Field(description="Số đoạn văn bản.")
-    records: int = Field(description="Số bản ghi có cấu trúc.")
-    communes: list[str] = Field(description="Các xã có kế hoạch.")
+    documents: int | None = Field(None, description="Số kế hoạch (chỉ trả cho người có quyền đọc).")
+    chunks: int | None = Field(None, description="Số đoạn văn bản (chỉ trả cho người có quyền đọc).")
+    records: int | None = Field(None, description="Số bản ghi có cấu trúc (chỉ trả cho người có quyền đọc).")
+    communes: list[str] | None = Field(None, description="Các xã có kế hoạch (chỉ trả cho người có quyền đọc).")
     error: str | None = Field(None, description="Lý do chưa sẵn sàng (nếu có).")
 
 

@@ -101,6 +101,9 @@ def _servers(
             api_keys=f'["{API_KEY}"]',
             protect_reads="true",
         )
+        servers["writes"] = ServerProcess(
+            corpus_data_copy(), models_dir, logs / "writes.log", api_keys=f'["{API_KEY}"]', protect_reads="false"
+        )
         yield servers
     finally:
         for server in servers.values():
@@ -117,6 +120,12 @@ def api_url(_servers: dict[str, ServerProcess]) -> str:
 def secure_url(_servers: dict[str, ServerProcess]) -> str:
     """A server with API keys and protect_reads: every endpoint but /health and /ready needs the key."""
     return _servers["secure"].wait_ready()
+
+
+@pytest.fixture(scope="session")
+def writes_url(_servers: dict[str, ServerProcess]) -> str:
+    """A server with API keys but open reads: only changes need the key."""
+    return _servers["writes"].wait_ready()
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi.security import HTTPAuthorizationCredentials
 
-from assistant.api.deps import require_read, require_write
-from assistant.api.errors import APIError
+from assistant.api.access import SESSION_COOKIE, is_authorized, may_read, safe_next, session_token
 from assistant.config import Settings
 
 TEXT = "KẾ HOẠCH\nThử khóa API năm 2026\nI. MỤC ĐÍCH\n1. Phòng Kinh tế chủ trì thử nghiệm khóa API.\n"
@@ -54,20 +52,30 @@ def test_the_key_opens_everything(secure_url: str, api_key: str) -> None:
     assert httpx.delete(f"{secure_url}/api/documents/{doc_id}", headers=h).status_code == 200
 
 
-def _creds(key: str | None) -> HTTPAuthorizationCredentials | None:
-    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=key) if key is not None else None
-
-
 def test_reads_are_open_without_protect_reads() -> None:
     settings = Settings(api_keys=["k1", "k2"], protect_reads=False)
-    require_read(settings, None)
-    require_write(settings, _creds("k2"))
-    with pytest.raises(APIError) as raised:
-        require_write(settings, _creds("k3"))
-    assert raised.value.status_code == 401
+    assert may_read(settings, {}, {})
+    assert is_authorized(settings, {"authorization": "Bearer k2"}, {})
+    assert not is_authorized(settings, {"authorization": "Bearer k3"}, {})
+    assert not is_authorized(settings, {"authorization": "k2"}, {})
+
+
+def test_sign_in_cookie_is_an_hmac_of_a_key() -> None:
+    settings = Settings(api_keys=["k1"], protect_reads=True)
+    token = session_token("k1")
+    assert "k1" not in token
+    assert is_authorized(settings, {}, {SESSION_COOKIE: token})
+    assert not may_read(settings, {}, {SESSION_COOKIE: session_token("k2")})
+    assert not is_authorized(Settings(api_keys=["other"]), {}, {SESSION_COOKIE: token})  # dies with the key
 
 
 def test_no_keys_means_open() -> None:
     settings = Settings(api_keys=[], protect_reads=True)
-    require_read(settings, None)
-    require_write(settings, None)
+    assert may_read(settings, {}, {})
+    assert is_authorized(settings, {}, {})
+
+
+def test_sign_in_page_follows_only_local_paths() -> None:
+    assert safe_next("/ui/") == "/ui/"
+    for target in ("https://evil.example/", "//evil.example", "/\\evil", "", None):
+        assert safe_next(target) == "/ui/"

@@ -1,4 +1,4 @@
-"""`serve` defaults: loopback unless API keys protect the server."""
+"""`serve` defaults: loopback unless a host is given explicitly, keys or not."""
 
 from __future__ import annotations
 
@@ -16,8 +16,9 @@ def test_without_keys_binds_loopback_and_says_so(caplog: pytest.LogCaptureFixtur
     assert "chỉ lắng nghe trên 127.0.0.1" in caplog.text
 
 
-def test_with_keys_binds_all_interfaces() -> None:
-    assert choose_host(Settings(api_keys=["k"], host=None)) == "0.0.0.0"
+def test_keys_alone_do_not_open_the_server() -> None:
+    assert choose_host(Settings(api_keys=["k"], host=None)) == "127.0.0.1"
+    assert choose_host(Settings(api_keys=["k"], host=None), "0.0.0.0") == "0.0.0.0"
 
 
 def test_explicit_or_configured_host_wins() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from assistant.api.access import may_read
 from assistant.api.schemas import HealthResponse, ReadyResponse
 
 router = APIRouter(tags=["Tình trạng"])
@@ -30,13 +31,13 @@ def health(request: Request) -> HealthResponse | JSONResponse:
     responses={503: {"model": ReadyResponse, "description": "Chỉ mục đang được nạp hoặc nạp lỗi."}},
 )
 def ready(request: Request) -> ReadyResponse | JSONResponse:
-    """200 khi chỉ mục đã nạp xong (kèm số kế hoạch); 503 khi đang khởi động hoặc lỗi."""
+    """200 khi chỉ mục đã nạp xong (kèm số kế hoạch nếu có quyền đọc); 503 khi đang khởi động hoặc lỗi."""
     state = request.app.state
     if not state.ready:
-        body = ReadyResponse(
-            ready=False, documents=0, chunks=0, records=0, communes=[], error=state.ready_error
-        )
+        body = ReadyResponse(ready=False, error=state.ready_error)
         return JSONResponse(body.model_dump(), status_code=503)
+    if not may_read(state.services.settings, request.headers, request.cookies):
+        return ReadyResponse(ready=True)  # counts and communes only for those who may read
     snapshot = state.services.store.snapshot
     return ReadyResponse(
         ready=True,
