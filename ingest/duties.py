@@ -23,8 +23,13 @@ _BULLET_RE = re.compile(r"^[-–•+*]\s*(?=\S)")
 _CLOSING_RE = re.compile(r"^(?:tren day la|noi nhan|(?:uy ban nhan dan|ubnd) xa yeu cau|phu luc\b)")
 _PARTNER_RE = re.compile(r"ph[ốo]i\s+h[ợo]p\s+(?:ch[ặa]t\s+ch[ẽe]\s+)?(?:v[ớo]i\s+)?", re.IGNORECASE)
 _LEAD_RE = re.compile(r"^\W*ch[ủu]\s+tr[ìi]\b", re.IGNORECASE)
+_DUTY_VERB_RE = re.compile(
+    r"^(?:chủ trì|là cơ quan|là đơn vị|phụ trách|chịu trách nhiệm|có trách nhiệm|thực hiện|tham mưu|triển khai|"
+    r"phối hợp|tổ chức|hướng dẫn|theo dõi)\b",
+    re.IGNORECASE,
+)
 _DEADLINE_RE = re.compile(
-    r"\b(?:hoàn thành\s+)?trước ngày\s+\d{1,2}(?:/\d{1,2}(?:/\d{4})?|\s+hằng tháng)?", re.I
+    r"\b(?:hoàn thành\s+)?trước ngày\s+\**\d{1,2}(?:/\d{1,2}(?:/\d{4})?|\s+hằng tháng)?", re.I
 )
 MAX_LABEL = 90
 
@@ -34,6 +39,16 @@ class Paragraph:
     first: int  # indices into the document's lines
     last: int
     text: str
+    starts: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, line index) of each line
+
+    def line_at(self, offset: int) -> int:
+        """The index of the line that holds character ``offset`` of the paragraph's text."""
+        line = self.first
+        for start, index in self.starts:
+            if start > offset:
+                break
+            line = index
+        return line
 
 
 @dataclass
@@ -63,6 +78,17 @@ def _wrap_width(texts: list[str]) -> float | None:
     return statistics.median(wrapped)
 
 
+# Words a Vietnamese sentence cannot end with: a line ending with one was wrapped.
+_OPEN_END_WORDS = frozenset(
+    ["cua", "va", "ve", "cac", "nhung", "cho", "voi", "tai", "ngay", "de", "la", "thuoc", "tu", "nham", "hoac", "boi", "bang", "doi"]
+)
+
+
+def _open_end(line: str) -> bool:
+    last = fold(line).rsplit(" ", 1)[-1] if line.strip() else ""
+    return last in _OPEN_END_WORDS
+
+
 def paragraphs(lines: list[SourceLine], skip: set[int]) -> list[Paragraph]:
     """Non-table lines joined into paragraphs: a line continues the paragraph when it starts in
     lowercase, when the previous line breaks a word ('42-'), or (wrapped PDFs) when the previous
@@ -77,13 +103,15 @@ def paragraphs(lines: list[SourceLine], skip: set[int]) -> list[Paragraph]:
         if current and not _starts_block(text) and not any(j in skip for j in range(previous_index, i)):
             last_line = lines[current.last].text.strip()
             full = width is not None and len(last_line) >= 0.85 * width
-            joined = text[:1].islower() or last_line.endswith(("-", ",")) or full
+            joined = text[:1].islower() or last_line.endswith(("-", ",")) or full or _open_end(last_line)
         if joined and current:
             glue = "" if current.text.endswith("-") and not current.text.endswith(" -") else " "
-            current.text += glue + text
+            current.text += glue
+            current.starts.append((len(current.text), i))
+            current.text += text
             current.last = i
         else:
-            out.append(Paragraph(i, i, text))
+            out.append(Paragraph(i, i, text, [(0, i)]))
         previous_index = i
     return out
 
@@ -180,8 +208,10 @@ def extract_duties(lines: list[SourceLine], skip: set[int]) -> list[Duty]:
             duties[-1].last = para.last
         elif block:
             duties.append(_make_duty(para, body, block.leads, block.no, path))
-        elif in_assignments:
+        else:
             units, rest = _unit_subject(body)
-            if units and rest[:1].islower():
+            # inside 'TỔ CHỨC THỰC HIỆN' any sentence whose subject is a unit; elsewhere one that says what the
+            # unit does ('- Phòng Văn hóa – Xã hội chủ trì tổng hợp, tham mưu UBND xã.')
+            if units and rest[:1].islower() and (in_assignments or _DUTY_VERB_RE.match(rest)):
                 duties.append(_make_duty(para, body, units, None, path))
     return duties

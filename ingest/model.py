@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 
@@ -29,7 +30,12 @@ class PlanMetadata:
     title: str | None = None
     plan_type: str | None = None  # pii | nq57 | innovative
     signer: str | None = None
-    signer_role: str | None = None
+    signer_role: str | None = None  # "Phó Chủ tịch"
+    sign_mode: str | None = None  # "TM. Ủy ban nhân dân; KT. Chủ tịch", "" when signing in one's own name
+    issuer: str | None = None  # "Ủy ban nhân dân xã Hòa Điền"
+    place: str | None = None  # the place of the place-and-date line
+    period_start: int | None = None
+    period_end: int | None = None
     legal_bases: list[str] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
 
@@ -72,12 +78,36 @@ class UnitRef:
     written: str
 
 
+class FactKind(StrEnum):
+    """What a fact of a plan is. Table rows: indicator … kpi; prose: the rest."""
+
+    INDICATOR = "indicator"  # a row of an index appendix (pillar > indicator: task, lead, partner)
+    TARGET = "target"  # a value to reach (a table row, or a sentence of the goals)
+    TASK = "task"  # a task row (task, lead, partner, deadline)
+    SCHEDULE = "schedule"  # a roadmap row (year, quarter, content, lead, partner)
+    KPI = "kpi"  # an evaluation criterion (method, maximum score) or a criteria group's weight
+    DUTY = "duty"  # what the plan assigns to a unit in prose ("Đề nghị …" for bodies outside the UBND)
+    REPORT = "report"  # a reporting obligation: what, who, to whom, by when
+    REFERENCE = "reference"  # a document the plan cites (in its bases or its body)
+    RECIPIENT = "recipient"  # a line of "Nơi nhận"
+    SIGNER = "signer"  # who signs, in which role, and how (TM./KT.)
+    BUDGET = "budget"  # a source or rule of funding
+    STAGE = "stage"  # a stage of a multi-year roadmap
+    SCORING = "scoring"  # a grading band or total of a KPI set
+    GROUP = "group"  # a group of a table (pillar, nhóm, appendix) and the rows it holds
+
+
+TABLE_FACT_KINDS = frozenset(
+    {FactKind.INDICATOR, FactKind.TARGET, FactKind.TASK, FactKind.SCHEDULE, FactKind.KPI}
+)
+
+
 @dataclass
 class Record:
-    """One structured fact: a table row or an assigned duty."""
+    """One typed fact of a plan, with its provenance (document, section, lines)."""
 
     doc_id: str
-    kind: str  # indicator | target | task | schedule | kpi | duty
+    kind: FactKind
     subject: str  # the indicator / task / duty, cells joined back into one sentence
     line_start: int
     line_end: int
@@ -94,6 +124,8 @@ class Record:
     unit_of_measure: str | None = None
     max_score: str | None = None
     method: str | None = None  # KPI "Cách tính"
+    section: str = ""  # the plan's section path where the fact stands ("V. TỔ CHỨC THỰC HIỆN > 2. …")
+    attrs: dict[str, str] = field(default_factory=dict)  # kind-specific fields (see ``FactKind``)
     record_id: str = ""  # content hash, set by the extractor
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from ingest import facts
 from ingest.loaders import LoadedText, load_file
 from ingest.model import IngestError, ParsedDocument, PlanMetadata, SourceLine
 from ingest.normalize import drop_noise_lines, fold, normalize_line
@@ -122,8 +123,6 @@ _DATE_RE = re.compile(
     r"ngày\s*(\d{1,2})?\s*tháng\s*(\d{1,2})?\s*năm\s*(\d{4})|ngày\s*(\d{1,2})/(\d{1,2})/(\d{4})",
     re.IGNORECASE,
 )
-_ROLE_RE = re.compile(r"^(?:KT\.\s*|TM\.\s*|Q\.\s*)?(PHÓ CHỦ TỊCH|CHỦ TỊCH|ỦY BAN NHÂN DÂN|UBND)\b")
-_PERSON_RE = re.compile(r"^(?:[^\W\d_][^\W\d_]*\s+){1,4}[^\W\d_]+$")
 # Capitalized words that start administrative phrases, never a place name.
 _NOT_NAMES = {
     "các", "phòng", "tổ", "ban", "ủy", "ubnd", "trung", "văn", "công", "kế", "hoạch", "stt",
@@ -168,6 +167,20 @@ def plan_type_of(title: str) -> str | None:
     return None
 
 
+_DATE_PHRASE_RE = re.compile(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}", re.IGNORECASE)
+
+
+# 'XÃ PHONG NIÊN      Độc lập - …', 'ỦY BAN NHÂN DÂN XÃ THẠNH LỢI ——— Số: …': the commune's name in capitals
+_LETTERHEAD_COMMUNE_RE = re.compile(r"(?:^|\s)XÃ\s+((?:[A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ]*\s?){1,4}?)(?=\s{2,}|\t|\s*[—–-]{2,}|\s+[A-ZĐÀ-Ỹ][a-zđà-ỹ]|\s+Số|\s*$)")
+
+
+def plan_years(title: str) -> list[int]:
+    """The years a plan's title names as its period ('năm 2026', 'giai đoạn 2026 – 2030'), not the dates of
+    the documents it cites ('Nghị quyết … ngày 22 tháng 12 năm 2024')."""
+    text = _DATE_PHRASE_RE.sub(" ", title)
+    return [int(y) for y in re.findall(r"\b(20\d\d)\b", text)]
+
+
 def extract_metadata(lines: list[SourceLine]) -> PlanMetadata:
     texts = [line.text for line in lines]
     meta = PlanMetadata()
@@ -188,7 +201,8 @@ def extract_metadata(lines: list[SourceLine]) -> PlanMetadata:
         for text in texts[title_start + 1 : title_start + 16]:
             if not text:
                 continue
-            if re.match(r"^(Căn cứ|Thực hiện|Ủy ban nhân dân|UBND|I\.)", text):
+            # the title's first line may itself start with 'Thực hiện …'; later ones open the bases
+            if (parts or text.startswith(("Căn cứ", "I."))) and re.match(r"^(Căn cứ|Thực hiện|Ủy ban nhân dân|UBND|I\.)", text):
                 break
             parts.append(text)
             if len(parts) == 6:
@@ -197,14 +211,29 @@ def extract_metadata(lines: list[SourceLine]) -> PlanMetadata:
     meta.plan_type = plan_type_of(meta.title or "")
 
     full = "\n".join(texts)
-    header_commune = next((t[3:].strip() for t in head if re.match(r"^XÃ\s+\S", t)), None)
+    header_commune = next((m.group(1).strip() for t in head if (m := _LETTERHEAD_COMMUNE_RE.search(t))), None)
     meta.commune = (
         header_commune.title() if header_commune else None
     ) or _place_name("commune", (meta.title or "") + "\n" + full)
     meta.province = _place_name("province", full)
 
     meta.legal_bases = _legal_bases(texts)
-    meta.recipients, meta.signer_role, meta.signer = _closing_block(texts)
+    closing = facts.closing(lines)
+    meta.recipients = [r.subject for r in closing.recipients]
+    if closing.signer:
+        meta.signer = closing.signer.subject
+        meta.signer_role = closing.signer.attrs.get("role") or None
+        meta.sign_mode = closing.signer.attrs.get("mode", "")
+    if meta.commune:
+        meta.issuer = f"Ủy ban nhân dân xã {meta.commune}"
+    place = next((m.group(1) for t in head if not t.startswith(("Căn cứ", "Thực hiện"))
+                  and (m := re.search(r"([A-ZĐÀ-Ỹ][^\W\d_]*(?:\s+[A-ZĐÀ-Ỹ][^\W\d_]*){0,3}),\s*ngày\b", t))), None)
+    meta.place = place
+    years = plan_years(meta.title or "")
+    if years:
+        meta.period_start, meta.period_end = min(years), max(years)
+        if "tiep theo" in fold(meta.title or ""):
+            meta.period_end = None  # 'năm 2026 và những năm tiếp theo': open-ended
     return meta
 
 
@@ -249,28 +278,3 @@ def _legal_bases(texts: list[str]) -> list[str]:
         base = re.split(r"\.\s+(?:Ủy ban nhân dân|UBND)\b", base)[0]
         split.extend(part.strip(" ;.") for part in base.split(";") if part.strip(" ;."))
     return split
-
-
-def _closing_block(texts: list[str]) -> tuple[list[str], str | None, str | None]:
-    start = next((i for i, t in enumerate(texts) if _RECIPIENTS_RE.match(t)), None)
-    if start is None:
-        return [], None, None
-    recipients: list[str] = []
-    role: str | None = None
-    signer: str | None = None
-    for text in texts[start + 1 : start + 40]:
-        if _APPENDIX_RE.match(text):
-            break
-        role_match = _ROLE_RE.match(text)
-        if role_match:
-            found = role_match.group(1)
-            if "CHỦ TỊCH" in found:
-                role = "Phó Chủ tịch" if found.startswith("PHÓ") else "Chủ tịch"
-            continue
-        if text.startswith(("-", "+", "•")) and role is None:
-            recipients.append(text.lstrip("-+• ").rstrip(";. "))
-            continue
-        if role and _PERSON_RE.match(text):
-            signer = text
-            break
-    return recipients, role, signer

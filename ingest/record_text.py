@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from ingest.model import Record, UnitRef
+from ingest.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
 from ingest.normalize import fold
 
-# Kinds of records that come from table rows (the rest, "duty", from assignment prose).
-TABLE_KINDS = frozenset({"indicator", "target", "task", "schedule", "kpi"})
+# Kinds of facts that come from table rows (the others come from prose).
+TABLE_KINDS = TABLE_FACT_KINDS
 
-KIND_LABELS = {
-    "indicator": "Chỉ số",
-    "target": "Chỉ tiêu",
-    "task": "Nhiệm vụ",
-    "schedule": "Nhiệm vụ theo tiến độ",
-    "kpi": "Chỉ số đánh giá",
-    "duty": "Nhiệm vụ được giao",
+KIND_LABELS: dict[str, str] = {
+    FactKind.INDICATOR: "Chỉ số",
+    FactKind.TARGET: "Chỉ tiêu",
+    FactKind.TASK: "Nhiệm vụ",
+    FactKind.SCHEDULE: "Nhiệm vụ theo tiến độ",
+    FactKind.KPI: "Chỉ số đánh giá",
+    FactKind.DUTY: "Nhiệm vụ được giao",
+    FactKind.REPORT: "Chế độ báo cáo",
+    FactKind.REFERENCE: "Văn bản được trích dẫn",
+    FactKind.RECIPIENT: "Nơi nhận",
+    FactKind.SIGNER: "Người ký",
+    FactKind.BUDGET: "Kinh phí",
+    FactKind.STAGE: "Giai đoạn",
+    FactKind.SCORING: "Thang điểm",
+    FactKind.GROUP: "Nhóm trong bảng",
+}
+# Labels of the attributes that kinds carry, in the order they are read out.
+ATTR_LABELS = {
+    "doc_type": "Loại văn bản", "number": "Số", "date": "Ngày", "issuer": "Cơ quan ban hành", "about": "Trích yếu",
+    "role": "Chức vụ", "mode": "Hình thức ký", "frequency": "Định kỳ", "deadlines": "Thời hạn", "to": "Gửi",
+    "period": "Thời gian", "name": "Tên giai đoạn", "items": "Nội dung", "grade": "Xếp loại",
+    "members": "Số mục", "rows": "Các dòng",
 }
 
 
@@ -58,4 +73,7 @@ def record_sentence(record: Record) -> str:
         parts.append("Cách tính: " + record.method)
     if record.max_score:
         parts.append("Điểm tối đa: " + record.max_score)
+    for key, label in ATTR_LABELS.items():
+        if record.attrs.get(key) and key not in ("number",):
+            parts.append(f"{label}: {record.attrs[key]}")
     return " | ".join(parts)

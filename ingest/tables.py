@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 
 from ingest.model import SourceLine
 from ingest.normalize import fold
-from ingest.units import find_units
+from ingest.units import find_units, starts_with_unit
 
 # cell roles
 NO, INDICATOR, TASK, LEAD, PARTNER = "no", "indicator", "task", "lead", "partner"
 DEADLINE, PERIOD, UOM, METHOD, SCORE = "deadline", "period", "unit_of_measure", "method", "max_score"
+OUTPUT = "output"
 TARGET = "target:"  # + year ('target:2026'), or '' when the column has no year
 UNIT_ROLES = (LEAD, PARTNER)
 TEXT_ROLES = (INDICATOR, TASK)
@@ -45,19 +46,28 @@ class TableRow:
 
 # --- column words ---------------------------------------------------------------------------------
 
-_YEAR_COL_RE = re.compile(r"^(?:nam\s+)?(20\d\d)$")
+# 'Năm 2026', 'Kế hoạch năm 2027', 'Năm 2025 (thực hiện)', 'Thực hiện năm 2026'
+_YEAR_COL_RE = re.compile(
+    r"^(?:(?P<before>thuc hien|ke hoach|uoc thuc hien|uoc|muc tieu|chi tieu|du kien|phan dau)\s+)?(?:nam\s+)?"
+    r"(?P<year>20\d\d)(?:\s+(?P<after>thuc hien|ke hoach|uoc thuc hien|uoc th|uoc|du kien|muc tieu))?$"
+)
+_ACTUAL = ("thuc hien", "uoc thuc hien", "uoc", "uoc th")
+YEAR_QUALIFIER = {"thuc hien": "thực hiện", "uoc thuc hien": "ước thực hiện", "uoc": "ước thực hiện",
+                  "uoc th": "ước thực hiện"}
 _TITLE_YEAR_RE = re.compile(r"\b(?:den|cuoi|trong)\s+(?:cuoi\s+)?nam\s+(20\d\d)\b")
 _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (PARTNER, ("phoi hop",)),
-    (LEAD, ("chu tri", "don vi thuc hien", "co quan thuc hien", "don vi phu trach")),
+    (LEAD, ("chu tri", "don vi thuc hien", "co quan thuc hien", "don vi phu trach", "co quan theo doi",
+            "don vi theo doi", "chiu trach nhiem", "dam nhiem", "bo phan thuc hien", "phu trach")),
     (UOM, ("don vi tinh", "dvt", "do luong")),
     (METHOD, ("cach tinh", "phuong phap")),
     (SCORE, ("diem toi da", "trong so", "so diem")),
     (DEADLINE, ("thoi han", "hoan thanh", "tien do")),
     (PERIOD, ("thoi gian",)),
+    (OUTPUT, ("san pham", "dau ra")),
     (TARGET, ("ket qua", "muc tieu", "gia tri")),
     (INDICATOR, ("chi so", "chi tieu", "tru cot", "tieu chi")),
-    (TASK, ("nhiem vu", "noi dung", "cong viec", "hoat dong", "giai phap")),
+    (TASK, ("nhiem vu", "noi dung", "cong viec", "hoat dong", "giai phap", "trong tam")),
 )
 
 
@@ -66,9 +76,13 @@ def _cell_role(cell: str, roles_so_far: list[str | None]) -> str | None:
     if not folded:
         return None
     if match := _YEAR_COL_RE.match(folded):
-        return TARGET + match.group(1)
+        qualifier = match.group("before") if match.group("before") in _ACTUAL else match.group("after")
+        suffix = f"|{YEAR_QUALIFIER[qualifier]}" if qualifier in YEAR_QUALIFIER else ""
+        return TARGET + match.group("year") + suffix
     if folded.split()[0] in ("stt", "tt") or folded.startswith(("so tt", "nhom")):
         return NO
+    if folded in ("giai doan", "buoc", "dot") and not roles_so_far:
+        return NO  # 'Giai đoạn 1', 'Giai đoạn 2' … label the rows of a roadmap table
     for role, words in _ROLE_WORDS:
         if any(re.search(rf"\b{w}\b", folded) for w in words):
             # 'Thời gian' before the subject column is the schedule's period, after it a deadline
@@ -186,6 +200,8 @@ def _grid_blocks(lines: list[SourceLine]) -> Iterator[list[tuple[int, list[str]]
                     block.append((i, [c.strip() for c in text.strip().strip("|").split("|")]))
             elif not markdown and "\t" in text:
                 block.append((i, [c.strip() for c in text.split("\t")]))
+            elif not markdown and block and _GROUP_LINE_RE.match(text.strip()) and _next_is_table(lines, i):
+                block.append((i, [text.strip()]))  # a group row merged across every column: one cell, no tab
             elif not markdown and not text.strip():
                 nxt = next((j for j in range(i + 1, len(lines)) if lines[j].text.strip()), None)
                 if nxt is None or "\t" not in lines[nxt].text:
@@ -197,6 +213,11 @@ def _grid_blocks(lines: list[SourceLine]) -> Iterator[list[tuple[int, list[str]]
             yield block
 
 
+def _next_is_table(lines: list[SourceLine], i: int) -> bool:
+    following = next((line.text for line in lines[i + 1 : i + 4] if line.text.strip()), "")
+    return "\t" in following
+
+
 def grid_rows(lines: list[SourceLine], headings: list[str | None]) -> tuple[list[TableRow], set[int]]:
     rows: list[TableRow] = []
     used: set[int] = set()
@@ -204,15 +225,23 @@ def grid_rows(lines: list[SourceLine], headings: list[str | None]) -> tuple[list
     for block in _grid_blocks(lines):
         used.update(i for i, _ in block)
         first, header = block[0]
-        roles: list[str | None] = []
-        for cell in header:
-            roles.append(_cell_role(cell, roles))
+        roles = _roles(header) if not _ROW_NUMBER_RE.match(_clean(header[0])) else [None] * len(header)
+        skip = 1
+        if len(block) > 1 and _is_header(block[1][1]):
+            # a two-row header ('Phân công thực hiện' over 'Cơ quan chủ trì' | 'Cơ quan phối hợp'): the
+            # detailed row names the columns; the first fills in what it leaves unnamed
+            detailed = _roles(block[1][1])
+            if len(block[1][1]) == len(header):
+                detailed = [d or r for d, r in zip(detailed, roles, strict=True)]
+            roles, header, skip = detailed, block[1][1], 2
+        if _useful(roles) or (_has_subject(roles) and block[skip:]):
+            roles = _roles_by_content(roles, [cells for _, cells in block[skip:]])
         if _useful(roles):
             caption = " ".join(lines[j].text for j in range(max(0, first - 3), first))
             year = _TITLE_YEAR_RE.search(fold(" ".join(header) + " " + caption))
             context = [headings[first]] if headings[first] else []
             grid = _Grid(roles, _kind(roles), year.group(1) if year else "", context, first)
-            body = block[1:]
+            body = block[skip:]
         elif grid and first - grid.last_line <= 8 and len(header) == len(grid.roles):
             body = block  # a fragment of the previous table, continued after a page break
         else:
@@ -224,7 +253,67 @@ def grid_rows(lines: list[SourceLine], headings: list[str | None]) -> tuple[list
     return rows, used
 
 
+_ROW_NUMBER_RE = re.compile(r"^(?:\d+(?:\.\d+)?|[IVX]{1,5})\.?$")
+_GROUP_LINE_RE = re.compile(r"^[IVX]{1,5}[.\s]\s*[A-ZĐÀ-Ỹ]")
+
+
+def _roles(header: list[str]) -> list[str | None]:
+    roles: list[str | None] = []
+    for cell in header:
+        roles.append(_cell_role(cell, roles))
+    return roles
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A row of column titles: no row number, and at least two cells that name a column's role."""
+    if not cells or _ROW_NUMBER_RE.match(_clean(cells[0])):
+        return False
+    first = _clean(cells[0]) if cells else ""
+    if re.match(r"^(?:\d+(?:\.\d+)?|[IVX]{1,5})\.?$", first):
+        return False
+    return sum(1 for role in _roles(cells) if role) >= 2 and not any(re.search(r"\d%|\d{2}/\d", c) for c in cells)
+
+
+def _has_subject(roles: list[str | None]) -> bool:
+    return any(r in TEXT_ROLES for r in roles)
+
+
+_DEADLINE_CELL_RE = re.compile(
+    r"^(?:quý\s+[IV1-4]|tháng\s+\d|trước\s|năm\s+20\d\d|thường xuyên|hằng (?:năm|quý|tháng)|hàng (?:năm|quý|tháng)|"
+    r"\d{1,2}/\d{1,2}(?:/\d{4})?|\d{1,2}/20\d\d)",
+    re.IGNORECASE,
+)
+
+
+def _roles_by_content(roles: list[str | None], rows: list[list[str]]) -> list[str | None]:
+    """Name the columns the header left unnamed (or named in words the rules do not know) by what their
+    cells hold: unit names (the first such column leads, the next partners), deadlines."""
+    filled = list(roles)
+    for col, role in enumerate(roles):
+        if role is not None:
+            continue
+        cells = [_clean(r[col]) for r in rows if col < len(r) and _clean(r[col])]
+        if len(cells) < 2:
+            continue
+        units = sum(1 for c in cells if _starts_with_unit(c)) / len(cells)
+        deadlines = sum(1 for c in cells if _DEADLINE_CELL_RE.match(c)) / len(cells)
+        if units >= 0.6:
+            filled[col] = PARTNER if LEAD in filled else LEAD
+        elif deadlines >= 0.6 and DEADLINE not in filled:
+            filled[col] = DEADLINE
+    return filled
+
+
+def _starts_with_unit(cell: str) -> bool:
+    spans = find_units(cell)
+    return bool(spans) and spans[0].start <= 2
+
+
 def _grid_row(grid: _Grid, index: int, cells: list[str], lines: list[SourceLine]) -> None:
+    nonempty = [_clean(c) for c in cells if _clean(c)]
+    if len(nonempty) == 1 and (group := re.match(r"^([IVX]{1,5})[.\s]\s*(\S.*)$", nonempty[0])):
+        grid.group = f"{group.group(1)}. {group.group(2)}"  # a group row spanning every column
+        return
     by_role: dict[str, str] = {}
     for role, cell in zip(grid.roles, cells, strict=False):
         if role and _clean(cell):
@@ -259,7 +348,17 @@ def _grid_row(grid: _Grid, index: int, cells: list[str], lines: list[SourceLine]
     )
     for role, value in by_role.items():
         if role.startswith(TARGET):
-            row.targets[role[len(TARGET) :] or grid.title_year] = _clean(value)
+            year, _, qualifier = role[len(TARGET) :].partition("|")
+            key = year or grid.title_year
+            text = _clean(value)
+            if text in ("-", "—", "–", "x", "…"):
+                continue  # a blank figure is no figure
+            if qualifier:
+                if key in row.targets:  # the plan's own value keeps the year; the actual one is noted
+                    key = f"{key} ({qualifier})"
+                else:
+                    text = f"{text} ({qualifier})"
+            row.targets[key] = text
     if PERIOD in by_role:
         row.quarter = quarter_of(by_role[PERIOD])
         row.year = heading_year(by_role[PERIOD]) or heading_year(grid.context[-1] if grid.context else "")
@@ -300,6 +399,8 @@ def _flat_header(lines: list[SourceLine], i: int) -> _FlatHeader | None:
     words = fold(text).split()
     if not words or words[0] not in ("stt", "tt") or len(words) > 6 or is_table_line(lines[i].text):
         return None
+    if len(words) > 1 and not any(re.search(rf"\b{w}\b", " ".join(words[1:])) for _, ws in _ROLE_WORDS for w in ws):
+        return None  # 'TT PVHCC' is a unit in a row, not the header's first cell
     parts = [text]
     j = i + 1
     while j < len(lines) and len(parts) < 20:
@@ -370,6 +471,10 @@ def _read_flat_table(lines: list[SourceLine], header: _FlatHeader) -> tuple[list
         if folded == header.first_line or (skipping_header and folded in header.lines):
             skipping_header = True
             i += 1
+            continue
+        following = next((fold(x.text.strip()) for x in lines[i + 1 : i + 3] if x.text.strip()), "")
+        if re.fullmatch(r"\d{1,3}", text) and following == header.first_line:
+            i += 1  # a page number printed above the header repeated on the next page
             continue
         skipping_header = False
         row, grp = _ROW_RE.match(text), _GROUP_RE.match(text)
@@ -463,19 +568,74 @@ def _unit_run(text: str, tail_on_line: bool) -> tuple[int, int, list[str]] | Non
     return start.start, run[-1].end, cells
 
 
+def _widen_run(text: str, run: tuple[int, int, list[str]]) -> tuple[int, int, list[str]]:
+    """A run with fewer unit cells than the table has unit columns: names the alias table does not know may stand
+    between the lead and the run ('Phòng Kinh tế\\nBưu điện xã,\\nHội Phụ nữ xã'). The lead then starts at the
+    nearest short line above that opens with a known unit; everything after it is the next column."""
+    start = run[0]
+    lines_before = text[:start].split("\n")
+    offset = start
+    for k in range(len(lines_before) - 1, 0, -1):  # never the row's first line: that is its text
+        line = lines_before[k]
+        offset -= len(line) + 1
+        if not line.strip():
+            continue
+        if len(line.strip()) > 40:
+            break
+        spans = find_units(line)
+        known = spans and not line[: spans[0].start].strip()
+        if known or (starts_with_unit(line.strip()) and len(line.strip()) <= 40):
+            lead_end = offset + 1 + (spans[0].end if known else len(line))
+            if not known:  # an unknown name wrapped over lines: it goes on until the next unit opens a line
+                for following in text[lead_end:run[1]].split("\n")[1:]:
+                    if not following.strip() or starts_with_unit(following.strip()) or len(following.strip()) > 40:
+                        break
+                    lead_end += len(following) + 1
+            rest = text[lead_end : run[1]].strip(" ,;\n")
+            return offset + 1, run[1], [text[offset + 1 : lead_end], rest]
+    return run
+
+
+def _peel_deadline(text: str) -> tuple[str, str | None]:
+    """The row's trailing deadline cell ('Quý III/2027', 'Tháng\\n02/2027', 'Thường xuyên') and the rest."""
+    lines = text.split("\n")
+    for size in (2, 1):
+        if len(lines) > size:
+            tail = join_fragments(lines[-size:])
+            if _DEADLINE_CELL_RE.match(tail) and len(tail) <= 40:
+                return "\n".join(lines[:-size]), tail
+    return text, None
+
+
 def _flat_cells(header: _FlatHeader, kind: str, raw: _FlatRow) -> TableRow:
     text = "\n".join(p for p in raw.parts if p)
     cells: dict[str, str] = {}
+    if DEADLINE in header.roles:  # the deadline closes the row: read it first, whatever the units before it
+        text, deadline = _peel_deadline(text)
+        if deadline:
+            cells[DEADLINE] = deadline
     unit_roles = [r for r in header.roles if r in UNIT_ROLES]
     run = _unit_run(text, DEADLINE in header.roles) if unit_roles else None
+    if run and len(run[2]) < len(unit_roles):
+        run = _widen_run(text, run)
     before, after = (text[: run[0]], text[run[1] :]) if run else (text, "")
     if run:
         unit_cells = run[2][: len(unit_roles) - 1] + [" ; ".join(run[2][len(unit_roles) - 1 :])]
         for role, cell in zip(unit_roles, unit_cells, strict=False):
             cells[role] = join_fragments(cell.split("\n"))
     tail = join_fragments(after.strip(" ,;\n").split("\n"))
-    if tail and DEADLINE in header.roles:
+    if tail and DEADLINE in header.roles and DEADLINE not in cells:
         cells[DEADLINE] = tail
+    elif tail and run and DEADLINE in cells:
+        # names the alias table does not know, between the units and the deadline: the last unit column's
+        # ('Viettel Lào Cai, VNPT Lào Cai'; 'Tổ CNSCĐ, Bưu điện xã')
+        last_role = unit_roles[-1]
+        if last_role in cells and (after.lstrip(" \n")[:1] in (",", ";") or after.lstrip()[:1].islower()):
+            cells[last_role] = f"{cells[last_role]}, {tail}".replace(", ,", ",")
+        elif len(unit_roles) > len([r for r in unit_roles if r in cells]):
+            cells[next(r for r in unit_roles if r not in cells)] = tail
+        else:
+            cells[last_role] = f"{cells[last_role]}; {tail}"
     elif tail:
         before = f"{before}\n{tail}"
     targets: dict[str, str] = {}

@@ -40,8 +40,16 @@ class UnitSpan:
     end: int
 
 
+# Head words officers abbreviate: 'P. VH-XH', 'TT PVHCC', 'VP HĐND-UBND'.
+_SHORT_HEADS = {"p": "phong", "tt": "trungtam", "vp": "vanphong"}
+
+
 def _tokenize(text: str) -> list[_Token]:
-    return [_Token(strip_diacritics(m.group().lower()), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+    tokens = [_Token(strip_diacritics(m.group().lower()), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+    return [
+        _Token(_SHORT_HEADS[t.key], t.start, t.end) if t.key in _SHORT_HEADS and text[t.start].isupper() else t
+        for t in tokens
+    ]
 
 
 def _key_words(phrase: str) -> tuple[str, ...]:
@@ -136,7 +144,7 @@ def _absorb(text: str, toks: list[_Token], start: int, end: int, name: str) -> i
             end += 1
             continue
         suffix = next((s for s in tables.suffixes if plain and _starts_with(toks, end, s)), None)
-        if suffix:
+        if suffix and not _alias_at(toks, end, tables.aliases):  # 'Hội LHPN xã' + 'Xã đoàn' stay two units
             end += len(suffix)
             continue
         if collective:
@@ -232,6 +240,12 @@ def split_units(cell: str) -> list[UnitRef]:
             written = part[toks[first].start : toks[end - 1].end]
             units.append(UnitRef(name=name or _unknown_name(written), written=_tidy(written)))
     return units
+
+
+def starts_with_unit(text: str) -> bool:
+    """The text opens with a unit's name: a known one, or a capitalized head word ('Trường PTDTBT …')."""
+    toks = _tokenize(text)
+    return bool(toks) and toks[0].start <= 2 and (_unit_at(text, toks, 0) is not None or _head_at(text, toks, 0))
 
 
 def find_units(text: str) -> list[UnitSpan]:
