@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     )
     embedding_query_prefix: str = "query: "
     embedding_passage_prefix: str = "passage: "
+    embedding_backend: Literal["sentence-transformers", "hash"] = Field(
+        "sentence-transformers", description="'hash' is a deterministic stand-in without a model, for fast tests only."
+    )
     embedding_batch_size: int = 16
     embedding_device: str = "cpu"
 

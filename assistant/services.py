@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from assistant.drafting.service import DraftService
     from assistant.qa.service import QAService
     from ingest.pipeline import Ingestor
-    from vectorstore.embeddings import Embedder
+    from vectorstore.embeddings import Embedder, HashEmbedder
     from vectorstore.store import Store
 
 
@@ -26,11 +26,11 @@ class Services:
         self._lock = threading.RLock()
 
     @cached_property
-    def embedder(self) -> Embedder:
-        from vectorstore.embeddings import Embedder
+    def embedder(self) -> Embedder | HashEmbedder:
+        from vectorstore.embeddings import make_embedder
 
         with self._lock:
-            return Embedder(self.settings)
+            return make_embedder(self.settings)
 
     @cached_property
     def store(self) -> Store:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.model import Chunk, Record, UnitRef
+from ingest.model import Chunk, FactKind, Record, UnitRef
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -76,6 +76,7 @@ def record_from_dict(data: dict[str, Any]) -> Record:
     data = dict(data)
     data["leads"] = [UnitRef(**u) for u in data.get("leads", [])]
     data["partners"] = [UnitRef(**u) for u in data.get("partners", [])]
+    data["kind"] = FactKind(data["kind"])
     known = Record.__dataclass_fields__
     return Record(**{k: v for k, v in data.items() if k in known})
 

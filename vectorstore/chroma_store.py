@@ -9,7 +9,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from assistant.config import Settings
-from vectorstore.embeddings import ChromaEmbeddingFunction, Embedder
+from vectorstore.embeddings import ChromaEmbeddingFunction, Embedder, HashEmbedder
 
 
 def make_client(settings: Settings) -> Any:
@@ -23,7 +23,7 @@ def make_client(settings: Settings) -> Any:
 class ChromaIndex:
     """Dense vectors of chunks, keyed by chunk id; metadata carries the filterable fields."""
 
-    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | HashEmbedder) -> None:
         self.client = make_client(settings)
         self.collection = self.client.get_or_create_collection(
             name=settings.collection_name,

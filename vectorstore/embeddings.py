@@ -6,7 +6,9 @@ any other sentence-transformers model name or local path replaces it through set
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -84,10 +86,49 @@ class Embedder:
         return vector
 
 
+class HashEmbedder:
+    """A deterministic stand-in for the model in the fast test tier: folded words and word pairs hashed into a
+    unit vector (texts that share words are close). No model is loaded; never for production."""
+
+    dimension = 256
+    model_name = "hash"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def count_tokens(self, text: str) -> int:
+        return int(len(_TOKEN_RE.findall(text)) * 1.4) + 2
+
+    def _vector(self, text: str) -> np.ndarray:
+        from ingest.normalize import fold
+
+        words = fold(text).split()
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for feature in [*words, *(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))]:
+            digest = hashlib.blake2b(feature.encode(), digest_size=4).digest()
+            vector[int.from_bytes(digest, "little") % self.dimension] += 1.0
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+
+
+def make_embedder(settings: Settings) -> Embedder | HashEmbedder:
+    """The embedder the settings choose: the sentence-transformers model, or the test stand-in."""
+    return HashEmbedder(settings) if settings.embedding_backend == "hash" else Embedder(settings)
+
+
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
     """Given to Chroma so that it never falls back to its default (downloading) model."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder | HashEmbedder) -> None:
         self.embedder = embedder
 
     def __call__(self, input: Documents) -> ChromaEmbeddings:

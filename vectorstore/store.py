@@ -18,7 +18,7 @@ from ingest.model import Chunk, Record
 from ingest.normalize import fold
 from vectorstore.catalog import Catalog, DocumentRow
 from vectorstore.chroma_store import ChromaIndex
-from vectorstore.embeddings import Embedder
+from vectorstore.embeddings import Embedder, HashEmbedder, make_embedder
 from vectorstore.lexical import LexicalIndex
 
 
@@ -76,10 +76,10 @@ def chunk_metadata(chunk: Chunk, doc: DocumentRow) -> dict[str, Any]:
 
 
 class Store:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | HashEmbedder | None = None) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.embedder = embedder or Embedder(settings)
+        self.embedder = embedder or make_embedder(settings)
         self.catalog = Catalog(settings.catalog_path)
         self.dense = ChromaIndex(settings, self.embedder)
         self.write_lock = threading.RLock()
@@ -117,13 +117,16 @@ class Store:
         )
 
     def dense_search(
-        self, query: str, k: int, snapshot: Snapshot, doc_ids: set[str] | None = None
+        self, query: str, k: int, snapshot: Snapshot, doc_ids: set[str] | None = None, kinds: set[str] | None = None
     ) -> list[tuple[int, float]]:
         """(chunk index in ``snapshot``, cosine) pairs, best first."""
-        where = None
+        clauses: list[dict[str, Any]] = []
         if doc_ids is not None:
             if not doc_ids:
                 return []
-            where = {"doc_id": {"$in": sorted(doc_ids)}}
+            clauses.append({"doc_id": {"$in": sorted(doc_ids)}})
+        if kinds is not None:
+            clauses.append({"kind": {"$in": sorted(kinds)}})
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses} if clauses else None
         hits = self.dense.query(self.embedder.embed_query(query), k, where)
         return [(snapshot.position[i], s) for i, s in hits if i in snapshot.position]

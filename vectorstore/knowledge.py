@@ -1,0 +1,224 @@
+"""The one query layer over the plan knowledge base: documents, typed facts, passages.
+
+QA, the records API and CLI, the UI and drafting read through a ``KnowledgeView``: a consistent view
+of the store taken at the start of a request (a query sees the old or the new state of a plan, never
+half of it). Every query touches only what it asks for: facts of given documents and kinds, top-k
+lexical and dense candidates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+
+from ingest.model import TABLE_FACT_KINDS, Chunk, FactKind, Record
+from ingest.normalize import expand_abbreviations, fold
+from vectorstore.catalog import DocumentRow
+from vectorstore.store import Snapshot, Store
+
+
+def fact_words(text: str) -> tuple[str, ...]:
+    """Folded, abbreviation-expanded words of a text ('tỉ lệ' and 'tỷ lệ' meet: short syllables'
+    i/y spellings are folded to i)."""
+    return tuple(_spelling(t) for t in expand_abbreviations(fold(text)).split())
+
+
+def _spelling(token: str) -> str:
+    return token[:-1] + "i" if len(token) <= 3 and token.endswith("y") and token[0] in "tkmlshq" else token
+
+
+@dataclass(frozen=True)
+class ChunkHit:
+    chunk: Chunk
+    score: float  # fused rank score
+    lexical: float = 0.0
+    dense: float = 0.0
+
+
+@dataclass(frozen=True)
+class FactHit:
+    fact: Record
+    lexical: float
+    dense: float
+    rank: int
+
+
+class _Derived:
+    """What the views of one snapshot share, computed once per snapshot (fact maps, statistics)."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.table_lines: dict[str, set[int]] = {}
+        self.facts_by_doc: dict[str, list[Record]] = defaultdict(list)
+        for record in snapshot.records:
+            self.facts_by_doc[record.doc_id].append(record)
+        self.facts_by_id = {r.record_id: r for r in snapshot.records}
+        # every unit the plans name, as written and canonical (a question may name one the alias table lacks)
+        self.unit_names: dict[str, str] = {}
+        for record in snapshot.records:
+            for unit in (*record.leads, *record.partners):
+                for form in (unit.name, unit.written):
+                    key = fold(form)
+                    if len(key.split()) >= 2 and len(key) <= 60:
+                        self.unit_names.setdefault(key, unit.name)
+        self.chunks_by_doc: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in snapshot.chunks:
+            self.chunks_by_doc[chunk.doc_id].append(chunk)
+        counts: dict[str, int] = defaultdict(int)
+        texts = [c.body for c in snapshot.chunks if c.kind != "record"] + [r.subject for r in snapshot.records]
+        for text in texts:
+            for token in set(fact_words(text)):
+                counts[token] += 1
+        n = max(1, len(texts))
+        self.idf = {t: math.log(1 + n / c) for t, c in counts.items()}
+        self.max_idf = max(self.idf.values(), default=1.0)
+
+
+_DERIVED: dict[int, _Derived] = {}
+
+
+def _derived(snapshot: Snapshot) -> _Derived:
+    cached = _DERIVED.get(id(snapshot))
+    if cached is None or cached.snapshot is not snapshot:
+        cached = _Derived(snapshot)
+        _DERIVED.clear()  # one live snapshot at a time
+        _DERIVED[id(snapshot)] = cached
+    return cached
+
+
+class KnowledgeView:
+    def __init__(self, store: Store, snapshot: Snapshot) -> None:
+        self.store = store
+        self.snapshot = snapshot
+        self._d = _derived(snapshot)
+
+    # --- documents ----------------------------------------------------------------------------------
+
+    @property
+    def documents(self) -> dict[str, DocumentRow]:
+        return self.snapshot.documents
+
+    @property
+    def communes(self) -> list[str]:
+        return self.snapshot.communes
+
+    @cached_property
+    def provinces(self) -> list[str]:
+        return sorted({d.metadata.get("province") for d in self.documents.values() if d.metadata.get("province")})
+
+    def docs_where(
+        self,
+        communes: tuple[str, ...] = (),
+        provinces: tuple[str, ...] = (),
+        plan_number: str | None = None,
+        plan_type: str | None = None,
+    ) -> set[str]:
+        """Documents matching every filter given (all documents when none is given)."""
+        wanted_communes = {fold(c) for c in communes}
+        wanted_provinces = {fold(p) for p in provinces}
+        out = set()
+        for doc in self.documents.values():
+            meta = doc.metadata
+            if wanted_communes and fold(meta.get("commune") or "") not in wanted_communes:
+                continue
+            if wanted_provinces and fold(meta.get("province") or "") not in wanted_provinces:
+                continue
+            if plan_number and (meta.get("number") or "").split("/")[0] != plan_number:
+                continue
+            if plan_type and meta.get("plan_type") != plan_type:
+                continue
+            out.add(doc.doc_id)
+        return out
+
+    # --- facts ---------------------------------------------------------------------------------------
+
+    @property
+    def _facts_by_doc(self) -> dict[str, list[Record]]:
+        return self._d.facts_by_doc
+
+    @property
+    def _facts_by_id(self) -> dict[str, Record]:
+        return self._d.facts_by_id
+
+    def facts(self, doc_ids: set[str] | None = None, kinds: set[FactKind] | frozenset[FactKind] | None = None
+              ) -> list[Record]:
+        docs = sorted(doc_ids) if doc_ids is not None else sorted(self._facts_by_doc)
+        return [r for d in docs for r in self._facts_by_doc.get(d, []) if kinds is None or r.kind in kinds]
+
+    def fact(self, record_id: str) -> Record | None:
+        return self._facts_by_id.get(record_id)
+
+    def fact_chunk(self, record: Record) -> Chunk | None:
+        index = self.snapshot.record_chunk.get(record.record_id)
+        return self.snapshot.chunks[index] if index is not None else None
+
+    def search_facts(
+        self, query: str, doc_ids: set[str] | None, kinds: set[FactKind] | frozenset[FactKind] | None,
+        k: int = 30, dense: bool = True,
+    ) -> list[FactHit]:
+        """Facts ranked by lexical (BM25 over their text) and dense (e5 over their chunk) evidence."""
+        hits = self.search_chunks(query, doc_ids, {"record"}, k=k * 2, dense=dense)
+        out: list[FactHit] = []
+        for hit in hits:
+            record = self._facts_by_id.get(hit.chunk.metadata.get("record_id", ""))
+            if record is None or (kinds is not None and record.kind not in kinds):
+                continue
+            out.append(FactHit(record, hit.lexical, hit.dense, len(out)))
+            if len(out) >= k:
+                break
+        return out
+
+    def dense_scores(self, query: str, records: list[Record]) -> dict[str, float]:
+        """Cosine of the question with each of ``records`` (their chunks' vectors, from Chroma)."""
+        if not records:
+            return {}
+        doc_ids = {r.doc_id for r in records}
+        wanted = {self.snapshot.record_chunk.get(r.record_id): r.record_id for r in records}
+        hits = self.store.dense_search(query, max(40, len(records) * 2), self.snapshot, doc_ids, kinds={"record"})
+        return {wanted[i]: cosine for i, cosine in hits if i in wanted}
+
+    def table_lines(self, doc_id: str) -> set[int]:
+        """Lines of the plan that its table facts were read from."""
+        cached = self._d.table_lines.get(doc_id)
+        if cached is None:
+            cached = {n for r in self.facts({doc_id}, TABLE_FACT_KINDS) if r.attrs.get("source") != "prose"
+                      for n in range(r.line_start, r.line_end + 1)}
+            self._d.table_lines[doc_id] = cached
+        return cached
+
+    # --- passages ------------------------------------------------------------------------------------
+
+    def chunks(self, doc_id: str, kinds: set[str] | None = None) -> list[Chunk]:
+        return [c for c in self._d.chunks_by_doc.get(doc_id, []) if kinds is None or c.kind in kinds]
+
+    def search_chunks(
+        self, query: str, doc_ids: set[str] | None, kinds: set[str] | None, k: int = 10, dense: bool = True
+    ) -> list[ChunkHit]:
+        from vectorstore.hybrid import hybrid_search
+
+        return [
+            ChunkHit(self.snapshot.chunks[h.chunk_index], h.score, h.lexical, h.dense)
+            for h in hybrid_search(self.store, self.snapshot, query, k=k, doc_ids=doc_ids, kinds=kinds,
+                                   use_dense=dense)
+        ]
+
+    # --- statistics ------------------------------------------------------------------------------------
+
+    @property
+    def idf(self) -> dict[str, float]:
+        """Inverse document frequency of folded words over passages and facts."""
+        return self._d.idf
+
+    @property
+    def unit_names(self) -> dict[str, str]:
+        """Folded unit names the plans use -> their canonical names."""
+        return self._d.unit_names
+
+    def idf_of(self, word: str) -> float:
+        return self.idf.get(word, self.max_idf)
+
+    @property
+    def max_idf(self) -> float:
+        return self._d.max_idf
