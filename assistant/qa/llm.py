@@ -17,8 +17,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
 from assistant.config import PROMPTS_DIR, Settings
+from assistant.qa.plan import QuestionPlan
 from assistant.qa.types import Answer
-from assistant.qa.understand import Question
 
 log = logging.getLogger(__name__)
 NOT_FOUND_TOKEN = "KHÔNG_TÌM_THẤY"
@@ -65,7 +65,7 @@ class LLMAnswerer:
         )
         self.chain = prompt | self.model | StrOutputParser()
 
-    def rewrite(self, question: Question, answer: Answer) -> Answer:
+    def rewrite(self, question: QuestionPlan, answer: Answer) -> Answer:
         if not answer.sources:
             return answer
         context = build_context(answer, self.settings.llm_max_context_chars)

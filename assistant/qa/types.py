@@ -30,19 +30,10 @@ class Answer:
     found: bool
     sources: list[Source] = field(default_factory=list)
     latency_ms: float = 0.0
-    intent: str = ""  # what the question asked (lead, partner, target, deadline, list, metadata, content, …)
+    intent: str = ""  # what the question asked (lead, partner, deadline, value, doc_field, duties, …)
     used_llm: bool = False
+    explain: dict[str, Any] | None = None  # the decision path (plan, route, confidence), when asked
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         return data
-
-
-@dataclass
-class Hit:
-    """A retrieval result: a chunk (or record chunk) with its fused score."""
-
-    chunk_index: int
-    score: float
-    lexical: float = 0.0
-    dense: float = 0.0

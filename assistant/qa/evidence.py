@@ -1,0 +1,346 @@
+"""How well a fact or a sentence answers a question: subject matching and its confidence.
+
+A fact's subject (an indicator, a task, a duty, a cited document …) is matched with the question's
+subject words lexically (IDF-weighted recall, with the domain's abbreviations and synonyms as data)
+and, when the lexical evidence is not decisive, densely (the e5 cosine of the question with the
+fact's indexed text). Filters the question names (row, year, quarter, unit, group, appendix) move a
+fact up or down. The weights are named settings of this module, calibrated on the dev set and the
+probe sets in tests/probes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from assistant.qa.plan import QuestionPlan, Slot
+from ingest.model import FactKind, Record
+from ingest.normalize import abbreviations, fold
+from ingest.record_text import KIND_LABELS
+from vectorstore.knowledge import KnowledgeView, _spelling, fact_words
+
+SYNONYMS_PATH = Path(__file__).with_name("synonyms.json")
+
+# --- weights (calibrated; see the module docstring) ----------------------------------------------------
+W_COVERAGE = 0.6  # share of the question's subject words found in the fact
+W_PHRASE = 0.25  # share of the question's consecutive word pairs found in the fact
+W_HEAD = 0.15  # share of the fact's head (its name) found in the question
+W_CONTEXT = 0.3  # weight of the question's cue, boilerplate and unit words beside its subject words
+W_DENSE = 0.35  # weight of the e5 cosine above its floor
+DENSE_FLOOR = 0.80  # e5 cosines below this carry no evidence
+BONUS_ROW, PENALTY_ROW = 0.5, 0.35
+BONUS_YEAR, PENALTY_YEAR = 0.15, 0.3
+BONUS_QUARTER, PENALTY_QUARTER = 0.2, 0.35
+BONUS_UNIT = 0.2
+BONUS_NAMED_LEAD = 0.3  # a partner question names the lead unit: facts it leads, and only those
+BONUS_KIND = 0.05
+BONUS_HEAD_PHRASE = 0.3  # the question names the fact's head word for word ('chỉ số Hạ tầng số')
+BONUS_SLOT = 0.05  # the fact holds what is asked
+PENALTY_VALUE_KIND = 0.4  # the question wants money, the fact gives a percentage …
+# --- thresholds ----------------------------------------------------------------------------------------
+MIN_FACT_COVERAGE = 0.5  # below: the fact is not about what is asked
+MIN_FACT_SCORE = 0.55
+CONFIDENT_SCORE = 0.8  # no dense check needed above this
+NEAR_BEST = 0.08  # facts within this of the best are equally good answers
+MIN_SENTENCE_COVERAGE = 0.5
+
+
+@lru_cache(maxsize=1)
+def synonyms() -> list[tuple[tuple[str, ...], ...]]:
+    """Groups of folded phrases that mean the same thing in the plans ('danh tính số' ~ 'định danh điện tử')."""
+    data = json.loads(SYNONYMS_PATH.read_text(encoding="utf-8"))
+    return [tuple(tuple(fact_words(p)) for p in group) for group in data["groups"]]
+
+
+def _alternatives(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:
+    """Each subject word with the ways a text may hold it: an abbreviation ('dvctt') counts once, found when the
+    text has the abbreviation or its whole full form; the words of a full form written out count each."""
+    table = abbreviations()
+    out: list[tuple[tuple[str, ...], ...]] = []
+    for word in words:
+        full = table.get(word)
+        out.append(((word,), tuple(_spelling(t) for t in full.split())) if full else ((word,),))
+    return out
+
+
+def _synonym_variants(words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The subject with each synonym phrase it holds replaced by the other phrases of its group."""
+    variants = [words]
+    text = f" {' '.join(words)} "
+    for group in synonyms():
+        for phrase in group:
+            key = f" {' '.join(phrase)} "
+            if phrase and key in text:
+                for other in group:
+                    if other != phrase:
+                        variants.append(tuple(text.replace(key, f" {' '.join(other)} ").split()))
+    return variants
+
+
+def coverage(
+    kb: KnowledgeView, words: tuple[str, ...], text_words: tuple[str, ...], phrase: tuple[str, ...] | None = None,
+    context: tuple[str, ...] = (),
+) -> tuple[float, float]:
+    """(IDF-weighted recall of ``words`` in the text, share of the consecutive pairs of ``phrase`` (the
+    question's words in order; ``words`` when not given) found in it), the best over synonym variants."""
+    if not words and not context:
+        return 0.0, 0.0
+    tokens = set(text_words)
+    pairs_in_text = set(zip(text_words, text_words[1:], strict=False))
+    ordered = fact_words(" ".join(phrase)) if phrase else fact_words(" ".join(words))
+    pairs = list(zip(ordered, ordered[1:], strict=False))
+    pair_share = sum(p in pairs_in_text for p in pairs) / len(pairs) if pairs else None
+    best = (0.0, 0.0)
+    extra = _alternatives(context)
+    extra_weights = [W_CONTEXT * kb.idf_of(unit[0][0]) for unit in extra]
+    extra_hits = sum(w for w, unit in zip(extra_weights, extra, strict=True)
+                     if any(all(t in tokens for t in alt) for alt in unit))
+    for variant in _synonym_variants(words):
+        units = _alternatives(variant)
+        weights = [kb.idf_of(unit[0][0]) for unit in units]
+        total = (sum(weights) + sum(extra_weights)) or 1.0
+        recall = (sum(w for w, unit in zip(weights, units, strict=True)
+                      if any(all(t in tokens for t in alt) for alt in unit)) + extra_hits) / total
+        share = pair_share if pair_share is not None else recall
+        if variant is not words:  # a synonym's words come in its own order
+            own = list(zip(variant, variant[1:], strict=False))
+            share = max(share, sum(p in pairs_in_text for p in own) / len(own) if own else recall)
+        if (recall, share) > best:
+            best = (recall, share)
+    return best
+
+
+# --- facts -------------------------------------------------------------------------------------------------
+
+
+def fact_text(fact: Record) -> str:
+    """What a fact is about, as matched against questions."""
+    attrs = " ".join(v for k, v in fact.attrs.items() if k in ("about", "issuer", "doc_type", "number", "name",
+                                                                "period", "items", "grade", "to", "frequency"))
+    return " ".join([fact.subject, " ".join(fact.group_path), fact.section.split(" > ")[-1] if fact.section else "",
+                     fact.method or "", " ".join(fact.targets.values()), attrs, KIND_LABELS.get(fact.kind, ""),
+                     fact.row_no or ""])
+
+
+def fact_head(fact: Record) -> str:
+    """The fact's name: an indicator before its task, a duty's first clause, a target's wording."""
+    head = fact.subject.split(":")[0] if fact.kind in (FactKind.INDICATOR, FactKind.TARGET) else fact.subject
+    head = re.split(r"[;.]", head)[0]
+    return " ".join(head.split()[:14])
+
+
+@lru_cache(maxsize=65536)
+def _words_of(text: str) -> tuple[str, ...]:
+    return fact_words(text)
+
+
+def has_slot(fact: Record, slot: Slot) -> bool:
+    if slot is Slot.LEAD:
+        return bool(fact.leads)
+    if slot is Slot.PARTNER:
+        return bool(fact.partners)
+    if slot is Slot.DEADLINE:
+        return bool(fact.deadline or fact.quarter or fact.attrs.get("deadlines") or fact.kind is FactKind.STAGE)
+    if slot is Slot.VALUE:
+        return bool(fact.targets or fact.max_score or fact.method or fact.attrs.get("value"))
+    return True
+
+
+@dataclass
+class FactMatch:
+    fact: Record
+    coverage: float
+    phrase: float
+    head: float
+    dense: float = 0.0
+    score: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def evidence(self) -> float:
+        """Subject evidence alone (no filters, no slots)."""
+        return W_COVERAGE * self.coverage + W_PHRASE * self.phrase + W_HEAD * self.head
+
+
+def _head_score(fact: Record, plan: QuestionPlan) -> tuple[float, bool]:
+    """(share of the fact's name found in the question, whether the question names it word for word: its
+    whole name, or its first words when the name is long)."""
+    words = list(_words_of(fact_head(fact)))[:12]
+    if not words:
+        return 0.0, False
+    asked = f" {' '.join(_words_of(plan.folded))} "
+    inside = sum(f" {w} " in asked for w in words) / len(words)
+    run = 0
+    for size in range(len(words), 1, -1):
+        if f" {' '.join(words[:size])} " in asked:
+            run = size
+            break
+    named = run == len(words) and run >= 2 or run >= 5
+    return inside, named
+
+
+def _appendix_of(fact: Record) -> str | None:
+    match = re.search(r"\bphu luc\s+(\d|[ivx]{1,4})\b", fold(fact.section or " ".join(fact.group_path)))
+    return match.group(1) if match else None
+
+
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
+
+
+def _same_number(a: str, b: str) -> bool:
+    return _ROMAN.get(a, a) == _ROMAN.get(b, b)
+
+
+def score_fact(kb: KnowledgeView, plan: QuestionPlan, fact: Record, words: tuple[str, ...]) -> FactMatch:
+    text_words = _words_of(fact_text(fact))
+    recall, phrase = coverage(kb, words, text_words, plan.phrase, plan.context)
+    head, head_phrase = _head_score(fact, plan)
+    match = FactMatch(fact, recall, phrase, head)
+    score = match.evidence
+    if head_phrase:
+        score += BONUS_HEAD_PHRASE
+        match.notes.append("head")
+    if plan.rows and fact.row_no:
+        if fact.row_no in plan.rows:
+            score += BONUS_ROW
+            match.notes.append("row")
+        elif fact.kind in (FactKind.INDICATOR, FactKind.TARGET, FactKind.TASK, FactKind.KPI):
+            score -= PENALTY_ROW
+    if plan.years:
+        years = {str(y) for y in plan.years}
+        keyed = {k for k in fact.targets if k}
+        if fact.year is not None and fact.kind in (FactKind.SCHEDULE, FactKind.STAGE):
+            score += BONUS_YEAR if str(fact.year) in years else -PENALTY_YEAR
+        elif keyed:
+            score += BONUS_YEAR if keyed & years else 0.0
+    if plan.quarter and fact.quarter:
+        score += BONUS_QUARTER if fact.quarter == plan.quarter else -PENALTY_QUARTER
+    if plan.units:
+        leads = {u.name for u in fact.leads}
+        partners = {u.name for u in fact.partners}
+        if Slot.PARTNER in plan.slots and not plan.asks(Slot.LEAD):
+            # 'X phối hợp với ai': X leads the fact asked about
+            score += BONUS_NAMED_LEAD if leads & set(plan.units) else -BONUS_NAMED_LEAD
+            if leads & set(plan.units):
+                match.notes.append("unit")
+        elif leads & set(plan.units) or partners & set(plan.units):
+            score += BONUS_UNIT
+            match.notes.append("unit")
+    if plan.recipients:
+        to = fold(fact.attrs.get("to", ""))
+        if any(word in to for name in plan.recipients for word in [fold(name).split()[-1]]):
+            score += BONUS_UNIT
+    if plan.appendix and (appendix := _appendix_of(fact)):
+        score += 0.15 if _same_number(appendix, plan.appendix) else -0.3
+    if plan.kinds and fact.kind in plan.kinds:
+        score += BONUS_KIND
+    if plan.value_kind and Slot.VALUE in plan.slots and not _value_fits(fact, plan.value_kind):
+        score -= PENALTY_VALUE_KIND
+        match.notes.append("value-kind")
+    if any(has_slot(fact, s) for s in plan.fact_slots):
+        score += BONUS_SLOT
+    match.score = score
+    return match
+
+
+def _value_fits(fact: Record, kind: str) -> bool:
+    text = " ".join([*fact.targets.values(), fact.max_score or "", fact.method or "", fact.attrs.get("value", ""),
+                     fact.unit_of_measure or ""]).lower()
+    if kind == "percent":
+        return "%" in text
+    if kind == "money":
+        return bool(re.search(r"tỷ|triệu|nghìn|đồng", text))
+    if kind == "score":
+        return bool(fact.max_score) or "điểm" in text
+    return True
+
+
+def candidate_facts(
+    kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, kinds: frozenset[FactKind] | set[FactKind]
+) -> list[Record]:
+    """Facts worth scoring: all of the scoped plans when they are few, else the top lexical and dense hits."""
+    scoped = kb.facts(doc_ids, kinds)
+    if len(scoped) <= 800:
+        return scoped
+    hits = kb.search_facts(plan.text, doc_ids, kinds, k=60, dense=True)
+    return [h.fact for h in hits]
+
+
+def rank_facts(
+    kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, kinds: frozenset[FactKind] | set[FactKind],
+    words: tuple[str, ...] | None = None, use_dense: bool = True,
+) -> list[FactMatch]:
+    words = words if words is not None else plan.subject
+    matches = [score_fact(kb, plan, fact, words) for fact in candidate_facts(kb, plan, doc_ids, kinds)]
+    matches.sort(key=lambda m: m.score, reverse=True)
+    if use_dense and matches and (matches[0].score < CONFIDENT_SCORE or _close_call(matches)):
+        top = matches[:40]
+        cosines = kb.dense_scores(plan.text, [m.fact for m in top])
+        for m in top:
+            m.dense = cosines.get(m.fact.record_id, 0.0)
+            m.score += W_DENSE * max(0.0, m.dense - DENSE_FLOOR) / (1 - DENSE_FLOOR)
+        matches.sort(key=lambda m: m.score, reverse=True)
+    return matches
+
+
+def _close_call(matches: list[FactMatch]) -> bool:
+    return len(matches) > 1 and matches[0].score - matches[1].score < NEAR_BEST
+
+
+def confident(match: FactMatch) -> bool:
+    strong_name = "head" in match.notes or "row" in match.notes
+    return (match.coverage >= MIN_FACT_COVERAGE and match.score >= MIN_FACT_SCORE) or (
+        strong_name and match.score >= MIN_FACT_SCORE
+    )
+
+
+# --- sentences ---------------------------------------------------------------------------------------------
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZĐÀ-Ỹ\-–•+])|\n")
+TABLE_SHARE = 0.5  # a passage mostly read from a table is answered from its facts, not quoted
+
+
+@dataclass
+class SentenceMatch:
+    text: str
+    chunk_index: int
+    order: int
+    coverage: float
+    phrase: float
+    score: float
+    chunk: object = None
+
+
+def rank_sentences(
+    kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, words: tuple[str, ...] | None = None,
+    k: int = 8, need: re.Pattern[str] | None = None,
+) -> list[SentenceMatch]:
+    """Sentences of the best passages, scored by the subject's coverage (with the section's title)."""
+    words = words if words is not None else plan.subject
+    hits = kb.search_chunks(plan.text, doc_ids, {"text", "table"}, k=k + 4, dense=True)
+    out: list[SentenceMatch] = []
+    for rank, hit in enumerate(hits):
+        chunk = hit.chunk
+        table = kb.table_lines(chunk.doc_id)
+        span = range(chunk.line_start, chunk.line_end + 1)
+        if table and sum(n in table for n in span) > TABLE_SHARE * len(span):
+            continue
+        section = chunk.section.split(" > ")[-1] if chunk.section else ""
+        pieces = _SENTENCE_SPLIT.split(chunk.body)
+        for i, piece in enumerate(pieces):
+            piece = piece.strip(" -+•\t")
+            if (len(piece) < 15 and not piece.endswith(":")) or piece.isupper():
+                continue
+            if need is not None and not need.search(piece):
+                continue
+            matched = f"{piece} {section}"
+            if piece.endswith(":"):  # a list's lead-in is matched with the items under it
+                matched += " " + " ".join(p for p in pieces[i + 1 : i + 12] if p.strip().startswith(("-", "+", "•")))
+            recall, phrase = coverage(kb, words, _words_of(matched), plan.phrase, plan.context)
+            score = W_COVERAGE * recall + W_PHRASE * phrase + 0.1 / (1 + rank)
+            out.append(SentenceMatch(piece, rank, i, recall, phrase, score, chunk))
+    out.sort(key=lambda s: s.score, reverse=True)
+    return out

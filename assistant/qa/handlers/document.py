@@ -1,0 +1,280 @@
+"""Fields of the plan document itself (number, date, signer, bases, recipients …) and the documents it cites.
+
+A field the plan leaves blank ("Số: /KH-UBND", "ngày … tháng … năm 2026") is reported as blank, not
+found: the officer learns that the plan does not say it, rather than reading a neighbouring date.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.qa.handlers.base import (
+    Context,
+    Result,
+    Route,
+    chunk_source,
+    fact_source,
+    handles,
+    line_source,
+    not_found,
+    place,
+)
+from assistant.qa.plan import DocField, QuestionPlan
+from assistant.qa.render import capitalize, shorten
+from ingest.model import FactKind, Record
+from ingest.normalize import fold
+from vectorstore.knowledge import KnowledgeView
+
+PLAN_TYPE_LABELS = {
+    "pii": "kế hoạch cải thiện, nâng cao Chỉ số đổi mới sáng tạo cấp địa phương (PII)",
+    "nq57": "kế hoạch triển khai Nghị quyết 57-NQ/TW về đột phá phát triển khoa học, công nghệ, đổi mới sáng tạo "
+    "và chuyển đổi số",
+    "innovative": "kế hoạch triển khai mô hình xã đổi mới sáng tạo",
+}
+_DOC_TYPE_WORDS = {
+    "nghi quyet": "Nghị quyết", "ke hoach": "Kế hoạch", "chuong trinh": "Chương trình", "quyet dinh": "Quyết định",
+    "nghi dinh": "Nghị định", "chi thi": "Chỉ thị", "thong tu": "Thông tư", "ket luan": "Kết luận",
+}
+_CENTRAL_RE = re.compile(r"\b(?:bo chinh tri|chinh phu|quoc hoi|thu tuong|trung uong|ban bi thu|bo [a-z]+)\b")
+_COMMUNE_RE = re.compile(r"\b(?:xa|dang uy xa|ubnd xa)\b")
+
+
+def issuer_level(ref: Record) -> str:
+    """central | province | commune: who issued a cited document (from its issuer and its number's code)."""
+    issuer = fold(ref.attrs.get("issuer", ""))
+    number = ref.attrs.get("number", "")
+    if _CENTRAL_RE.search(issuer) or number.endswith(("/TW", "-CP", "/QH", "-TTg")):
+        return "central"
+    if number.endswith("/ĐU") or (_COMMUNE_RE.search(issuer) and "tinh" not in issuer):
+        return "commune"
+    return "province"
+
+
+def asked_level(plan: QuestionPlan) -> str | None:
+    text = plan.folded
+    if _CENTRAL_RE.search(text):
+        return "central"
+    if re.search(r"\b(?:ubnd|uy ban nhan dan|dang uy|hdnd) xa\b|\bcap xa\b", text):
+        return "commune"
+    if re.search(r"\b(?:cua|do) (?:ubnd |uy ban nhan dan |ban thuong vu |ban chi dao )?(?:tinh|thanh pho)\b|"
+                 r"\btinh uy\b|\bcap tinh\b", text):
+        return "province"
+    return None
+
+
+def _header_source(kb: KnowledgeView, doc_id: str, needle: str):
+    needle = " ".join(fold(needle).split())
+    for chunk in kb.chunks(doc_id, {"text", "table"}):
+        if needle and needle in " ".join(fold(chunk.body).split()):
+            return chunk_source(kb, chunk)
+    chunks = kb.chunks(doc_id, {"text", "table"})
+    return chunk_source(kb, chunks[0]) if chunks else None
+
+
+def _date_parts(date: str | None) -> tuple[bool, bool, bool]:
+    """(day known, month known, year known) of a metadata date ('20/5/2026', 'tháng 5 năm 2026', 'năm 2026')."""
+    if not date:
+        return False, False, False
+    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", date):
+        return True, True, True
+    return False, "tháng" in date, "năm" in date
+
+
+def _asks_day(plan: QuestionPlan) -> bool:
+    return bool(re.search(r"\bngay (?:nao|may|bao nhieu)\b|\bngay thang\b|\bngay ban hanh\b|\bngay ky\b", plan.folded))
+
+
+def _asks_month(plan: QuestionPlan) -> bool:
+    return bool(re.search(r"\bthang (?:may|nao)\b|\bngay (?:may|nao),? thang\b", plan.folded))
+
+
+def _filter_references(plan: QuestionPlan, refs: list[Record]) -> list[Record]:
+    """The cited documents of the type and issuer the question names ('nghị quyết nào của Bộ Chính trị')."""
+    out = refs
+    types = [label for word, label in _DOC_TYPE_WORDS.items()
+             if re.search(rf"\b{word}(?: hanh dong)?(?: so)? (?:nao|gi|may|bao nhieu)\b", plan.folded)]
+    if types:
+        typed = [r for r in out if any(r.attrs.get("doc_type", "").startswith(t) for t in types)]
+        out = typed or out if len(types) > 1 else typed
+    if level := asked_level(plan):
+        out = [r for r in out if issuer_level(r) == level]
+    return out
+
+
+def reference_line(ref: Record) -> str:
+    attrs = ref.attrs
+    text = f"{attrs.get('doc_type', '')} số {attrs.get('number', '')}"
+    if attrs.get("date"):
+        text += f" ngày {attrs['date']}"
+    if attrs.get("issuer"):
+        text += f" của {attrs['issuer']}"
+    if attrs.get("about"):
+        text += f" {shorten(attrs['about'], 160)}"
+    return text.strip()
+
+
+def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, result: Result) -> bool:
+    kb = ctx.kb
+    doc = kb.documents[doc_id]
+    meta = doc.metadata
+    where = place(kb, doc_id)
+    if field is DocField.NUMBER:
+        if not meta.get("number"):
+            result.reason = f"Kế hoạch của {where} để trống số văn bản (chưa ghi số)."
+            return False
+        source = _header_source(kb, doc_id, meta["number"].split("/")[0] + " /") or _header_source(kb, doc_id, "Số")
+        n = result.cite(source) if source else 0
+        date = f", ban hành ngày {meta['date']}" if meta.get("date") and "/" in meta["date"] else ""
+        result.lines.append(f"Kế hoạch của {where} có số {meta['number']}{date} [{n}].")
+        return True
+    if field is DocField.DATE:
+        day, month, year = _date_parts(meta.get("date"))
+        if not year or (_asks_day(plan) and not day) or (_asks_month(plan) and not month):
+            known = f" (kế hoạch chỉ ghi «{meta['date']}»)" if meta.get("date") else ""
+            result.reason = f"Kế hoạch của {where} để trống ngày ban hành{known}."
+            return False
+        source = _header_source(kb, doc_id, meta["date"].split(" năm")[0].split("/")[0])
+        n = result.cite(source) if source else 0
+        written = f"ngày {meta['date']}" if day else meta["date"]
+        number = f" (số {meta['number']})" if meta.get("number") else ""
+        result.lines.append(f"Kế hoạch của {where}{number} ban hành {written} [{n}].")
+        return True
+    if field in (DocField.SIGNER, DocField.SIGNER_ROLE, DocField.SIGN_MODE):
+        signer = next(iter(kb.facts({doc_id}, {FactKind.SIGNER})), None)
+        if signer is None:
+            result.reason = f"Không đọc được khối chữ ký của kế hoạch {where}."
+            return False
+        n = result.cite(fact_source(kb, signer))
+        result.lines.append(f"{signer_text(signer)} ({where}) [{n}].")
+        return True
+    if field is DocField.PROVINCE:
+        if not meta.get("province"):
+            return False
+        n = result.cite(_header_source(kb, doc_id, meta["province"]))
+        result.lines.append(f"{capitalize(where)} thuộc {province_label(meta)} [{n}].")
+        return True
+    if field is DocField.PERIOD:
+        title = meta.get("title") or ""
+        period = re.search(r"(?:giai đoạn|năm)\s+\d{4}(?:\s*[-–]\s*\d{4})?(?:[^.;]*?tiếp theo)?", title)
+        if not period:
+            return False
+        n = result.cite(_header_source(kb, doc_id, title[:40]))
+        result.lines.append(f"Kế hoạch của {where} triển khai {period.group(0)} [{n}].")
+        return True
+    if field in (DocField.TITLE, DocField.PLAN_TYPE, DocField.ISSUER):
+        n = result.cite(_header_source(kb, doc_id, (meta.get("title") or "")[:40]))
+        kind = PLAN_TYPE_LABELS.get(meta.get("plan_type") or "", "kế hoạch")
+        number = f" số {meta['number']}" if meta.get("number") else ""
+        issuer = meta.get("issuer") or f"Ủy ban nhân dân {where}"
+        result.lines.append(f"Kế hoạch{number} của {issuer} là {kind}: «{shorten(meta.get('title') or '', 260)}» [{n}].")
+        return True
+    if field is DocField.BASES:
+        refs = kb.facts({doc_id}, {FactKind.REFERENCE})
+        bases = [r for r in refs if r.attrs.get("cited_as") == "basis"]
+        chosen = _filter_references(plan, bases) or _filter_references(plan, [r for r in refs if r not in bases])
+        if not chosen:
+            result.reason = (f"Kế hoạch của {where} không nêu văn bản căn cứ nào như vậy."
+                             if bases else f"Kế hoạch của {where} không có phần căn cứ.")
+            return False
+        result.lines.append(f"Kế hoạch của {where} căn cứ/thực hiện các văn bản:" if len(chosen) > 1 else "")
+        for ref in chosen:
+            n = result.cite(fact_source(kb, ref))
+            prefix = "- " if len(chosen) > 1 else f"Kế hoạch của {where} căn cứ/thực hiện "
+            result.lines.append(f"{prefix}{reference_line(ref)} [{n}]")
+        result.lines = [line for line in result.lines if line]
+        result.short = False
+        return True
+    if field is DocField.RECIPIENTS:
+        recipients = kb.facts({doc_id}, {FactKind.RECIPIENT})
+        if not recipients:
+            return False
+        n = result.cite(line_source(kb, doc_id, recipients[0].line_start, recipients[-1].line_end,
+                                    "\n".join(f"- {r.subject}" for r in recipients), "Nơi nhận"))
+        result.lines.append(f"Nơi nhận kế hoạch của {where} [{n}]: " + "; ".join(r.subject for r in recipients) + ".")
+        result.short = False
+        return True
+    return False
+
+
+def signer_text(signer: Record) -> str:
+    role = signer.attrs.get("role") or "người ký"
+    mode = signer.attrs.get("mode") or ""
+    if "KT." in mode:
+        how = f"ký thay (KT. Chủ tịch){', thay mặt Ủy ban nhân dân (TM.)' if 'TM.' in mode else ''}"
+    elif "TM." in mode:
+        how = "ký thay mặt Ủy ban nhân dân (TM.)"
+    else:
+        how = "ký trực tiếp"
+    return f"{signer.subject}, {role} UBND xã, {how}"
+
+
+def province_label(meta: dict) -> str:
+    province = meta.get("province") or ""
+    bases = " ".join(meta.get("legal_bases") or []) + " " + (meta.get("title") or "")
+    return f"thành phố {province}" if f"thành phố {province}" in bases else f"tỉnh {province}"
+
+
+@handles(Route.DOC_FIELD)
+def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    kb = ctx.kb
+    result = Result(Route.DOC_FIELD, False, confidence=1.0)
+    targets = sorted(doc_ids) if doc_ids else []
+    if not targets:
+        return not_found(Route.DOC_FIELD, "Câu hỏi chưa nêu kế hoạch của xã nào.", [f"Kế hoạch của xã {c}" for c in kb.communes])
+    answered = 0
+    for field in _distinct(plan.fields):
+        answered += sum(_answer_one(ctx, plan, d, field, result) for d in targets)
+    if not answered:
+        return not_found(Route.DOC_FIELD, result.reason, [], result.sources)
+    result.found = True
+    result.short = result.short and answered == 1
+    return result
+
+
+def _distinct(fields: tuple[DocField, ...]) -> list[DocField]:
+    """The fields asked, once each (the signer's answer already says the role and how they sign)."""
+    signer = {DocField.SIGNER, DocField.SIGNER_ROLE, DocField.SIGN_MODE}
+    out: list[DocField] = []
+    for field in fields:
+        if field in signer and any(f in signer for f in out):
+            continue
+        out.append(field)
+    return out
+
+
+def _number_key(number: str) -> str:
+    return re.sub(r"[\W_]+", "", fold(number))
+
+
+def matching_references(kb: KnowledgeView, numbers: tuple[str, ...], doc_ids: set[str] | None) -> list[Record]:
+    """Cited documents whose number is one the question names ('68' finds '68/KH-UBND')."""
+    keys = [_number_key(n) for n in numbers]
+    out = []
+    for ref in kb.facts(doc_ids, {FactKind.REFERENCE}):
+        key = _number_key(ref.attrs.get("number", ""))
+        digits = re.match(r"\d+", ref.attrs.get("number", ""))
+        if any(k == key or (k.isdigit() and digits and digits.group(0) == k) for k in keys):
+            out.append(ref)
+    return out
+
+
+@handles(Route.REFERENCE)
+def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    kb = ctx.kb
+    refs = matching_references(kb, plan.numbers, doc_ids)
+    if not refs:
+        return not_found(Route.REFERENCE)
+    result = Result(Route.REFERENCE, True, confidence=0.9)
+    seen: set[str] = set()
+    for ref in refs:
+        key = _number_key(ref.attrs.get("number", "")) + ref.attrs.get("date", "")
+        if key in seen:
+            continue
+        seen.add(key)
+        n = result.cite(fact_source(kb, ref))
+        cited = "trong phần căn cứ" if ref.attrs.get("cited_as") == "basis" else "trong nội dung"
+        result.lines.append(f"{capitalize(reference_line(ref))} (được nêu {cited} kế hoạch của {place(kb, ref.doc_id)}) [{n}].")
+        if len(result.lines) >= 4:
+            break
+    result.short = len(result.lines) == 1
+    return result

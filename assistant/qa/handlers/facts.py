@@ -1,0 +1,149 @@
+"""Who leads, who coordinates, by when, to what value: the slots of one subject, from its best fact.
+
+The best fact is the one whose subject matches the question best (``evidence.rank_facts``); among the
+facts about as good, the one that holds every asked slot is chosen. When the best subject holds no
+such slot (a deadline the plan leaves blank, a year the table lacks), the answer says so instead of
+taking a neighbouring row: a near miss is not found, with the candidates offered.
+"""
+
+from __future__ import annotations
+
+from assistant.qa.evidence import NEAR_BEST, FactMatch, confident, has_slot, rank_facts
+from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
+from assistant.qa.plan import QuestionPlan, Slot
+from assistant.qa.render import SLOT_LABELS, capitalize, shorten, subject_label, value_text
+from ingest.model import FactKind, Record
+from ingest.record_text import unit_names
+
+FAIR_GAP = 0.25  # a fact with the slot this close to a best without it still answers, if it covers as much
+
+# Kinds that can answer each slot.
+SLOT_KINDS: dict[Slot, frozenset[FactKind]] = {
+    Slot.LEAD: frozenset({FactKind.INDICATOR, FactKind.TARGET, FactKind.TASK, FactKind.SCHEDULE, FactKind.DUTY,
+                          FactKind.REPORT, FactKind.KPI}),
+    Slot.PARTNER: frozenset({FactKind.INDICATOR, FactKind.TARGET, FactKind.TASK, FactKind.SCHEDULE, FactKind.DUTY}),
+    Slot.DEADLINE: frozenset({FactKind.TASK, FactKind.SCHEDULE, FactKind.DUTY, FactKind.REPORT, FactKind.STAGE,
+                              FactKind.INDICATOR, FactKind.TARGET}),
+    Slot.VALUE: frozenset({FactKind.TARGET, FactKind.KPI, FactKind.SCORING, FactKind.INDICATOR}),
+}
+
+
+def kinds_for(slots: tuple[Slot, ...]) -> frozenset[FactKind]:
+    kinds: set[FactKind] = set()
+    for slot in slots:
+        kinds |= SLOT_KINDS.get(slot, frozenset())
+    return frozenset(kinds)
+
+
+def _years_missing(fact: Record, plan: QuestionPlan) -> list[int]:
+    """Years asked for a value the fact does not give (its targets are keyed by other years)."""
+    keyed = {k for k in fact.targets if k}
+    if not plan.years or not keyed or not plan.asks(Slot.VALUE):
+        return []
+    return [y for y in plan.years if str(y) not in keyed]
+
+
+def _co_leads(fact: Record, plan: QuestionPlan) -> list:  # -> list[UnitRef]
+    if not plan.asks(Slot.PARTNER) or fact.partners or not plan.units:
+        return []
+    named = set(plan.units)
+    if not named & {u.name for u in fact.leads}:
+        return []
+    return [u for u in fact.leads if u.name not in named]
+
+
+def choose(matches: list[FactMatch], plan: QuestionPlan) -> tuple[FactMatch | None, FactMatch | None]:
+    """(the fact to answer from, the best subject match when it lacks what is asked).
+
+    Among the facts about as good as the best, one that holds every slot asked wins; a fact that holds
+    the slot but matches clearly worse than the best never replaces it (the best's silence is the answer)."""
+    if not matches:
+        return None, None
+    best = matches[0]
+    slots = plan.fact_slots
+    near = [m for m in matches if m.score >= best.score - NEAR_BEST and confident(m)]
+    fair = [m for m in matches if m.score >= best.score - FAIR_GAP and confident(m)]
+    for pool in (
+        [m for m in near if all(has_slot(m.fact, s) for s in slots)],
+        [m for m in near if has_slot(m.fact, slots[0])],
+        [m for m in fair if has_slot(m.fact, slots[0]) and m.coverage >= best.coverage - 0.1],
+    ):
+        if pool:
+            return pool[0], None
+    return None, best
+
+
+def fact_line(kb_place: str, fact: Record, plan: QuestionPlan, n: int) -> str:
+    """'<subject> (xã X): đơn vị chủ trì: …; phối hợp: …; thời gian: …; chỉ tiêu: … [n].'"""
+    pieces: list[str] = []
+    slots = plan.fact_slots
+    ordered = [s for s in (Slot.VALUE, Slot.LEAD, Slot.PARTNER, Slot.DEADLINE) if s in slots]
+    extras = [s for s in (Slot.LEAD, Slot.PARTNER, Slot.DEADLINE) if s not in slots]
+    for slot in ordered + extras:
+        text = slot_value(fact, slot, plan)
+        if text and (slot in slots or len(pieces) < 3):
+            pieces.append(f"{SLOT_LABELS[slot]}: {text}")
+    subject = subject_label(fact, 220)
+    return f"{capitalize(subject)} ({kb_place}) — " + "; ".join(pieces) + f" [{n}]."
+
+
+def slot_value(fact: Record, slot: Slot, plan: QuestionPlan) -> str | None:
+    if slot is Slot.LEAD:
+        return unit_names(fact.leads) or None
+    if slot is Slot.PARTNER:
+        return unit_names(fact.partners) or None
+    if slot is Slot.DEADLINE:
+        if fact.kind is FactKind.REPORT and fact.attrs.get("deadlines"):
+            return report_deadline(fact, plan)
+        if fact.kind is FactKind.STAGE:
+            return fact.attrs.get("period")
+        return fact.deadline or (f"Quý {fact.quarter}/{fact.year}" if fact.quarter and fact.year else None)
+    if slot is Slot.VALUE:
+        return value_text(fact, plan.years)
+    return None
+
+
+def report_deadline(fact: Record, plan: QuestionPlan) -> str:
+    """The deadline of the report asked ('báo cáo 6 tháng' -> '6 tháng trước ngày 10/6'), else all of them."""
+    parts = [p.strip() for p in fact.attrs["deadlines"].split(";") if p.strip()]
+    asked = [p for p in parts if any(w in plan.folded for w in _fold_words(p) if len(w) > 2 and not w.isdigit())]
+    return "; ".join(asked or parts)
+
+
+def _fold_words(text: str) -> list[str]:
+    from ingest.normalize import fold
+
+    return [w for w in fold(text).split() if w not in ("truoc", "ngay", "bao", "cao")]
+
+
+@handles(Route.FACT)
+def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    kb = ctx.kb
+    slots = plan.fact_slots
+    matches = rank_facts(kb, plan, doc_ids, kinds_for(slots))
+    # a follow-up ('Đơn vị phối hợp là ai?') is about the fact the previous answer gave, when it says so
+    followed = [m for m in matches if m.fact in ctx.preferred and has_slot(m.fact, slots[0])]
+    chosen, missing = (followed[0], None) if followed else choose(matches, plan)
+    if chosen is None and missing is not None and confident(missing) and (others := _co_leads(missing.fact, plan)):
+        # 'ngoài phòng X còn ai': the plan names the other units beside X in the same cell
+        result = Result(Route.FACT, True, confidence=min(1.0, missing.score))
+        n = result.cite(fact_source(kb, missing.fact, missing.score))
+        result.lines.append(f"{capitalize(subject_label(missing.fact, 220))} ({place(kb, missing.fact.doc_id)}) — "
+                            f"cùng với {', '.join(plan.units)}: {unit_names(others)} [{n}].")
+        return result
+    if chosen is None:
+        if missing is not None and confident(missing):
+            what = " và ".join(SLOT_LABELS[s] for s in slots)
+            reason = (f"Kế hoạch của {place(kb, missing.fact.doc_id)} có nội dung «{shorten(missing.fact.subject, 120)}» "
+                      f"nhưng không ghi {what}.")
+            return not_found(Route.FACT, reason, [subject_label(missing.fact, 120)], [fact_source(kb, missing.fact)])
+        return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
+    if years := _years_missing(chosen.fact, plan):
+        given = ", ".join(k for k in chosen.fact.targets if k)
+        reason = (f"«{subject_label(chosen.fact, 120)}» ({place(kb, chosen.fact.doc_id)}) chỉ có chỉ tiêu cho các năm "
+                  f"{given}; không có năm {', '.join(str(y) for y in years)}.")
+        return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
+    result = Result(Route.FACT, True, confidence=min(1.0, chosen.score), facts=[chosen.fact])
+    n = result.cite(fact_source(kb, chosen.fact, chosen.score))
+    result.lines.append(fact_line(place(kb, chosen.fact.doc_id), chosen.fact, plan, n))
+    return result

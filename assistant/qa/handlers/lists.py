@@ -1,0 +1,329 @@
+"""Lists and counts: what a unit must do, which units are assigned, which items a group or a unit holds,
+and how many (with the list counted)."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.qa.evidence import score_fact
+from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
+from assistant.qa.plan import QuestionPlan, Slot
+from assistant.qa.render import LONG_CAP, capitalize, shorten, subject_label
+from ingest.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
+from ingest.normalize import fold
+from ingest.record_text import unit_label, unit_names
+from vectorstore.knowledge import KnowledgeView
+
+ITEM_CHARS = 260
+DUTY_CHARS = 420
+
+
+def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int, with_units: bool = False) -> int:
+    """One cited bullet per fact, within the long cap; the number of bullets written."""
+    used = sum(len(line) for line in result.lines)
+    written = 0
+    for fact in facts:
+        text = shorten(fact.subject, chars)
+        if fact.kind is FactKind.STAGE and fact.attrs.get("items"):
+            text = shorten(f"{fact.subject}: {fact.attrs['items'].replace(' | ', '; ')}", max(chars, 420))
+        if fact.row_no and fact.kind in TABLE_FACT_KINDS:
+            text = f"{fact.row_no}. {text}"
+        if with_units and fact.leads:
+            text += f" (chủ trì: {unit_names(fact.leads)})"
+        if used + len(text) + 8 > LONG_CAP - 120:
+            result.lines.append(f"- … và {len(facts) - written} mục khác.")
+            break
+        n = result.cite(fact_source(kb, fact))
+        result.lines.append(f"- {capitalize(text)} [{n}]")
+        used += len(text) + 8
+        written += 1
+    return written
+
+
+def _relevant(kb: KnowledgeView, plan: QuestionPlan, facts: list[Record], threshold: float = 0.45,
+              strict: bool = False) -> list[Record]:
+    """Facts about the question's subject, most relevant first, when it names one; all of them otherwise
+    (or, ``strict``, none: 'Công an xã chủ trì nhiệm vụ thương mại điện tử nào?' when it has none)."""
+    words = plan.subject
+    if not words or (len(words) < 2 and not strict):
+        return facts
+    scored = sorted(((score_fact(kb, plan, f, tuple(words)).coverage, i, f) for i, f in enumerate(facts)),
+                    key=lambda item: (-item[0], item[1]))
+    kept = [f for cov, _, f in scored if cov >= threshold]
+    return kept if kept or strict else [f for _, _, f in scored]
+
+
+@handles(Route.DUTIES)
+def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    kb = ctx.kb
+    units = set(plan.units)
+    result = Result(Route.DUTIES, False, short=False)
+    for doc_id in sorted(doc_ids or kb.documents):
+        duties = [f for f in kb.facts({doc_id}, {FactKind.DUTY}) if units & {u.name for u in f.leads}]
+        rows = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if units & {u.name for u in f.leads}]
+        chosen = _relevant(kb, plan, duties + rows, strict=True) if plan.subject else duties or rows
+        if not chosen:
+            if duties or rows:
+                about = " ".join(plan.subject)
+                result.reason = (f"Trong kế hoạch của {place(kb, doc_id)}, {', '.join(plan.units)} không chủ trì nội "
+                                 f"dung nào về «{about}».")
+                result.candidates = [subject_label(f, 100) for f in (duties + rows)[:3]]
+            continue
+        label = unit_names([u for f in chosen[:1] for u in f.leads if u.name in units]) or ", ".join(sorted(units))
+        result.lines.append(f"Nhiệm vụ của {label} ({place(kb, doc_id)}):")
+        _bullets(kb, result, chosen, DUTY_CHARS)
+    if not result.lines and result.reason:
+        return not_found(Route.DUTIES, result.reason, result.candidates)
+    if not result.lines:
+        names = ", ".join(plan.units)
+        where = " của " + ", ".join(place(kb, d) for d in sorted(doc_ids)) if doc_ids else ""
+        partnered = [f for f in kb.facts(doc_ids, None) if set(plan.units) & {u.name for u in f.partners}]
+        extra = f" {names} chỉ được nêu là đơn vị phối hợp ở {len(partnered)} nội dung." if partnered else ""
+        return not_found(Route.DUTIES, f"Kế hoạch{where} không giao nhiệm vụ chủ trì nào cho {names}.{extra}",
+                         [subject_label(f, 100) for f in partnered[:2]])
+    result.found = True
+    result.confidence = 0.9
+    return result
+
+
+@handles(Route.UNITS)
+def answer_units(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    kb = ctx.kb
+    result = Result(Route.UNITS, False, short=False)
+    for doc_id in sorted(doc_ids or kb.documents):
+        duties = _relevant(kb, plan, kb.facts({doc_id}, {FactKind.DUTY}), threshold=0.3)
+        if not duties:
+            duties = kb.facts({doc_id}, TABLE_FACT_KINDS)
+        first_of: dict[str, tuple[UnitRef, Record]] = {}
+        for fact in duties:
+            for unit in fact.leads:
+                first_of.setdefault(unit.name, (unit, fact))
+        if not first_of:
+            continue
+        parts = []
+        for unit, fact in first_of.values():
+            n = result.cite(fact_source(kb, fact))
+            parts.append(f"- {unit_label(unit)} [{n}]")
+        result.lines.append(f"Các cơ quan, đơn vị được phân công trong kế hoạch của {place(kb, doc_id)}:")
+        result.lines.extend(parts)
+    if not result.lines:
+        return not_found(Route.UNITS)
+    result.found = True
+    result.confidence = 0.85
+    return result
+
+
+# --- items of a group / a unit / a period -------------------------------------------------------------------
+
+_COUNTED_KINDS: dict[str, frozenset[FactKind]] = {
+    "chi tieu": frozenset({FactKind.TARGET}),
+    "chi so": frozenset({FactKind.INDICATOR, FactKind.KPI, FactKind.TARGET}),
+    "tieu chi": frozenset({FactKind.KPI}),
+    "nhiem vu": frozenset({FactKind.TASK, FactKind.SCHEDULE, FactKind.INDICATOR}),
+    "noi dung": frozenset({FactKind.TASK, FactKind.SCHEDULE, FactKind.INDICATOR}),
+    "hang muc": frozenset({FactKind.TASK, FactKind.SCHEDULE}),
+    "dong": TABLE_FACT_KINDS,
+    "muc": TABLE_FACT_KINDS,
+    "giai doan": frozenset({FactKind.STAGE}),
+    "van ban": frozenset({FactKind.REFERENCE}),
+    "nguon": frozenset({FactKind.BUDGET}),
+}
+
+
+def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> list[tuple[float, Record]]:
+    """Groups of the plans' tables that the question names (by number, 'nhóm 2', or by words)."""
+    out = []
+    words = plan.subject
+    for group in kb.facts(doc_ids, {FactKind.GROUP}):
+        label = fold(group.subject)
+        score = score_fact(kb, plan, group, tuple(words)).coverage if words else 0.0
+        if plan.group and re.search(rf"\bnhom\s+{plan.group}\b|^{plan.group}\b", label):
+            score += 1.0
+        if plan.appendix and re.search(rf"\bphu luc\s+{plan.appendix}\b", label):
+            score += 0.6
+        if plan.counted == "nhom" or plan.counted == "tru cot":
+            score += 0.2 if group.attrs.get("depth") == "0" else 0.0
+        out.append((score, group))
+    out.sort(key=lambda item: item[0], reverse=True)
+    return out
+
+
+def _members(kb: KnowledgeView, group: Record) -> list[Record]:
+    table = group.attrs.get("table", "")
+    path = [*group.group_path, group.subject] if group.attrs.get("depth") != "0" else []
+    return [
+        f for f in kb.facts({group.doc_id}, TABLE_FACT_KINDS)
+        if f.section.split(" > ")[0] == table and f.group_path[: len(path)] == path
+    ]
+
+
+def _filtered_items(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[list[Record], str] | None:
+    """The items a question's filters select in one plan, with a label; None when it names no filter."""
+    kinds: frozenset[FactKind] = TABLE_FACT_KINDS
+    for word, counted_kinds in _COUNTED_KINDS.items():
+        if f" {word} " in f" {plan.folded} ":
+            kinds = counted_kinds
+            break
+    if plan.rows:
+        parents = [r for r in plan.rows if "." not in r]
+        subs = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if (f.row_no or "").split(".")[0] in parents
+                and "." in (f.row_no or "")]
+        if subs:
+            return subs, f"các mục con của mục {', '.join(parents)}"
+    if plan.units:
+        role_partner = plan.asks(Slot.PARTNER) or " phoi hop " in f" {plan.folded} "
+        facts = [
+            f for f in kb.facts({doc_id}, kinds | {FactKind.DUTY} if not kinds & TABLE_FACT_KINDS else kinds)
+            if set(plan.units) & {u.name for u in (f.partners if role_partner else f.leads)}
+        ]
+        if plan.appendix:
+            facts = [f for f in facts if re.search(rf"\bphu luc\s+{plan.appendix}\b", fold(f.section))]
+        role = "phối hợp" if role_partner else "chủ trì"
+        return facts, f"các nội dung do {', '.join(plan.units)} {role}"
+    if plan.quarter or (plan.years and FactKind.SCHEDULE in kinds):
+        facts = [f for f in kb.facts({doc_id}, {FactKind.SCHEDULE})
+                 if (not plan.quarter or f.quarter == plan.quarter) and (not plan.years or f.year in plan.years)]
+        period = " ".join(x for x in [f"quý {plan.quarter}" if plan.quarter else "", "/".join(map(str, plan.years))] if x)
+        return facts, f"các nhiệm vụ {period}".strip()
+    if FactKind.STAGE in kinds:
+        stages = kb.facts({doc_id}, {FactKind.STAGE})
+        if plan.periods or plan.years:
+            wanted = [set(range(a, b + 1)) for a, b in plan.periods] + [{y} for y in plan.years]
+            stages = [f for f in stages if any(_stage_years(f) & w for w in wanted)]
+            if stages:
+                return stages, "Giai đoạn"
+        elif stages:
+            return _roadmap(stages), "Các giai đoạn của lộ trình"
+    if kinds <= {FactKind.STAGE, FactKind.REFERENCE, FactKind.BUDGET}:
+        return kb.facts({doc_id}, kinds), ""
+    return None
+
+
+def _stage_years(stage: Record) -> set[int]:
+    years = [int(y) for y in stage.attrs.get("years", "").split("-") if y.isdigit()]
+    return set(range(years[0], years[-1] + 1)) if years else set()
+
+
+def _roadmap(stages: list[Record]) -> list[Record]:
+    """The stages of the plan's roadmap section (the one with most stages), one per period."""
+    by_section: dict[str, list[Record]] = {}
+    for stage in stages:
+        by_section.setdefault(stage.section.split(" > ")[0], []).append(stage)
+    return max(by_section.values(), key=len)
+
+
+@handles(Route.ITEMS)
+def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    kb = ctx.kb
+    result = Result(Route.ITEMS, False, short=False)
+    docs = sorted(doc_ids or kb.documents)
+    for doc_id in docs:
+        selected = _filtered_items(kb, plan, doc_id)
+        if selected is None:
+            groups = _groups(kb, plan, {doc_id})
+            if groups and groups[0][0] >= 0.5:
+                group = groups[0][1]
+                selected = (_members(kb, group), shorten(group.subject, 120))
+        if selected is None:
+            continue
+        facts, label = selected
+        if not facts:
+            continue
+        head = f"{capitalize(label)} ({place(kb, doc_id)})" if label else capitalize(place(kb, doc_id))
+        result.lines.append(f"{head}:")
+        _bullets(kb, result, facts, ITEM_CHARS, with_units=plan.asks(Slot.LEAD) and not plan.units)
+    if not result.lines:
+        reason = None
+        if plan.units:
+            reason = f"Không có nội dung nào do {', '.join(plan.units)} đảm nhận như câu hỏi nêu."
+        elif plan.quarter or plan.years:
+            reason = "Bảng tiến độ không có nhiệm vụ nào cho thời gian này."
+        elif plan.group or plan.rows:
+            reason = "Không có nhóm hoặc dòng nào như câu hỏi nêu trong bảng."
+        return not_found(Route.ITEMS, reason)
+    result.found = True
+    result.confidence = 0.8
+    return result
+
+
+_STATED_COUNT_RE = re.compile(r"\((?:gồm\s+)?0*(\d{1,3})(?:\s+([^\W\d][^()]{0,20}))?\)")
+
+
+@handles(Route.COUNT)
+def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    kb = ctx.kb
+    counted = plan.counted or "muc"
+    noun = {"chi tieu": "chỉ tiêu", "chi so": "chỉ số", "nhiem vu": "nhiệm vụ", "nhom": "nhóm", "tieu chi": "tiêu chí",
+            "tru cot": "trụ cột", "giai doan": "giai đoạn", "van ban": "văn bản", "nguon": "nguồn",
+            "don vi": "đơn vị", "co quan": "cơ quan", "noi dung": "nội dung"}.get(counted, "mục")
+    result = Result(Route.COUNT, False, short=False)
+    for doc_id in sorted(doc_ids or kb.documents):
+        facts, label, stated = _counted(kb, plan, doc_id, counted)
+        if not facts and stated is None:
+            continue
+        n = result.cite(fact_source(kb, facts[0])) if facts else 0
+        where = place(kb, doc_id)
+        number = stated if stated is not None else len(facts)
+        result.lines.append(f"{capitalize(label)} ({where}): {number} {noun} [{n}].")
+        if facts and len(facts) <= 40:
+            _bullets(kb, result, facts, 120)
+    if not result.lines:
+        return not_found(Route.COUNT)
+    result.found = True
+    result.confidence = 0.8
+    return result
+
+
+def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
+             ) -> tuple[list[Record], str, int | None]:
+    """(the facts counted, the scope's label, a count the plan states for that scope)."""
+    if counted in ("nhom", "tru cot"):
+        labelled = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if re.match(r"(?i)nhóm\s*\d", f.row_no or "")]
+        if labelled and counted == "nhom":  # a table whose rows are the groups ('Nhóm 1 | Nhận thức … | 15 điểm')
+            return labelled, labelled[0].section.split(" > ")[-1] or "Bảng", None
+        groups = _groups(kb, plan, {doc_id})
+        tables = [g for s, g in groups if g.attrs.get("depth") == "0" and s > 0] or [
+            g for _, g in groups if g.attrs.get("depth") == "0"]
+        for table in tables:
+            subgroups = [g for g in kb.facts({doc_id}, {FactKind.GROUP})
+                         if g.attrs.get("table") == table.attrs.get("table") and g.attrs.get("depth") == "1"]
+            if subgroups:
+                return subgroups, f"{table.subject}", None
+        return [], "", None
+    if counted in ("giai doan", "van ban", "nguon"):
+        facts = kb.facts({doc_id}, _COUNTED_KINDS[counted])
+        if counted == "giai doan":
+            by_period: dict[str, Record] = {}
+            for fact in facts:
+                if "lo trinh" in fold(fact.section) or not by_period:
+                    by_period.setdefault(fact.attrs.get("period", fact.subject), fact)
+            facts = list(by_period.values())
+        if counted == "van ban":
+            facts = [f for f in facts if f.attrs.get("cited_as") == "basis"] or facts
+        return facts, "Kế hoạch", None
+    if counted in ("don vi", "co quan", "phong"):
+        units: dict[str, Record] = {}
+        for fact in kb.facts({doc_id}, {FactKind.DUTY}):
+            for unit in fact.leads:
+                units.setdefault(unit.name, fact)
+        return list(units.values()), "Các đơn vị được phân công", None
+    kinds = _COUNTED_KINDS.get(counted, TABLE_FACT_KINDS)
+    groups = _groups(kb, plan, {doc_id})
+    scope = next((g for s, g in groups if s >= 0.6), None)
+    if scope is not None:
+        members = [f for f in _members(kb, scope) if f.kind in kinds] or _members(kb, scope)
+        main = [f for f in members if "." not in (f.row_no or "")] if "chinh" in plan.folded else members
+        stated = _STATED_COUNT_RE.search(scope.subject) or _STATED_COUNT_RE.search(scope.attrs.get("header", ""))
+        return main, scope.subject, int(stated.group(1)) if stated else None
+    facts = [f for f in kb.facts({doc_id}, kinds) if f.attrs.get("source") != "prose"]
+    if not facts:
+        return [], "", None
+    tables = sorted({f.section.split(" > ")[0] for f in facts})
+    label = tables[0] if len(tables) == 1 else "Kế hoạch"
+    stated = None
+    for table in kb.facts({doc_id}, {FactKind.GROUP}):
+        if table.attrs.get("depth") == "0" and table.attrs.get("table") in tables:
+            match = _STATED_COUNT_RE.search(table.attrs.get("header", ""))
+            if match and (not match.group(2) or fold(match.group(2)).startswith(counted)):
+                stated = int(match.group(1))
+    return facts, label or "Kế hoạch", stated

@@ -1,0 +1,149 @@
+"""Free questions: the few sentences that answer them, or the items of the section the question names.
+
+No section is pasted whole: at most a handful of sentences or items, each cited, within the long cap;
+below the coverage threshold the answer is "not found" with the closest passages offered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from assistant.qa.evidence import MIN_SENTENCE_COVERAGE, coverage, rank_sentences
+from assistant.qa.handlers.base import Context, Result, Route, chunk_source, handles, not_found, place
+from assistant.qa.plan import QuestionPlan, Slot
+from assistant.qa.render import LONG_CAP, capitalize, shorten
+from ingest.normalize import fold
+from vectorstore.knowledge import KnowledgeView, fact_words
+
+MAX_SENTENCES = 4
+MAX_SECTION_ITEMS = 16
+SENTENCE_CHARS = 420
+ITEM_CHARS = 230
+MAX_LIST_ITEMS = 10
+_HEADING_RE = re.compile(r"^(?:[IVXivx]+|\d+(?:\.\d+)*)[.)\-]?\s+")
+
+
+def _section_name(label: str) -> str:
+    return fold(_HEADING_RE.sub("", label.strip())).strip()
+
+
+def named_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> tuple[str, str] | None:
+    """(doc id, section path) of the section whose title the question names ('mục tiêu cụ thể')."""
+    best: tuple[int, str, str] | None = None
+    padded = f" {plan.folded} "
+    for doc_id in sorted(doc_ids):
+        for chunk in kb.chunks(doc_id, {"text"}):
+            path = chunk.section.split(" > ") if chunk.section else []
+            for depth in range(len(path)):
+                name = _section_name(path[depth])
+                if len(name.split()) >= 2 and f" {name} " in padded and (best is None or len(name) > best[0]):
+                    best = (len(name), doc_id, " > ".join(path[: depth + 1]))
+    return (best[1], best[2]) if best else None
+
+
+def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> Result:
+    result = Result(Route.PASSAGE, True, short=False, confidence=0.8)
+    chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
+    words = plan.subject
+    lines = [(c, line.strip(" -+•")) for c in chunks for line in c.body.split("\n")]
+    lines = [(c, t) for c, t in lines if len(t) > 20 and not t.isupper()]
+    if len(lines) > MAX_SECTION_ITEMS and words:  # keep the items most about the question, in the plan's order
+        ranked = sorted(lines, key=lambda ct: coverage(kb, words, fact_words(ct[1]))[0], reverse=True)
+        keep = {id(x) for x in ranked[:MAX_SECTION_ITEMS]}
+        lines = [x for x in lines if id(x) in keep]
+    result.lines.append(f"Theo kế hoạch của {place(kb, doc_id)}, mục «{prefix.split(' > ')[-1]}»:")
+    used = 0
+    room = max(ITEM_CHARS, (LONG_CAP - 300) // max(1, min(len(lines), MAX_SECTION_ITEMS)))
+    for chunk, text in lines[:MAX_SECTION_ITEMS]:
+        text = shorten(text, room)
+        if used + len(text) > LONG_CAP - 200:
+            break
+        n = result.cite(chunk_source(kb, chunk))
+        result.lines.append(f"- {capitalize(text)} [{n}]")
+        used += len(text) + 8
+    return result
+
+
+_DATE_RE = re.compile(r"trước ngày|\bngày\s+\d|\d{1,2}/\d{1,2}|\bquý\s+[IV1-4]|\btháng\s+\d|\bnăm\s+20\d\d|thường xuyên|"
+                      r"hằng (?:tháng|năm|quý)|hàng (?:tháng|năm|quý)", re.IGNORECASE)
+_VALUE_RE = re.compile(r"\d\s*%|\b\d+\s+(?:mô hình|sản phẩm|sáng kiến|điểm|tỷ|triệu)|(?:ít nhất|tối thiểu)\s+\d", re.I)
+FACT_FALLBACK_COVERAGE = 0.6
+
+
+def _evidence_of(plan: QuestionPlan) -> re.Pattern[str] | None:
+    """What a sentence must hold to answer a fact question that no fact answered (a value stated in prose is
+    already a fact: a sentence with some figure is no answer to it)."""
+    slots = plan.fact_slots
+    if not slots:
+        return None
+    if slots[0] in (Slot.LEAD, Slot.PARTNER):
+        return _UNIT_HINT_RE
+    return _DATE_RE if slots[0] is Slot.DEADLINE else _NEVER_RE
+
+
+_NEVER_RE = re.compile(r"(?!x)x")
+
+
+_UNIT_HINT_RE = re.compile(r"\b(?:Phòng|Văn phòng|Trung tâm|Công an|Ủy ban|UBND|Ban|Hội|Đoàn|Trạm|Ngân hàng|Sở|Tổ)\s+\S")
+
+
+@handles(Route.PASSAGE)
+def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    kb = ctx.kb
+    need = _evidence_of(plan)
+    if need is None and doc_ids and len(doc_ids) <= 2 and (section := named_section(kb, plan, doc_ids)):
+        return _section_answer(kb, plan, *section)
+    if not plan.subject and not plan.context:
+        return not_found(Route.PASSAGE)
+    if not plan.subject:  # 'Kế hoạch nói gì về hợp tác xã?': the units named are the subject
+        named = tuple(w for name in plan.units for w in fold(name).split() if w not in ("cac", "xa"))
+        plan = replace(plan, subject=named or plan.context, context=())
+    if need is not None:  # a fact question answered by one sentence that holds the fact
+        found = [s for s in rank_sentences(kb, plan, doc_ids, need=need) if s.coverage >= FACT_FALLBACK_COVERAGE]
+        if not found:
+            return not_found(Route.PASSAGE)
+        best = found[0]
+        result = Result(Route.PASSAGE, True, confidence=best.coverage)
+        n = result.cite(chunk_source(kb, best.chunk, score=best.score))  # type: ignore[arg-type]
+        where = place(kb, best.chunk.doc_id)  # type: ignore[attr-defined]
+        result.lines.append(f"{capitalize(shorten(best.text, SENTENCE_CHARS))} ({where}) [{n}]")
+        return result
+    sentences = rank_sentences(kb, plan, doc_ids)
+    if not sentences or sentences[0].coverage < MIN_SENTENCE_COVERAGE:
+        return not_found(Route.PASSAGE, None, [shorten(s.text, 100) for s in sentences[:2]])
+    best = sentences[0]
+    chosen = [s for s in sentences[:12] if s.coverage >= max(MIN_SENTENCE_COVERAGE, best.coverage - 0.25)]
+    doc_id = best.chunk.doc_id  # type: ignore[attr-defined]
+    chosen = [s for s in chosen if s.chunk.doc_id == doc_id][:MAX_SENTENCES]  # type: ignore[attr-defined]
+    chosen.sort(key=lambda s: (s.chunk.line_start, s.order))  # type: ignore[attr-defined]
+    result = Result(Route.PASSAGE, True, short=False, confidence=best.coverage)
+    if best.text.rstrip().endswith(":"):  # a list's lead-in: the answer is the list under it
+        items = _list_under(best)
+        if items:
+            n = result.cite(chunk_source(kb, best.chunk, score=best.score))  # type: ignore[arg-type]
+            result.lines.append(f"{capitalize(best.text.rstrip())} ({place(kb, doc_id)}) [{n}]")
+            result.lines.extend(f"- {capitalize(shorten(item, ITEM_CHARS))}" for item in items)
+            return result
+    prefix = len(chosen) > 1
+    if prefix:
+        result.lines.append(f"Theo kế hoạch của {place(kb, doc_id)}:")
+    for sentence in chosen:
+        n = result.cite(chunk_source(kb, sentence.chunk, score=sentence.score))  # type: ignore[arg-type]
+        text = capitalize(shorten(sentence.text, SENTENCE_CHARS))
+        result.lines.append(f"- {text} [{n}]" if prefix else f"{text} ({place(kb, doc_id)}) [{n}]")
+    return result
+
+
+def _list_under(sentence) -> list[str]:  # type: ignore[no-untyped-def]
+    """The bullets that follow a lead-in line ('Lĩnh vực cụ thể:') in its passage."""
+    lines = sentence.chunk.body.split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip(" -+•").startswith(sentence.text.strip()[:40])), None)
+    if start is None:
+        return []
+    items = []
+    for line in lines[start + 1 :]:
+        if not line.strip().startswith(("-", "+", "•")):
+            break
+        items.append(line.strip(" -+•"))
+    return items[:MAX_LIST_ITEMS]

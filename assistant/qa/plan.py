@@ -1,0 +1,577 @@
+"""A question becomes one typed ``QuestionPlan``, parsed once per turn.
+
+The plan says what is asked (``slots``, or a ``field`` of the plan document), about what (the
+``subject`` words), under which filters (communes, provinces, plan number or type, years,
+quarter, units, rows, group, appendix) and over which ``scope`` (one plan, several, all). What is
+asked comes from the declarative rules in ``question_rules.toml`` (each with its examples), with a
+small classifier trained on labelled questions as the fallback when no rule fires. Nothing here
+names a commune, a unit or a gold question: communes and provinces come from the index, units from
+the alias table.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from ingest.model import FactKind
+from ingest.normalize import fold, words
+from ingest.units import find_units, unit_matches
+
+RULES_PATH = Path(__file__).with_name("question_rules.toml")
+
+
+class Slot(StrEnum):
+    LEAD = "lead"  # which unit leads / is responsible / monitors
+    PARTNER = "partner"  # which units coordinate
+    DEADLINE = "deadline"  # when, by when
+    VALUE = "value"  # a target value, a score, a figure
+    COUNT = "count"  # how many (with the list counted)
+    DUTIES = "duties"  # what a named unit must do
+    UNITS = "units"  # which units (a list of units)
+    ITEMS = "items"  # which items (indicators, tasks, stages, sources …)
+    FIELD = "field"  # a field of the plan document itself
+    TEXT = "text"  # explain, describe
+
+
+FACT_SLOTS = frozenset({Slot.LEAD, Slot.PARTNER, Slot.DEADLINE, Slot.VALUE})
+
+
+class DocField(StrEnum):
+    NUMBER = "number"
+    DATE = "date"
+    SIGNER = "signer"
+    SIGNER_ROLE = "signer_role"
+    SIGN_MODE = "sign_mode"
+    PROVINCE = "province"
+    PERIOD = "period"
+    TITLE = "title"
+    PLAN_TYPE = "plan_type"
+    BASES = "bases"
+    RECIPIENTS = "recipients"
+    ISSUER = "issuer"
+
+
+class Scope(StrEnum):
+    ONE = "one"  # one plan (a commune named, or the best matching plan)
+    SEVERAL = "several"  # the plans named (several communes, a province, a plan type)
+    ALL = "all"  # every plan ("xã nào …", "bao nhiêu xã …")
+
+
+# --- the rule table -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    pattern: re.Pattern[str]
+    slots: tuple[Slot, ...] = ()
+    field: DocField | None = None
+    scope: Scope | None = None
+    strong: bool = True
+    requires_unit: bool = False
+    unless: re.Pattern[str] | None = None
+    examples: tuple[str, ...] = ()
+    counter: tuple[str, ...] = ()
+
+    def fires(self, folded: str, has_unit: bool) -> list[tuple[int, int]]:
+        """The spans of the rule's matches in ``folded``, clause by clause (clauses are separated by ' | ';
+        commas stay inside a clause as ' , ' tokens that a pattern may or may not cross); a clause that matches
+        ``unless`` vetoes the rule there."""
+        if self.requires_unit and not has_unit:
+            return []
+        spans: list[tuple[int, int]] = []
+        offset = 0
+        for clause in folded.split(" | "):
+            if not (self.unless is not None and self.unless.search(clause)):
+                spans += [(offset + m.start(), offset + m.end()) for m in self.pattern.finditer(clause)]
+            offset += len(clause) + 3
+        return spans
+
+
+def _rule(data: dict) -> Rule:
+    return Rule(
+        id=data["id"],
+        pattern=re.compile(data["pattern"]),
+        slots=tuple(Slot(s) for s in data.get("slots", [])),
+        field=DocField(data["field"]) if "field" in data else None,
+        scope=Scope(data["scope"]) if "scope" in data else None,
+        strong=data.get("strong", True),
+        requires_unit=data.get("requires_unit", False),
+        unless=re.compile(data["unless"]) if data.get("unless") else None,
+        examples=tuple(data.get("examples", [])),
+        counter=tuple(data.get("counter", [])),
+    )
+
+
+@lru_cache(maxsize=1)
+def rules() -> tuple[Rule, ...]:
+    data = tomllib.loads(RULES_PATH.read_text(encoding="utf-8"))
+    return tuple(_rule(r) for r in [*data.get("rule", []), *data.get("scope", [])])
+
+
+# --- the plan ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionPlan:
+    text: str
+    folded: str
+    slots: tuple[Slot, ...]
+    fields: tuple[DocField, ...] = ()  # fields of the plan document asked, in order
+    scope: Scope = Scope.ONE
+    communes: tuple[str, ...] = ()
+    unknown_commune: str | None = None
+    provinces: tuple[str, ...] = ()
+    plan_number: str | None = None  # the plan's own number ("128") when the question names it
+    plan_type: str | None = None  # pii | nq57 | innovative
+    years: tuple[int, ...] = ()
+    quarter: str | None = None
+    units: tuple[str, ...] = ()  # canonical units named as doers (or filters)
+    recipients: tuple[str, ...] = ()  # units named as those reported to ("gửi Phòng …", "về UBND xã")
+    rows: tuple[str, ...] = ()  # row numbers named ("15", "15.3")
+    group: str | None = None  # "nhom 2", a pillar's words …
+    appendix: str | None = None  # "1", "2", "I", "II"
+    kinds: tuple[FactKind, ...] = ()  # fact kinds the question's words point to
+    numbers: tuple[str, ...] = ()  # document numbers named ("68/KH-UBND", "57-NQ/TW", "128")
+    subject: tuple[str, ...] = ()  # folded content words: what the question is about
+    context: tuple[str, ...] = ()  # words of cues, boilerplate and units: they count, a little
+    phrase: tuple[str, ...] = ()  # the question's words in order, function words left out (for phrases)
+    periods: tuple[tuple[int, int], ...] = ()  # "2027-2028"
+    value_kind: str | None = None  # percent | money | count | score: what kind of figure a value question wants
+    counted: str | None = None  # what a count question counts ("chi tieu", "xa" …)
+    elliptical: bool = False  # depends on the previous turn ("Còn xã X thì sao?")
+    same_subject: bool = False  # a follow-up about the very item of the previous answer ('Đơn vị phối hợp là ai?')
+    fired: tuple[str, ...] = ()  # ids of the rules that fired (for "explain")
+
+    def asks(self, slot: Slot) -> bool:
+        return slot in self.slots
+
+    @property
+    def field(self) -> DocField | None:
+        return self.fields[0] if self.fields else None
+
+    @property
+    def fact_slots(self) -> tuple[Slot, ...]:
+        return tuple(s for s in self.slots if s in FACT_SLOTS)
+
+    def explain(self) -> dict[str, object]:
+        return {
+            "slots": [s.value for s in self.slots], "fields": [f.value for f in self.fields],
+            "scope": self.scope.value, "communes": list(self.communes), "provinces": list(self.provinces),
+            "plan_number": self.plan_number, "plan_type": self.plan_type, "years": list(self.years),
+            "quarter": self.quarter, "units": list(self.units), "recipients": list(self.recipients), "rows": list(self.rows), "group": self.group,
+            "appendix": self.appendix, "kinds": [k.value for k in self.kinds], "numbers": list(self.numbers),
+            "subject": " ".join(self.subject), "context": " ".join(self.context), "phrase": " ".join(self.phrase), "elliptical": self.elliptical, "rules": list(self.fired),
+        }
+
+
+@dataclass(frozen=True)
+class CorpusTerms:
+    """What the parser needs to know of the index: the names of its places and plans."""
+
+    communes: tuple[str, ...]
+    provinces: tuple[str, ...]
+    plan_numbers: tuple[str, ...]  # the digits of every plan's own number ("128")
+    titles: tuple[str, ...] = ()  # the plans' titles, folded (a quoted plan name identifies, it is no subject)
+    units: tuple[tuple[str, str], ...] = ()  # (folded name, canonical) of every unit the plans name
+
+
+# --- words ------------------------------------------------------------------------------------------------------
+
+# Phrases and words that carry no subject: administrative boilerplate, interrogatives, fillers of chat.
+# Single syllables are only pure function words: a content syllable ("số", "ký", "cơ") must survive,
+# since the folded forms of different words meet ("có"/"cơ", "ký"/"kỳ").
+_STOP_PHRASES = re.compile(
+    r"\b(?:ke hoach|uy ban nhan dan|ubnd|don vi|co quan|chu tri|phoi hop|nhiem vu|chi tieu|chi so|muc tieu|ty le|"
+    r"ti le|theo doi|danh gia|duoc giao|phu trach|dau moi|thuc hien|trien khai|tren dia ban|dia ban|cho hoi|"
+    r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
+    r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
+    r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien)\b"
+)
+# Function words, as written with diacritics; a word typed without diacritics is a function word only when
+# its folded form can be nothing else.
+_STOP_WRITTEN = set(
+    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "thể", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh"]
+)
+_STOP_FOLDED = set(
+    ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon"]
+)
+# 'năm 2030', 'quý III', 'tháng 5': the time word goes with its number (a filter, not the subject)
+_TIME_WORDS = {"nam", "quy", "thang", "ngay"}
+# Question words: never matched against the plans' text.
+_INTERROGATIVES = {"bao", "nhieu", "may", "nao", "gi", "ai", "khi", "dau", "sao", "bn", "nhiu"}
+# Words that name a kind of fact: hints, not subject.
+_KIND_WORDS: tuple[tuple[str, tuple[FactKind, ...]], ...] = (
+    ("chi tieu", (FactKind.TARGET,)),
+    ("muc tieu", (FactKind.TARGET,)),
+    ("chi so", (FactKind.INDICATOR, FactKind.KPI, FactKind.TARGET)),
+    ("tieu chi", (FactKind.KPI,)),
+    ("kpi", (FactKind.KPI, FactKind.SCORING)),
+    ("xep loai", (FactKind.SCORING,)),
+    ("nhiem vu", (FactKind.TASK, FactKind.DUTY, FactKind.SCHEDULE, FactKind.INDICATOR)),
+    ("tien do", (FactKind.SCHEDULE,)),
+    ("lo trinh", (FactKind.STAGE, FactKind.SCHEDULE)),
+    ("giai doan", (FactKind.STAGE,)),
+    ("bao cao", (FactKind.REPORT,)),
+    ("kinh phi", (FactKind.BUDGET,)),
+    ("nguon von", (FactKind.BUDGET,)),
+)
+_GENERIC = {"bang", "nhom"}
+
+_YEAR_RE = re.compile(r"\b(20\d\d)\b")
+_PERIOD_RE = re.compile(r"\b(20\d\d)\s+(20\d\d)\b")
+_QUARTER_RE = re.compile(r"\bquy\s+(iv|iii|ii|i|4|3|2|1)\b")
+_QUARTERS = {"1": "I", "2": "II", "3": "III", "4": "IV", "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
+_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|dong|stt|tt|muc|hang)"
+                     r"\s+(?:so\s+|thu\s+)?(\d{1,2})\b(?!\s*(?:/|%|nam|thang|ngay))")
+_GROUP_RE = re.compile(r"\bnhom\s+(\d{1,2}|[ivx]{1,4})\b")
+_APPENDIX_RE = re.compile(r"\bphu luc\s+(\d|[ivx]{1,4})\b")
+_DOC_NUMBER_RE = re.compile(
+    r"(?<![\w/])(\d{1,4}(?:/\d{4})?(?:-[A-ZĐa-zđ][\wĐđ&.]*)?/[A-ZĐa-zđ][\wĐđ&.\-]*[\wĐđ])"
+    r"|\b(?:ke hoach|kh|nghi quyet|nq|chuong trinh|ctr|quyet dinh|qd|nghi dinh|so)\s+(?:so\s+)?(\d{1,4})\b(?![\d/%.,])"
+)
+_COUNT_RE = re.compile(
+    r"\b(?:bao nhieu|may|tong so|tong cong|so luong)\s+(?:cac\s+)?(chi tieu|chi so|nhiem vu|nhom|tieu chi|tru cot|"
+    r"giai doan|xa|don vi|ke hoach|noi dung|linh vuc|muc|van ban|hang muc|dong|phu luc|nguon|co quan|phong)\b"
+)
+_PLAN_TYPES = (
+    ("innovative", re.compile(r"\b(?:mo hinh (?:xa )?(?:dmst|doi moi sang tao)|mo hinh xa|xa doi moi sang tao|xa dmst)\b")),
+    ("nq57", re.compile(r"\b(?:nq\s*57|nghi quyet(?: so)? 57|57 nq|kh 57)\b")),
+    ("pii", re.compile(r"\b(?:pii|chi so doi moi sang tao|chi so dmst)\b")),
+)
+# 'xã' inside these words is not a commune
+_NOT_COMMUNE_AFTER = re.compile(r"\b(?:hop tac|xa hoi|lien xa|xa doan|cap xa|toan xa|cac xa|moi xa|xa nao)\b")
+_COMMUNE_MENTION_RE = re.compile(r"(?<![\w])(?:xã|xa|phường|phuong)\s+((?:[A-ZĐÀ-Ỹa-zđà-ỹ]\w*\s?){1,3})", re.IGNORECASE)
+_NOT_NAME_WORDS = set(
+    ["hoi", "nao", "do", "nay", "minh", "ban", "kia", "khac", "doan", "nha", "co", "da", "duoc", "giao", "ta", "nhe", "the", "thi", "khong", "ve", "tren", "trong", "cua", "va", "cac", "chung", "tu", "de", "lam", "la", "dang", "se", "con", "vay", "oi", "a"]
+)
+# Cue words that also name what is asked about: 'đơn vị đầu mối' is the plan's focal unit.
+_CUE_CONTENT_RE = re.compile(r"\b(?:dau moi|thuong truc)\b")
+_EXPLICIT_LEAD_RE = re.compile(r"\b(?:chu tri|phu trach|dau moi|dam nhiem)\b")
+# Words that make a question elliptical: it continues the previous turn.
+_FOLLOW_UP_RE = re.compile(r"^(?:con|the con|vay con|thi|the|vay|con lai|con ve)\b")
+_ANAPHORA_RE = re.compile(
+    r"\b(?:ke hoach|kh|phong|don vi|co quan|chi tieu|chi so|nhiem vu|nam|quy|ong|ba|nguoi|van ban|xa|giai doan|"
+    r"ban|to|bo phan)\s+(?:do|nay|ay|tren|kia|vua roi|vua noi|noi tren)\b|\b(?:ong ay|ba ay|nguoi do|nguoi nay)\b"
+)
+
+
+_VALUE_KINDS = (
+    ("money", re.compile(r"\b(?:bao nhieu|may) (?:ty|trieu|nghin|dong|tien)\b|\bkinh phi (?:la )?bao nhieu\b")),
+    ("percent", re.compile(r"\b(?:phan tram|bao nhieu %|may %)")),
+    ("score", re.compile(r"\b(?:bao nhieu|may) diem\b|\btrong so\b|\bdiem toi da\b")),
+)
+
+
+def _value_kind(plain: str) -> str | None:
+    return next((kind for kind, pattern in _VALUE_KINDS if pattern.search(plain)), None)
+
+
+def _has_capitals(text: str) -> bool:
+    return any(ch.isupper() for ch in text)
+
+
+def _unknown_commune(text: str, folded: str, known: set[str]) -> str | None:
+    """'xã Tân Lập' in a question, when the index has no such commune; None for 'xã hội', 'hợp tác xã'."""
+    for match in _COMMUNE_MENTION_RE.finditer(text):
+        before = fold(text[max(0, match.start() - 12) : match.end()])
+        if _NOT_COMMUNE_AFTER.search(before):
+            continue
+        words = match.group(1).split()
+        folded_words = [fold(w) for w in words]
+        if any(" ".join(folded_words[:n]) in known for n in range(1, len(words) + 1)):
+            continue
+        name: list[str] = []
+        for word, key in zip(words, folded_words, strict=True):
+            if key in _NOT_NAME_WORDS or key in _STOP_FOLDED and not word[:1].isupper():
+                break
+            if _has_capitals(text) and not word[:1].isupper():
+                break
+            name.append(word)
+            if len(name) == 3:
+                break
+        if len(name) >= 2 or (len(name) == 1 and name[0][:1].isupper() and len(name[0]) > 2):
+            return " ".join(name).strip(" ?.,")
+    return None
+
+
+def find_communes(folded: str, communes: tuple[str, ...] | list[str]) -> list[str]:
+    padded = f" {folded} "
+    found = [c for c in sorted(communes, key=len, reverse=True) if f" {fold(c)} " in padded]
+    return sorted(found, key=lambda c: padded.index(f" {fold(c)} "))
+
+
+def _tokens(text: str, folded: str) -> list[tuple[str, str, tuple[int, int]]]:
+    """(as written in lowercase, folded, span in ``folded``) of every word of the question."""
+    folded_tokens = [(m.group(0), m.span()) for m in re.finditer(r"[^\s|,]+", folded)]
+    written = words(text)
+    if len(written) != len(folded_tokens):
+        written = [t for t, _ in folded_tokens]
+    return [(w, f, span) for w, (f, span) in zip(written, folded_tokens, strict=True)]
+
+
+def _covered(tokens: list[tuple[str, str, tuple[int, int]]], spans: list[tuple[int, int]]) -> list[bool]:
+    return [any(s < end and start < e for s, e in spans) for _, _, (start, end) in tokens]
+
+
+# --- parsing ----------------------------------------------------------------------------------------------------
+
+
+_CLAUSE_SPLIT_RE = re.compile(r"[;?!:]+|\.(?=\s|$)|\s[-–]\s")
+_NEGATION_RE = re.compile(r"\b(?:chu khong phai|khong phai la|khong phai|ngoai tru|ngoai)\b")
+_RECIPIENT_BEFORE_RE = re.compile(r"\b(?:gui|ve|qua|cho|toi|len|den|bao cao)\s*(?:cho\s+|toi\s+|ve\s+)?$")
+_PARTNER_BEFORE_RE = re.compile(r"\bphoi hop (?:chat che )?(?:voi\s+)?$")
+_QUOTED_RE = re.compile(r"[“\"«]([^”\"»]{6,})[”\"»]")
+
+
+def fold_clauses(text: str) -> str:
+    """The folded question with its clauses kept apart by ' | ' and its commas as ' , ' tokens."""
+    clauses = []
+    for clause in _CLAUSE_SPLIT_RE.split(text):
+        parts = [fold(part) for part in clause.split(",")]
+        folded = " , ".join(part for part in parts if part)
+        if folded:
+            clauses.append(folded)
+    return " | ".join(clauses)
+
+
+class QuestionParser:
+    def __init__(self) -> None:
+        self.rules = rules()
+        from assistant.qa.intent_model import IntentModel
+
+        self.fallback = IntentModel.trained()
+
+    def parse(self, text: str, terms: CorpusTerms) -> QuestionPlan:
+        folded = fold_clauses(text)
+        plain = fold(text)
+        communes = find_communes(plain, terms.communes)
+        known = {fold(c) for c in terms.communes}
+        unknown = None if communes else _unknown_commune(text, plain, known)
+        provinces = tuple(p for p in terms.provinces if f" {fold(p)} " in f" {plain} ")
+        units, recipients = self._units(text, plain, terms)
+        spans: list[tuple[int, int]] = []
+
+        slots: list[Slot] = []
+        weak: list[Slot] = []
+        fields: list[DocField] = []
+        scope = Scope.ONE
+        fired: list[str] = []
+        for rule in self.rules:
+            found = rule.fires(folded, bool(units))
+            if not found:
+                continue
+            fired.append(rule.id)
+            spans.extend(found)
+            if rule.scope is not None:
+                scope = rule.scope
+            if rule.field is not None and rule.field not in fields:
+                fields.append(rule.field)
+            for slot in rule.slots:
+                target = slots if rule.strong else weak
+                if slot not in target:
+                    target.append(slot)
+        slots = self._resolve(slots, weak, fields, folded, units)
+        if not slots:
+            predicted = self.fallback.predict(plain)
+            if predicted is not None:
+                slots = [predicted]
+                fired.append(f"model:{predicted.value}")
+            else:
+                slots = [Slot.TEXT]
+
+        years = tuple(int(y) for y in _YEAR_RE.findall(_PERIOD_RE.sub(" ", plain)))
+        quarter = _QUARTER_RE.search(plain)
+        rows = tuple(dict.fromkeys(re.findall(r"(?<![\d/.])(\d{1,2}\.\d{1,2})(?![\d/])", text)
+                                   + [b for _, b in _ROW_RE.findall(plain) if b]))
+        group = _GROUP_RE.search(plain)
+        appendix = _APPENDIX_RE.search(plain)
+        plan_type = next((name for name, pattern in _PLAN_TYPES if pattern.search(plain)), None)
+        type_spans = [m.span() for _, pattern in _PLAN_TYPES for m in pattern.finditer(folded)] if plan_type else []
+        numbers = self._numbers(text, plain, plan_type)
+        own_number = next((n for n in numbers if n.split("/")[0] in terms.plan_numbers), None)
+        counted = _COUNT_RE.search(plain)
+        kinds: list[FactKind] = []
+        for word, word_kinds in _KIND_WORDS:
+            if f" {word} " in f" {plain} ":
+                kinds.extend(k for k in word_kinds if k not in kinds)
+
+        if own_number and not communes:
+            scope = Scope.ONE  # the plan is named by its number
+        elif scope is Scope.ALL and communes and not (counted and counted.group(1) == "xa"):
+            scope = Scope.SEVERAL if len(communes) > 1 else Scope.ONE
+        elif len(communes) > 1:
+            scope = Scope.SEVERAL
+
+        subject, context, phrase = self._subject(text, folded, spans + type_spans, communes, provinces, units + recipients,
+                                        terms)
+        if own_number:
+            numbers = tuple(n for n in numbers if n != own_number)
+        has_place = bool(communes or provinces or own_number or unknown)
+        elliptical = bool(_FOLLOW_UP_RE.match(plain) or _ANAPHORA_RE.search(plain)) or (
+            not subject and not has_place and not units
+        )
+        return QuestionPlan(
+            text=text, folded=folded, slots=tuple(slots), fields=tuple(fields), scope=scope,
+            communes=tuple(communes), unknown_commune=unknown, provinces=provinces,
+            plan_number=own_number.split("/")[0] if own_number else None, plan_type=plan_type, years=years,
+            quarter=_QUARTERS[quarter.group(1)] if quarter else None, units=units, recipients=recipients, rows=rows,
+            group=group.group(1) if group else None, appendix=appendix.group(1) if appendix else None,
+            kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
+            periods=tuple((int(a), int(b)) for a, b in _PERIOD_RE.findall(plain)), value_kind=_value_kind(plain),
+            counted=counted.group(1) if counted else None, elliptical=elliptical, fired=tuple(fired),
+        )
+
+    @staticmethod
+    def _units(text: str, plain: str, terms: CorpusTerms) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(units named as doers or filters, units named as those reported to: 'gửi Phòng VH-XH')."""
+        doers: list[str] = []
+        receivers: list[str] = []
+        covered = " " + " ".join(fold(text[u.start : u.end]) for u in find_units(text)) + " "
+        for key, name in sorted(terms.units, key=lambda u: len(u[0]), reverse=True):
+            # a unit the alias table does not know but a plan names ('Trường THCS Quảng Phú')
+            if f" {key} " in f" {plain} " and f" {key} " not in covered and name not in doers:
+                doers.append(name)
+                covered += f" {key} "
+        for span in find_units(text):
+            before = fold(text[max(0, span.start - 30) : span.start])
+            target = receivers if _RECIPIENT_BEFORE_RE.search(before) else doers
+            if span.name not in target:
+                target.append(span.name)
+        for name in unit_matches(text):  # the forms only a question uses ('văn hóa xã hội', 'một cửa')
+            if name not in doers and name not in receivers:
+                doers.append(name)
+        return tuple(doers), tuple(receivers)
+
+    @staticmethod
+    def _subject(
+        text: str, folded: str, spans: list[tuple[int, int]], communes: list[str], provinces: tuple[str, ...],
+        units: tuple[str, ...], terms: CorpusTerms,
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """(the subject's content words, the words of cues, boilerplate and units the question holds (they count
+        a little), the question's words in order for phrase matching)."""
+        place_words = {w for name in [*communes, *provinces] for w in fold(name).split()}
+        written_units = [fold(text[u.start : u.end]) for u in find_units(text)] + [
+            key for key, name in terms.units if name in units and f" {key} " in f" {fold(text)} "]
+        unit_words = {w for name in [*units, *written_units] for w in fold(name).split()}
+        quoted = [fold(q) for q in _QUOTED_RE.findall(text)]
+        title_words = {w for q in quoted if any(q in t for t in terms.titles) for w in q.split()}
+        tokens = _tokens(text, folded)
+        cue = _covered(tokens, spans)
+        kept = _covered(tokens, [m.span() for m in _CUE_CONTENT_RE.finditer(folded)])
+        cue = [c and not k for c, k in zip(cue, kept, strict=True)]
+        boilerplate = _covered(tokens, [m.span() for m in _STOP_PHRASES.finditer(folded)])
+        negated = _covered(tokens, [(m.start(), folded.find(" | ", m.end()) % (len(folded) + 1) or len(folded))
+                                    for m in _NEGATION_RE.finditer(folded)])
+        subject: list[str] = []
+        context: list[str] = []
+        phrase: list[str] = []
+        typed_with_diacritics = fold(text) != text.lower()
+        for i, (written, key, _) in enumerate(tokens):
+            if negated[i] or key in place_words or key in title_words or _YEAR_RE.fullmatch(key):
+                continue
+            function_word = written in _STOP_WRITTEN if typed_with_diacritics else key in _STOP_FOLDED
+            following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+            time_word = key in _TIME_WORDS and (_YEAR_RE.fullmatch(following) or following in _QUARTERS)
+            if function_word or time_word or key in _INTERROGATIVES:
+                continue
+            phrase.append(key)
+            if cue[i] or boilerplate[i] or key in unit_words or key in _GENERIC:
+                context.append(key)
+            else:
+                subject.append(key)
+        return tuple(subject), tuple(context), tuple(phrase)
+
+    @staticmethod
+    def _resolve(
+        slots: list[Slot], weak: list[Slot], fields: list[DocField], folded: str, units: tuple[str, ...]
+    ) -> list[Slot]:
+        """Combine what the rules found: strong cues outrank the generic ones; a field of the plan
+        outranks fact slots unless the question also asks who leads or partners something."""
+        if Slot.COUNT in slots:
+            return [Slot.COUNT, *(s for s in slots if s is Slot.VALUE)]
+        if fields:
+            facts = [s for s in slots if s in (Slot.LEAD, Slot.PARTNER, Slot.DUTIES)]
+            return [Slot.FIELD, *facts] if facts and fields[0] not in (DocField.SIGNER,) else [Slot.FIELD]
+        explicit_lead = bool(_EXPLICIT_LEAD_RE.search(folded))
+        if Slot.PARTNER in slots and Slot.LEAD in slots and (units or not explicit_lead):
+            slots = [s for s in slots if s is not Slot.LEAD]  # 'X phối hợp với ai': X leads, partners asked
+        if Slot.UNITS in slots and (Slot.LEAD in slots or Slot.PARTNER in slots):
+            slots = [s for s in slots if s is not Slot.UNITS]  # 'những đơn vị nào chủ trì X': who leads X
+        if Slot.DUTIES in slots and Slot.PARTNER not in slots and Slot.VALUE not in slots:
+            return [Slot.DUTIES]
+        if Slot.UNITS in slots:
+            return [Slot.UNITS]
+        if Slot.ITEMS in slots:
+            return [Slot.ITEMS, *(s for s in slots if s in (Slot.LEAD, Slot.DEADLINE, Slot.VALUE))]
+        strong = [s for s in slots if s is not Slot.TEXT]
+        if strong:
+            return strong
+        weak_facts = [s for s in weak if s is not Slot.TEXT]
+        if weak_facts and Slot.TEXT not in slots:
+            return weak_facts
+        return slots or weak
+
+    @staticmethod
+    def _numbers(text: str, plain: str, plan_type: str | None) -> tuple[str, ...]:
+        """Document numbers the question names ('68/KH-UBND', 'KH 128'), not the '57' of 'Nghị quyết 57' when it
+        names the kind of plan."""
+        found: list[str] = []
+        for match in _DOC_NUMBER_RE.finditer(text):
+            if match.group(1):
+                found.append(re.sub(r"\s+", "", match.group(1)))
+        for match in _DOC_NUMBER_RE.finditer(plain):
+            number = match.group(2)
+            if number and all(not f.startswith(number + "/") and not f.startswith(number + "-") for f in found):
+                found.append(number)
+        if plan_type == "nq57":
+            found = [n for n in found if n not in ("57",)]
+        return tuple(dict.fromkeys(found))
+
+
+def merge_follow_up(current: QuestionPlan, previous: QuestionPlan) -> QuestionPlan:
+    """An elliptical question takes what it leaves out from the previous turn: the plans it is about,
+    the subject, the years, and what was asked ('Còn xã X thì sao?' keeps the question, swaps the commune;
+    'Đơn vị phối hợp là ai?' keeps the subject, asks for partners)."""
+    only_place = not current.subject and (current.communes or current.provinces)
+    slots = current.slots
+    if slots == (Slot.TEXT,) or only_place or (not current.subject and not current.fired):
+        slots = previous.slots
+    return replace(
+        current,
+        slots=slots,
+        fields=current.fields or (previous.fields if slots == previous.slots else ()),
+        communes=current.communes or (() if current.provinces else previous.communes),
+        provinces=current.provinces or (() if current.communes else previous.provinces),
+        plan_number=current.plan_number or (None if current.communes else previous.plan_number),
+        plan_type=current.plan_type or previous.plan_type,
+        years=current.years or previous.years,
+        quarter=current.quarter or (previous.quarter if not current.years else None),
+        units=current.units or previous.units,
+        recipients=current.recipients or previous.recipients,
+        rows=current.rows or previous.rows,
+        group=current.group or previous.group,
+        appendix=current.appendix or previous.appendix,
+        kinds=current.kinds or previous.kinds,
+        numbers=current.numbers or (previous.numbers if not current.subject else ()),
+        subject=current.subject or previous.subject,
+        phrase=current.phrase if current.subject else previous.phrase,
+        context=current.context if current.subject else previous.context,
+        periods=current.periods or previous.periods,
+        counted=current.counted or previous.counted,
+        scope=current.scope if current.scope is not Scope.ONE else previous.scope,
+        same_subject=not (current.subject or current.communes or current.provinces or current.years
+                          or current.quarter or current.rows or current.units),
+        fired=(*current.fired, "follow-up"),
+    )
+
+
+__all__ = [
+    "FACT_SLOTS", "CorpusTerms", "DocField", "QuestionParser", "QuestionPlan", "Rule", "Scope", "Slot",
+    "find_communes", "merge_follow_up", "rules",
+]
