@@ -113,10 +113,10 @@ def _group_records(doc: ParsedDocument, _used: set[int], found: list[Record]) ->
             continue
         numbered = [r for r in rows if r.row_no and "." not in r.row_no]
         attrs = {"members": str(len(rows)), "main_rows": str(len(numbered)),
-                 "rows": "; ".join(f"{r.row_no or '-'}. {r.subject[:80]}" for r in rows[:60]),
+                 "rows": "; ".join(f"{r.row_no or '-'}. {_head(r.subject, 80)}" for r in rows[:60]),
                  "table": table, "depth": str(len(path))}
-        if not path and (header := _table_header(doc, rows[0].line_start)):
-            attrs["header"] = header
+        if len(rows) == len(groups[(table, ())]) and (header := _table_header(doc, rows[0].line_start)):
+            attrs["header"] = header  # the whole table's header: its title may state how many rows it has
         first = min(r.line_start for r in rows)
         last = max(r.line_end for r in rows)
         out.append(Record(
@@ -125,6 +125,11 @@ def _group_records(doc: ParsedDocument, _used: set[int], found: list[Record]) ->
             attrs=attrs, record_id=_fact_id(doc.doc_id, FactKind.GROUP, table + "|" + "|".join(path), first),
         ))
     return out, set()
+
+
+def _head(text: str, limit: int) -> str:
+    """The start of a text, cut at a word's end."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0]
 
 
 def _table_header(doc: ParsedDocument, first_row_line: int) -> str | None:

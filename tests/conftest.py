@@ -32,6 +32,17 @@ def make_settings(data_dir: Path, models_dir: Path, **overrides: object) -> Sett
 
 
 @pytest.fixture(scope="session")
+def fast_services(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """The default corpus ingested with the deterministic hash embedder (no model): the fast tier's QA runs in
+    seconds. Treat as read-only."""
+    data = tmp_path_factory.mktemp("fast")
+    services = Services(Settings(data_dir=data, PLAN_ASSISTANT_MODELS_DIR=data / "models", embedding_backend="hash"))
+    report = services.ingestor.ingest_paths([CORPUS])
+    assert not report.failed, report.failed
+    return services
+
+
+@pytest.fixture(scope="session")
 def base_services(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Services:
     """One embedder for the whole session (models load once)."""
     return Services(make_settings(tmp_path_factory.mktemp("base"), models_dir))

@@ -323,13 +323,13 @@ def test_top_k_controls_the_number_of_sources(qa, corpus_services: Services) -> 
 def test_short_answers_stay_short(qa, question: str) -> None:
     answer = ask(qa, question)
     assert answer.found, answer.answer
-    assert answer.intent in {"lead", "partner", "deadline", "target", "metadata"}
+    assert answer.intent in {"lead", "partner", "deadline", "value", "doc_field"}
     assert len(answer.answer) <= SHORT_CAP, len(answer.answer)
 
 
 def test_a_list_answer_is_long_but_bounded(qa) -> None:
     answer = ask(qa, "Những đơn vị nào được phân công trong kế hoạch của xã Vĩnh Thuận?")
-    assert answer.found and answer.intent == "list"
+    assert answer.found and answer.intent == "units"
     assert answer.answer.count("\n- ") >= 3
     assert len(answer.answer) <= 2500
     for unit in ("Phòng Văn hóa - Xã hội", "Phòng Kinh tế", "Các trường học"):

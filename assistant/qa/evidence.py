@@ -102,8 +102,9 @@ def coverage(
         units = _alternatives(variant)
         weights = [kb.idf_of(unit[0][0]) for unit in units]
         total = (sum(weights) + sum(extra_weights)) or 1.0
-        recall = (sum(w for w, unit in zip(weights, units, strict=True)
-                      if any(all(t in tokens for t in alt) for alt in unit)) + extra_hits) / total
+        hits = sum(w for w, unit in zip(weights, units, strict=True) if any(all(t in tokens for t in alt) for alt in unit))
+        # the context's words can only help: they count when the text has them
+        recall = max((hits + extra_hits) / total, hits / (sum(weights) or 1.0) if weights else 0.0)
         share = pair_share if pair_share is not None else recall
         if variant is not words:  # a synonym's words come in its own order
             own = list(zip(variant, variant[1:], strict=False))

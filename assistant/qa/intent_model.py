@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from ingest.normalize import fold
 
 EXAMPLES_PATH = Path(__file__).with_name("intent_examples.toml")
-MIN_PROBABILITY = 0.45
+MIN_PROBABILITY = 0.4
 
 
 def labelled_questions() -> list[tuple[str, str]]:
@@ -46,13 +46,13 @@ class IntentModel:
         pipeline.fit([fold(q) for q, _ in pairs], [label for _, label in pairs])
         return cls(pipeline)
 
-    def scores(self, folded: str) -> dict[str, float]:
-        probabilities = self.pipeline.predict_proba([folded])[0]
+    def scores(self, question: str) -> dict[str, float]:
+        probabilities = self.pipeline.predict_proba([fold(question)])[0]
         return dict(zip(self.pipeline.classes_, (float(p) for p in probabilities), strict=True))
 
-    def predict(self, folded: str):  # -> Slot | None
+    def predict(self, question: str):  # -> Slot | None
         from assistant.qa.plan import Slot
 
-        scores = self.scores(folded)
+        scores = self.scores(question)
         label, probability = max(scores.items(), key=lambda item: item[1])
         return Slot(label) if probability >= MIN_PROBABILITY and label != Slot.TEXT.value else None

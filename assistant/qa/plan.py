@@ -191,12 +191,12 @@ _STOP_PHRASES = re.compile(
     r"ti le|theo doi|danh gia|duoc giao|phu trach|dau moi|thuc hien|trien khai|tren dia ban|dia ban|cho hoi|"
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
-    r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien)\b"
+    r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu)\b"
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
 _STOP_WRITTEN = set(
-    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "thể", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh"]
+    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "thể", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt"]
 )
 _STOP_FOLDED = set(
     ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon"]
@@ -362,6 +362,7 @@ class QuestionParser:
         fields: list[DocField] = []
         scope = Scope.ONE
         fired: list[str] = []
+        first_seen: dict[object, int] = {}  # where in the question each slot or field is asked
         for rule in self.rules:
             found = rule.fires(folded, bool(units))
             if not found:
@@ -370,13 +371,19 @@ class QuestionParser:
             spans.extend(found)
             if rule.scope is not None:
                 scope = rule.scope
+            for item in (*rule.slots, *([rule.field] if rule.field else [])):
+                first_seen[item] = min(first_seen.get(item, len(folded)), found[0][0])
             if rule.field is not None and rule.field not in fields:
                 fields.append(rule.field)
             for slot in rule.slots:
                 target = slots if rule.strong else weak
                 if slot not in target:
                     target.append(slot)
-        slots = self._resolve(slots, weak, fields, folded, units)
+        in_order = lambda items: sorted(items, key=lambda x: first_seen.get(x, 0))  # noqa: E731
+        if DocField.BASES in fields and DocField.NUMBER in fields:
+            fields.remove(DocField.NUMBER)  # 'theo kế hoạch số mấy của tỉnh': the number of a cited document
+        fields = in_order(fields)
+        slots = in_order(self._resolve(slots, weak, fields, folded, units))
         if not slots:
             predicted = self.fallback.predict(plain)
             if predicted is not None:
@@ -408,10 +415,12 @@ class QuestionParser:
         elif len(communes) > 1:
             scope = Scope.SEVERAL
 
-        subject, context, phrase = self._subject(text, folded, spans + type_spans, communes, provinces, units + recipients,
-                                        terms)
+        subject, context, phrase = self._subject(text, folded, spans, type_spans, communes, provinces,
+                                                 units + recipients, terms)
         if own_number:
             numbers = tuple(n for n in numbers if n != own_number)
+        if slots == [Slot.LEAD] and "units" in fired and not subject:
+            slots = [Slot.UNITS]  # 'Những đơn vị nào được phân công?': which units, not who leads something
         has_place = bool(communes or provinces or own_number or unknown)
         elliptical = bool(_FOLLOW_UP_RE.match(plain) or _ANAPHORA_RE.search(plain)) or (
             not subject and not has_place and not units
@@ -450,8 +459,8 @@ class QuestionParser:
 
     @staticmethod
     def _subject(
-        text: str, folded: str, spans: list[tuple[int, int]], communes: list[str], provinces: tuple[str, ...],
-        units: tuple[str, ...], terms: CorpusTerms,
+        text: str, folded: str, spans: list[tuple[int, int]], type_spans: list[tuple[int, int]], communes: list[str],
+        provinces: tuple[str, ...], units: tuple[str, ...], terms: CorpusTerms,
     ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """(the subject's content words, the words of cues, boilerplate and units the question holds (they count
         a little), the question's words in order for phrase matching)."""
@@ -466,6 +475,7 @@ class QuestionParser:
         kept = _covered(tokens, [m.span() for m in _CUE_CONTENT_RE.finditer(folded)])
         cue = [c and not k for c, k in zip(cue, kept, strict=True)]
         boilerplate = _covered(tokens, [m.span() for m in _STOP_PHRASES.finditer(folded)])
+        plan_kind = _covered(tokens, type_spans)  # 'KH NQ57', 'mô hình xã ĐMST' name the plan, not the subject
         negated = _covered(tokens, [(m.start(), folded.find(" | ", m.end()) % (len(folded) + 1) or len(folded))
                                     for m in _NEGATION_RE.finditer(folded)])
         subject: list[str] = []
@@ -473,7 +483,7 @@ class QuestionParser:
         phrase: list[str] = []
         typed_with_diacritics = fold(text) != text.lower()
         for i, (written, key, _) in enumerate(tokens):
-            if negated[i] or key in place_words or key in title_words or _YEAR_RE.fullmatch(key):
+            if negated[i] or plan_kind[i] or key in place_words or key in title_words or _YEAR_RE.fullmatch(key):
                 continue
             function_word = written in _STOP_WRITTEN if typed_with_diacritics else key in _STOP_FOLDED
             following = tokens[i + 1][1] if i + 1 < len(tokens) else ""

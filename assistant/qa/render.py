@@ -3,8 +3,11 @@ candidates, within the length caps (a fact: 560 characters; a list or a passage:
 
 from __future__ import annotations
 
+import re
+
 from assistant.qa.plan import Slot
 from ingest.model import FactKind, Record
+from ingest.normalize import fold
 
 SHORT_CAP = 560
 LONG_CAP = 2300
@@ -29,11 +32,18 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(",;:") + "…"
 
 
-def subject_label(fact: Record, limit: int = 200) -> str:
-    """How a fact is named in an answer: an indicator by its name, a row with its number."""
+def subject_label(fact: Record, limit: int = 200, focus: tuple[str, ...] = ()) -> str:
+    """How a fact is named in an answer: an indicator by its name; a long duty by its clause that holds the words
+    asked about ('… cung cấp các dịch vụ công trực tuyến chất lượng cao …')."""
     subject = fact.subject.rstrip(" .;")
     if fact.kind is FactKind.INDICATOR and ":" in subject:
         subject = subject.split(":")[0]
+    if len(subject) > limit and focus:
+        clauses = [c.strip() for c in re.split(r";\s+|\.\s+(?=[A-ZĐÀ-Ỹ])", subject) if c.strip()]
+        words = set(focus)
+        best = max(clauses, key=lambda c: len(words & set(fold(c).split())))
+        if best != clauses[0] and len(words & set(fold(best).split())) > len(words & set(fold(clauses[0]).split())):
+            return "… " + shorten(best, limit)
     return shorten(subject, limit)
 
 

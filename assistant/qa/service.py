@@ -274,7 +274,7 @@ class QAService:
             doc_ids = {s.doc_id for s in sources}
         seen = {(s.doc_id, s.line_start, s.kind) for s in sources}
         padded = list(sources)
-        for hit in kb.search_chunks(plan.text, doc_ids, None, k=k * 2, dense=False):
+        for hit in kb.search_chunks(plan.text, doc_ids, {"text", "table"}, k=k * 2, dense=False):
             key = (hit.chunk.doc_id, hit.chunk.line_start, hit.chunk.kind)
             if key in seen:
                 continue

@@ -14,7 +14,7 @@ from enum import StrEnum
 from assistant.config import Settings
 from assistant.qa.plan import QuestionPlan
 from assistant.qa.types import Source
-from ingest.model import Chunk, Record
+from ingest.model import Chunk, FactKind, Record
 from ingest.record_text import record_sentence
 from vectorstore.knowledge import KnowledgeView
 
@@ -95,6 +95,9 @@ def fact_source(kb: KnowledgeView, fact: Record, score: float = 1.0) -> Source:
     chunk = kb.fact_chunk(fact) or Chunk(
         "", fact.doc_id, "", "", fact.section or " > ".join(fact.group_path), "record", fact.line_start, fact.line_end
     )
+    if fact.kind is FactKind.GROUP:  # a table's group is cited with its rows, as the plan writes them
+        rows = "\n".join(f"- {row}" for row in fact.attrs.get("rows", "").split("; ") if row)
+        return chunk_source(kb, chunk, f"{fact.subject}\n{rows}", score)
     return chunk_source(kb, chunk, record_sentence(fact), score)
 
 

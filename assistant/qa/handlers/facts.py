@@ -83,7 +83,7 @@ def fact_line(kb_place: str, fact: Record, plan: QuestionPlan, n: int) -> str:
         text = slot_value(fact, slot, plan)
         if text and (slot in slots or len(pieces) < 3):
             pieces.append(f"{SLOT_LABELS[slot]}: {text}")
-    subject = subject_label(fact, 220)
+    subject = subject_label(fact, 220, focus=plan.subject)
     return f"{capitalize(subject)} ({kb_place}) — " + "; ".join(pieces) + f" [{n}]."
 
 
@@ -120,6 +120,8 @@ def _fold_words(text: str) -> list[str]:
 def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
     slots = plan.fact_slots
+    if not (plan.subject or plan.rows or plan.units or ctx.preferred or plan.quarter):
+        return not_found(Route.FACT, "Câu hỏi chưa nêu nhiệm vụ, chỉ tiêu hay nội dung nào.")
     matches = rank_facts(kb, plan, doc_ids, kinds_for(slots))
     # a follow-up ('Đơn vị phối hợp là ai?') is about the fact the previous answer gave, when it says so
     followed = [m for m in matches if m.fact in ctx.preferred and has_slot(m.fact, slots[0])]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 
-from assistant.qa.evidence import score_fact
+from assistant.qa.evidence import coverage, score_fact
 from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten, subject_label
 from ingest.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
 from ingest.normalize import fold
 from ingest.record_text import unit_label, unit_names
-from vectorstore.knowledge import KnowledgeView
+from vectorstore.knowledge import KnowledgeView, fact_words
 
 ITEM_CHARS = 260
 DUTY_CHARS = 420
@@ -61,7 +61,7 @@ def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) ->
     for doc_id in sorted(doc_ids or kb.documents):
         duties = [f for f in kb.facts({doc_id}, {FactKind.DUTY}) if units & {u.name for u in f.leads}]
         rows = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if units & {u.name for u in f.leads}]
-        chosen = _relevant(kb, plan, duties + rows, strict=True) if plan.subject else duties or rows
+        chosen = _relevant(kb, plan, duties + rows, strict=True) if plan.subject else duties + rows
         if not chosen:
             if duties or rows:
                 about = " ".join(plan.subject)
@@ -136,7 +136,8 @@ def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     words = plan.subject
     for group in kb.facts(doc_ids, {FactKind.GROUP}):
         label = fold(group.subject)
-        score = score_fact(kb, plan, group, tuple(words)).coverage if words else 0.0
+        own = fact_words(f"{group.subject} {group.attrs.get('header', '')}")  # its own name, not its parents'
+        score = coverage(kb, tuple(words), own, plan.phrase)[0] if words else 0.0
         if plan.group and re.search(rf"\bnhom\s+{plan.group}\b|^{plan.group}\b", label):
             score += 1.0
         if plan.appendix and re.search(rf"\bphu luc\s+{plan.appendix}\b", label):
@@ -160,8 +161,9 @@ def _members(kb: KnowledgeView, group: Record) -> list[Record]:
 def _filtered_items(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[list[Record], str] | None:
     """The items a question's filters select in one plan, with a label; None when it names no filter."""
     kinds: frozenset[FactKind] = TABLE_FACT_KINDS
+    asked = f" {' '.join(plan.phrase)} "  # the question's words, place names left out ('Hà Đông' is no 'dòng')
     for word, counted_kinds in _COUNTED_KINDS.items():
-        if f" {word} " in f" {plan.folded} ":
+        if f" {word} " in asked:
             kinds = counted_kinds
             break
     if plan.rows:

@@ -49,7 +49,7 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
     words = plan.subject
     if not words:
         return None
-    header, _ = coverage(kb, words, fact_words(_header_text(kb, doc_id)))
+    header, _ = coverage(kb, words, fact_words(_header_text(kb, doc_id)), context=plan.context)
     best = (header, shorten(kb.documents[doc_id].metadata.get("title") or "", 160), None)
     kinds = {k for k in FactKind if k not in (FactKind.GROUP, FactKind.RECIPIENT)}
     matches = rank_facts(kb, plan, {doc_id}, kinds, use_dense=False)
@@ -70,7 +70,14 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
     kb = ctx.kb
     inner = replace(plan, scope=Scope.ONE)
     scored = []
-    for doc_id in sorted(doc_ids or kb.documents):
+    if plan.plan_type or plan.provinces:  # 'xã nào có kế hoạch PII', 'các xã của tỉnh Đồng Nai'
+        doc_ids = kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type) & (doc_ids or set(kb.documents))
+        if not plan.subject and not plan.numbers:
+            for doc_id in sorted(doc_ids):
+                title = shorten(kb.documents[doc_id].metadata.get("title") or "", 160)
+                chunks = kb.chunks(doc_id, {"text"})
+                scored.append((1.0, doc_id, title, chunk_source(kb, chunks[0]) if chunks else None))
+    for doc_id in sorted(doc_ids or kb.documents) if not scored else []:
         evidence = _plan_evidence(kb, inner, doc_id)
         if evidence is not None:
             scored.append((evidence[0], doc_id, evidence[1], evidence[2]))
