@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from assistant.drafting.adapt import CHECK_MARK, PLACEHOLDER, Adapter, NameGuard, province_kind, tidy
 from assistant.drafting.examples import (
     SECTION_HEADINGS,
+    ExampleCorpus,
+    ExampleDoc,
     ExampleLibrary,
     Item,
     Passage,
@@ -41,8 +43,6 @@ from assistant.drafting.units import (
 )
 from ingest.model import Record
 from ingest.normalize import fold
-from vectorstore.catalog import DocumentRow
-from vectorstore.store import Snapshot
 
 # Closest plan types first, for a type without examples.
 TYPE_NEIGHBOURS = {"pii": ("pii", "nq57", "innovative"), "nq57": ("nq57", "pii", "innovative"),
@@ -85,15 +85,15 @@ def titles(request: DraftRequest) -> tuple[str, str]:
             f"triển khai mô hình “Xã {c} đổi mới sáng tạo” {period}")
 
 
-def example_years(doc: DocumentRow) -> tuple[int, int]:
+def example_years(doc: ExampleDoc) -> tuple[int, int]:
     """The year or period an example plan covers (from its title, else its date)."""
-    title = doc.metadata.get("title") or ""
+    title = doc.title
     period = re.search(r"giai đoạn\s*(\d{4})\s*[-–—]\s*(\d{4})", title)
     if period:
         return int(period.group(1)), int(period.group(2))
     years = [int(y) for y in re.findall(r"năm\s+(\d{4})", title)]
     if not years:
-        years = [int(y) for y in re.findall(r"\d{4}", doc.metadata.get("date") or "")]
+        years = [int(y) for y in re.findall(r"\d{4}", doc.date)]
     year = max(years) if years else 2026
     return year, year
 
@@ -110,20 +110,22 @@ class Composer:
     def __init__(
         self,
         request: DraftRequest,
-        snapshot: Snapshot,
+        corpus: ExampleCorpus,
         library: ExampleLibrary,
         focus_score: FocusScore,
     ) -> None:
         self.request = request
-        self.snapshot = snapshot
+        self.corpus = corpus
         self.library = library
         self.focus_score = focus_score
         self.warnings: list[str] = list(request.warnings)
-        docs = snapshot.documents
+        docs = corpus.documents()
+        self.docs = docs
+        known = corpus.all_documents().values()
         self.guard = NameGuard(
-            communes=tuple(sorted({d.metadata.get("commune") or "" for d in docs.values()} - {""})),
-            provinces=tuple(sorted({d.metadata.get("province") or "" for d in docs.values()} - {""})),
-            people=tuple(sorted({d.metadata.get("signer") or "" for d in docs.values()} - {""})),
+            communes=tuple(sorted({d.commune for d in known} - {""})),
+            provinces=tuple(sorted({d.province for d in known} - {""})),
+            people=tuple(sorted({d.signer for d in known} - {""})),
         )
         self.weights = {doc_id: self._weight(doc) for doc_id, doc in docs.items()}
         self.ranked = sorted(docs, key=lambda d: (-self.weights[d], d))
@@ -137,38 +139,38 @@ class Composer:
 
     # --- example weights ---------------------------------------------------------------------
 
-    def _type_distance(self, doc: DocumentRow) -> int:
+    def _type_distance(self, doc: ExampleDoc) -> int:
         order = TYPE_NEIGHBOURS[self.request.plan_type]
-        plan_type = doc.metadata.get("plan_type")
+        plan_type = doc.plan_type
         return order.index(plan_type) if plan_type in order else len(order) - 1
 
-    def _same_province(self, doc: DocumentRow) -> bool:
+    def _same_province(self, doc: ExampleDoc) -> bool:
         province = self.request.province
-        return bool(province and fold(doc.metadata.get("province") or "") == fold(province))
+        return bool(province and fold(doc.province) == fold(province))
 
-    def _weight(self, doc: DocumentRow) -> float:
+    def _weight(self, doc: ExampleDoc) -> float:
         return TYPE_WEIGHTS[self._type_distance(doc)] + (SAME_PROVINCE_BONUS if self._same_province(doc) else 0.0)
 
     def _same_type(self) -> list[str]:
-        return [d for d in self.ranked if self._type_distance(self.snapshot.documents[d]) == 0]
+        return [d for d in self.ranked if self._type_distance(self.docs[d]) == 0]
 
-    def _adapter(self, doc: DocumentRow) -> Adapter:
+    def _adapter(self, doc: ExampleDoc) -> Adapter:
         r = self.request
         return Adapter(
             commune=r.commune, province=r.province, guard=self.guard,
             source_years=example_years(doc), target_years=(r.start_year, r.end_year),
-            source_commune=doc.metadata.get("commune"), source_province=doc.metadata.get("province"),
+            source_commune=doc.commune, source_province=doc.province,
         )
 
     def _warn_about_examples(self) -> None:
         r = self.request
-        docs = self.snapshot.documents
+        docs = self.docs
         if not docs:
             self.warnings.append("Kho chưa có kế hoạch mẫu nào: bản thảo chỉ có khung, cần bổ sung toàn bộ nội dung.")
             return
         same_type = self._same_type()
         if not same_type:
-            closest = self.snapshot.documents[self.ranked[0]].metadata.get("plan_type") or "khác"
+            closest = self.docs[self.ranked[0]].plan_type or "khác"
             self.warnings.append(
                 f"Chưa có kế hoạch mẫu loại “{r.plan_type}” trong kho: bản thảo dựng từ các kế hoạch mẫu gần nhất "
                 f"(loại “{closest}”), cần rà soát kỹ nội dung."
@@ -396,7 +398,7 @@ class Composer:
             return DEFAULT_FOCAL_UNIT
         leads: Counter[str] = Counter()
         same = set(self._same_type())
-        for record in self.snapshot.records:
+        for record in self.corpus.records():
             if record.doc_id in same:
                 leads.update(u.name for u in record.leads if u.name in self.units and u.name != COLLECTIVE_UNIT)
         if leads:
@@ -414,7 +416,7 @@ class Composer:
     def _target_bullets(self, n: int, used: set[str]) -> list[str]:
         same = self._same_type()
         candidates = []
-        for record in self.snapshot.records:
+        for record in self.corpus.records():
             if record.doc_id not in same or record.kind not in ("target", "indicator") or not record.targets:
                 continue
             value = self._target_value(record)
@@ -423,7 +425,7 @@ class Composer:
             adapted = self.adapt(record.doc_id, record.subject).rstrip(".")
             text = f"{adapted}: {value}." if not re.match(r"^[≥≤<>]|^\d", value) else f"{adapted} đạt {value}."
             score = self.weights[record.doc_id] + FOCUS_WEIGHT * self.focus(
-                record.subject, self.snapshot.record_chunk.get(record.record_id))
+                record.subject, self.corpus.record_chunk(record.record_id))
             candidates.append((score, record.line_start, text, record))
         candidates.sort(key=lambda c: (-c[0], c[1]))
         out: list[str] = []
@@ -452,8 +454,8 @@ class Composer:
     def appendix(self) -> list[AppendixRow]:
         units = set(self.units)
         same = set(self._same_type())
-        tables = [r for r in self.snapshot.records if r.kind != "duty"]
-        duties = [r for r in self.snapshot.records if r.kind == "duty"]
+        tables = [r for r in self.corpus.records() if r.kind != "duty"]
+        duties = [r for r in self.corpus.records() if r.kind == "duty"]
         # the examples' own tables first; their duty paragraphs, then other plan types, only to fill
         rows = self._record_rows([r for r in tables if r.doc_id in same], units)
         if len(rows) < MIN_APPENDIX_ROWS:
@@ -488,7 +490,7 @@ class Composer:
             row = AppendixRow("", task, "; ".join(dict.fromkeys(leads)), "; ".join(dict.fromkeys(partners)),
                               self._deadline(record), ref=record.doc_id)
             score = (self.weights[record.doc_id] + ROW_KIND_BONUS[record.kind]
-                     + FOCUS_WEIGHT * self.focus(record.subject, self.snapshot.record_chunk.get(record.record_id)))
+                     + FOCUS_WEIGHT * self.focus(record.subject, self.corpus.record_chunk(record.record_id)))
             scored.append((score, record, row, group))
         scored.sort(key=lambda s: (-s[0], self.rank[s[1].doc_id], s[1].line_start))
         picked: list[tuple[tuple[int, int, int], AppendixRow, str]] = []
@@ -556,11 +558,11 @@ class Composer:
             return [b if b.startswith(("Căn cứ", "Thực hiện")) else f"Căn cứ {b}" for b in
                     (b.rstrip(" ;.") for b in r.bases)]
         same = self._same_type()
-        local = [d for d in same if self._same_province(self.snapshot.documents[d])]
+        local = [d for d in same if self._same_province(self.docs[d])]
         sources = local or same[:1] or self.ranked[:1]
         bases: list[str] = []
         for doc_id in sources:
-            for base in self.snapshot.documents[doc_id].metadata.get("legal_bases") or []:
+            for base in self.docs[doc_id].legal_bases:
                 text = self.adapters[doc_id].base(base)
                 if fold(text) not in {fold(b) for b in bases}:
                     bases.append(text)
@@ -644,10 +646,8 @@ class Composer:
         used = {doc_id for section in self._used.values() for doc_id in section}
         refs: dict[str, SourceRef] = {}
         for n, doc_id in enumerate(sorted(used, key=lambda d: self.rank[d]), start=1):
-            doc = self.snapshot.documents[doc_id]
-            m = doc.metadata
-            refs[doc_id] = SourceRef(f"M{n}", doc_id, doc.filename, m.get("commune") or "", m.get("province") or "",
-                                     m.get("plan_type") or "", m.get("title") or "")
+            doc = self.docs[doc_id]
+            refs[doc_id] = SourceRef(f"M{n}", doc_id, doc.filename, doc.commune, doc.province, doc.plan_type, doc.title)
         return refs
 
     def _section_refs(self, section: str, refs: dict[str, SourceRef]) -> list[SourceRef]:

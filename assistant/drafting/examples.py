@@ -1,6 +1,8 @@
 """The example plans as drafting material: passages classified by section type.
 
-Built from the store's snapshot (text chunks and their section paths): consecutive text chunks
+``ExampleCorpus`` is the only place drafting reads the store (documents, text chunks, records,
+dense scores): replacing the store's backend touches this class alone. The library is built from
+the corpus (text chunks and their section paths): consecutive text chunks
 of a plan are read back into whole paragraphs, bullets and headings, and every passage knows the
 section type it belongs to (purpose, objectives, tasks, budget, organization…), its section path,
 its lines and the chunk it came from (for dense scores). The unit duties ("Phòng Kinh tế: …")
@@ -14,10 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from assistant.drafting.units import heading_units, unit_order
-from ingest.model import Chunk, Record
+from ingest.model import Record
 from ingest.normalize import fold
 from ingest.parse import heading_level
-from vectorstore.store import Snapshot
+from vectorstore.store import Snapshot, Store
 
 SECTION_ORDER = ("purpose", "objectives", "tasks", "budget", "organization")
 SECTION_HEADINGS = {
@@ -65,6 +67,108 @@ def section_key(label: str) -> str:
     if "nhiem vu" in folded or "giai phap" in folded:
         return "tasks"
     return "other"
+
+
+@dataclass(frozen=True)
+class ExampleDoc:
+    """An example plan as drafting sees it (from the store's catalog)."""
+
+    doc_id: str
+    filename: str
+    commune: str
+    province: str
+    plan_type: str
+    title: str
+    date: str
+    signer: str
+    legal_bases: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    index: int  # position in the corpus (dense scores and record chunks refer to it)
+    doc_id: str
+    section: str  # "I. MỤC ĐÍCH, YÊU CẦU > 1. Mục đích"
+    body: str
+    line_start: int
+    line_end: int
+
+
+class ExampleCorpus:
+    """Every read drafting makes of the store, behind one small interface.
+
+    Built from a store snapshot (immutable); ``restricted`` narrows it to chosen examples. The
+    SQL-backed store of issue 11 replaces the body of these methods and nothing else."""
+
+    def __init__(self, snapshot: Snapshot, store: Store | None = None, only: frozenset[str] | None = None) -> None:
+        self._snapshot = snapshot
+        self._store = store
+        self._only = only
+        self._docs: dict[str, ExampleDoc] | None = None
+        self._lines: dict[str, dict[int, str]] | None = None
+
+    @classmethod
+    def from_store(cls, store: Store) -> ExampleCorpus:
+        return cls(store.snapshot, store)
+
+    @property
+    def key(self) -> tuple[int, frozenset[str] | None]:
+        """Identity of the corpus (a library is cached per key)."""
+        return id(self._snapshot), self._only
+
+    def restricted(self, doc_ids: frozenset[str] | set[str]) -> ExampleCorpus:
+        return ExampleCorpus(self._snapshot, self._store, frozenset(doc_ids))
+
+    def _wanted(self, doc_id: str) -> bool:
+        return doc_id in self._snapshot.documents and (self._only is None or doc_id in self._only)
+
+    def documents(self) -> dict[str, ExampleDoc]:
+        if self._docs is None:
+            docs = {}
+            for doc_id, row in self._snapshot.documents.items():
+                if not self._wanted(doc_id):
+                    continue
+                m = row.metadata
+                docs[doc_id] = ExampleDoc(
+                    doc_id, row.filename, m.get("commune") or "", m.get("province") or "", m.get("plan_type") or "",
+                    m.get("title") or "", m.get("date") or "", m.get("signer") or "",
+                    tuple(m.get("legal_bases") or ()), tuple(m.get("recipients") or ()),
+                )
+            self._docs = docs
+        return self._docs
+
+    def all_documents(self) -> dict[str, ExampleDoc]:
+        """Every plan of the store, also those left out by ``restricted`` (names that must not leak)."""
+        return self.documents() if self._only is None else ExampleCorpus(self._snapshot, self._store).documents()
+
+    def text_chunks(self) -> list[TextChunk]:
+        return [TextChunk(i, c.doc_id, c.section, c.body, c.line_start, c.line_end)
+                for i, c in enumerate(self._snapshot.chunks) if c.kind == "text" and self._wanted(c.doc_id)]
+
+    def records(self, doc_id: str | None = None) -> list[Record]:
+        return [r for r in self._snapshot.records
+                if self._wanted(r.doc_id) and (doc_id is None or r.doc_id == doc_id)]
+
+    def record_chunk(self, record_id: str) -> int | None:
+        return self._snapshot.record_chunk.get(record_id)
+
+    def n_chunks(self) -> int:
+        return len(self._snapshot.chunks)
+
+    def source_lines(self, doc_id: str) -> dict[int, str]:
+        """The example's lines as written, by line number (empty when the store keeps none)."""
+        if self._lines is None:
+            rows = self._store.catalog.documents(with_lines=True) if self._store is not None else []
+            self._lines = {row.doc_id: {int(no): str(raw) for no, raw in row.lines} for row in rows}
+        return self._lines.get(doc_id, {})
+
+    def dense_scores(self, query: str, k: int) -> list[tuple[int, float]]:
+        """(chunk index, cosine) of the chunks closest to ``query``, best first."""
+        if self._store is None:
+            return []
+        only = set(self._only) if self._only is not None else None
+        return self._store.dense_search(query, k, self._snapshot, only)
 
 
 @dataclass(frozen=True)
@@ -118,22 +222,21 @@ class ExampleLibrary:
         return [p for p in self.passages.get(doc_id, []) if p.section == key]
 
 
-def build_library(snapshot: Snapshot) -> ExampleLibrary:
+def build_library(corpus: ExampleCorpus) -> ExampleLibrary:
     library = ExampleLibrary()
-    by_doc: dict[str, list[tuple[int, Chunk]]] = defaultdict(list)
-    for index, chunk in enumerate(snapshot.chunks):
-        if chunk.kind == "text" and chunk.doc_id in snapshot.documents:
-            by_doc[chunk.doc_id].append((index, chunk))
+    by_doc: dict[str, list[TextChunk]] = defaultdict(list)
+    for chunk in corpus.text_chunks():
+        by_doc[chunk.doc_id].append(chunk)
     records: dict[str, list[Record]] = defaultdict(list)
-    for record in snapshot.records:
+    for record in corpus.records():
         records[record.doc_id].append(record)
     for doc_id, chunks in by_doc.items():
-        chunks.sort(key=lambda item: (item[1].line_start, item[1].line_end))
+        chunks.sort(key=lambda c: (c.line_start, c.line_end))
         passages = _passages(doc_id, chunks)
         library.passages[doc_id] = passages
         duty_records = [r for r in records[doc_id] if r.kind == "duty"]
         # the duty records when the plan has any; else the unit blocks read from the passages
-        duties = _record_duties(duty_records, snapshot) if duty_records else _duties(passages)
+        duties = _record_duties(duty_records, corpus) if duty_records else _duties(passages)
         library.duties[doc_id] = duties
         named = {d.unit for d in duties}
         for record in records[doc_id]:
@@ -142,21 +245,21 @@ def build_library(snapshot: Snapshot) -> ExampleLibrary:
     return library
 
 
-def record_passage(record: Record, snapshot: Snapshot) -> Passage:
+def record_passage(record: Record, corpus: ExampleCorpus) -> Passage:
     """A record seen as a passage (its record chunk gives the dense score)."""
     path = tuple(record.group_path)
+    chunk = corpus.record_chunk(record.record_id)
     return Passage(record.doc_id, section_key(path[0]) if path else "organization", path, "bullet", record.subject,
-                   None, record.line_start, record.line_end, snapshot.record_chunk.get(record.record_id, -1),
-                   record.line_start)
+                   None, record.line_start, record.line_end, -1 if chunk is None else chunk, record.line_start)
 
 
-def _record_duties(records: list[Record], snapshot: Snapshot) -> list[Duty]:
+def _record_duties(records: list[Record], corpus: ExampleCorpus) -> list[Duty]:
     duties = []
     for record in records:
         units = list(dict.fromkeys(u.name for u in record.leads))
         text = _own_text(record.subject, units)
         if text:
-            duties.extend(Duty(unit, record_passage(record, snapshot), text, len(units) > 1) for unit in units)
+            duties.extend(Duty(unit, record_passage(record, corpus), text, len(units) > 1) for unit in units)
     return duties
 
 
@@ -168,10 +271,11 @@ def _own_text(text: str, units: list[str]) -> str:
     return text.strip()
 
 
-def _passages(doc_id: str, chunks: list[tuple[int, Chunk]]) -> list[Passage]:
+def _passages(doc_id: str, chunks: list[TextChunk]) -> list[Passage]:
     passages: list[Passage] = []
     closed_path: tuple[str, ...] | None = None  # after "Trên đây là Kế hoạch …", until the next section
-    for index, chunk in chunks:
+    for chunk in chunks:
+        index = chunk.index
         path = tuple(chunk.section.split(" > ")) if chunk.section else ()
         key = section_key(path[0]) if path else "preamble"
         for n, line in enumerate(chunk.body.split("\n")):
