@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -26,7 +27,7 @@ from assistant.api.errors import install_error_handlers
 from assistant.api.routers import draft as draft_router
 from assistant.drafting import DraftInputError, DraftService
 from assistant.drafting.docx_export import write_docx
-from assistant.drafting.markdown_export import to_markdown
+from assistant.drafting.markdown_export import sources_markdown, to_markdown
 from assistant.drafting.model import Draft
 from assistant.services import Services
 from ingest.normalize import fold
@@ -36,8 +37,7 @@ PLAN_TYPES = ("pii", "nq57", "innovative")
 SECTION_ORDER = [
     "ỦY BAN NHÂN DÂN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Số:",
     f"{COMMUNE}, ngày", "KẾ HOẠCH", "Căn cứ", "I. MỤC ĐÍCH, YÊU CẦU", "II. MỤC TIÊU", "III. NHIỆM VỤ, GIẢI PHÁP",
-    "IV. KINH PHÍ THỰC HIỆN", "V. TỔ CHỨC THỰC HIỆN", "Trên đây là Kế hoạch", "Nơi nhận", "CHỦ TỊCH",
-    "PHỤ LỤC", "NGUỒN THAM KHẢO",
+    "IV. KINH PHÍ THỰC HIỆN", "V. TỔ CHỨC THỰC HIỆN", "Trên đây là Kế hoạch", "Nơi nhận", "CHỦ TỊCH", "PHỤ LỤC",
 ]
 
 
@@ -177,17 +177,21 @@ def test_text_reads_as_a_plan(drafted: tuple[Draft, DocumentObject]) -> None:
             assert block.text.endswith((".", ")", "]", ":", ".)")), block.text
 
 
-def test_provenance(drafted: tuple[Draft, DocumentObject]) -> None:
+def test_provenance_is_a_separate_file(drafted: tuple[Draft, DocumentObject], corpus_services: Services) -> None:
+    """The document to be signed names no source; the provenance names examples by file name and lines."""
     result, document = drafted
     assert result.references
     for section in result.sections:
         assert section.sources, f"{section.heading} has no source"
         assert all(ref.doc_id in {r.doc_id for r in result.references} for ref in section.sources)
+        assert all(ref.lines for ref in section.sources), section.heading
     assert result.appendix_sources
-    texts = body_texts(document)
-    annex = texts[texts.index("NGUỒN THAM KHẢO"):]
-    assert any(line.startswith("- I. MỤC ĐÍCH, YÊU CẦU: M") for line in annex)
-    assert "## Nguồn tham khảo" in to_markdown(result)
+    texts = " ".join(body_texts(document))
+    assert "NGUỒN THAM KHẢO" not in texts.upper() and "Nguồn tham khảo" not in to_markdown(result)
+    sources = sources_markdown(result)
+    files = {d.filename for d in corpus_services.store.snapshot.documents.values()}
+    used = [line for line in sources.splitlines() if line.startswith("- I. MỤC ĐÍCH, YÊU CẦU: ")]
+    assert used and any(f"{name}, dòng " in used[0] for name in files), used
 
 
 def test_bases_are_proposed_and_marked(drafts: dict[str, tuple[Draft, Path]]) -> None:
@@ -284,33 +288,104 @@ def test_empty_store_gives_a_frame(fresh_services: Services) -> None:
 
 
 def test_docx_formatting(drafted: tuple[Draft, DocumentObject]) -> None:
-    _, document = drafted
+    """Decree 30/2020/NĐ-CP: margins, fonts and sizes, italic bases, recipients 12/11 pt, page number top centre
+    from page 2, document properties of the commune."""
+    result, document = drafted
     section = document.sections[0]
     assert abs(section.top_margin.cm - 2.0) < 0.01 and abs(section.bottom_margin.cm - 2.0) < 0.01
     assert abs(section.left_margin.cm - 3.0) < 0.01
     assert 1.5 - 0.01 <= section.right_margin.cm <= 2.0 + 0.01
     runs = [run for p in all_paragraphs(document) for run in p.runs if run.text.strip()]
-    assert runs
     assert {run.font.name for run in runs} == {"Times New Roman"}
-    assert all(13 <= run.font.size.pt <= 14 for run in runs), {run.font.size.pt for run in runs}
+    sizes = {run.text: run.font.size.pt for run in runs}
+    assert sizes["Nơi nhận:"] == 12 and sizes["KẾ HOẠCH"] == 14
+    assert all(size == 11 for text, size in sizes.items() if text.startswith("- Lưu"))
+    body = [run for p in document.paragraphs for run in p.runs if run.text.strip()]
+    assert all(13 <= run.font.size.pt <= 14 for run in body if run.text not in {r.remark for r in result.appendices}), {
+        run.font.size.pt for run in body}
     header = document.tables[0]
     borders = header._tbl.tblPr.find(qn("w:tblBorders"))
-    assert borders is not None and len(borders) == 6
-    assert {edge.get(qn("w:val")) for edge in borders} == {"nil"}
+    assert borders is not None and {edge.get(qn("w:val")) for edge in borders} == {"nil"}
     texts = [p.text for p in document.paragraphs]
     title = document.paragraphs[texts.index("KẾ HOẠCH") + 1]
     assert title.alignment == 1 and all(run.font.bold for run in title.runs)  # 1 = centre
-    footer = document.sections[0].footer._element.xml
-    assert "PAGE" in footer and "fldChar" in footer
+    bases = [p for p in document.paragraphs if p.text.startswith("Căn cứ")]
+    assert bases and all(run.font.italic for p in bases for run in p.runs)
+    assert section.different_first_page_header_footer
+    header_xml = section.header._element.xml
+    assert "PAGE" in header_xml and "fldChar" in header_xml
+    assert "PAGE" not in section.footer._element.xml and "PAGE" not in section.first_page_header._element.xml
+    props = document.core_properties
+    assert props.author == f"Ủy ban nhân dân xã {COMMUNE}" and props.last_modified_by == props.author
+    assert props.title and COMMUNE in props.title
+    assert props.created is not None and props.created.year >= 2025
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
-def test_docx_converts_to_pdf(drafts: dict[str, tuple[Draft, Path]], tmp_path: Path) -> None:
-    _, path = drafts["nq57"]
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
-                   check=True, timeout=180, capture_output=True)
-    pdf = tmp_path / (path.stem + ".pdf")
-    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+def test_docx_rules_and_grid(drafted: tuple[Draft, DocumentObject]) -> None:
+    """Rules under the issuing body, the motto and the title summary; every table's grid columns equal its cell
+    widths (LibreOffice lays out by the grid); appendices on landscape pages numbered from 1."""
+    _, document = drafted
+
+    def ruled(paragraphs: list[Paragraph]) -> int:
+        return sum(p._p.pPr is not None and p._p.pPr.find(qn("w:pBdr")) is not None for p in paragraphs)
+
+    left, right = document.tables[0].rows[0].cells
+    assert ruled(left.paragraphs) == 1 and ruled(right.paragraphs) == 1
+    texts = [p.text for p in document.paragraphs]
+    title_at = texts.index("KẾ HOẠCH")
+    assert ruled(document.paragraphs[title_at:title_at + 3]) == 1
+    for table in document.tables:
+        grid = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        for tr in table._tbl.tr_lst:
+            widths = [int(tc.tcPr.find(qn("w:tcW")).get(qn("w:w"))) for tc in tr.tc_lst]
+            spans = [tc.grid_span for tc in tr.tc_lst]
+            expected, at = [], 0
+            for span in spans:
+                expected.append(sum(grid[at:at + span]))
+                at += span
+            assert widths == expected, (widths, expected)
+    appendix_sections = document.sections[1:]
+    assert appendix_sections
+    for section in appendix_sections:
+        assert section.page_width > section.page_height
+        numbering = section._sectPr.find(qn("w:pgNumType"))
+        assert numbering is not None and numbering.get(qn("w:start")) == "1"
+
+
+@pytest.fixture(scope="module")
+def rendered(drafts: dict[str, tuple[Draft, Path]], tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
+    """Every plan type converted by LibreOffice in one call: the text of each page (pdftotext -layout)."""
+    missing = [tool for tool in ("soffice", "pdftotext") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' và '.join(missing)} chưa được cài (Debian: libreoffice-writer-nogui, poppler-utils)")
+    out = tmp_path_factory.mktemp("pdf")
+    profile = tmp_path_factory.mktemp("lo-profile")
+    paths = [path for _, path in drafts.values()]
+    subprocess.run(["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(out), *map(str, paths)], check=True, timeout=240, capture_output=True)
+    pages: dict[str, list[str]] = {}
+    for plan_type, (_, path) in drafts.items():
+        pdf = out / (path.stem + ".pdf")
+        assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF"), f"LibreOffice did not convert {path.name}"
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        pages[plan_type] = text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+    return pages
+
+
+@pytest.mark.parametrize("plan_type", PLAN_TYPES)
+def test_libreoffice_layout(rendered: dict[str, list[str]], plan_type: str) -> None:
+    pages = rendered[plan_type]
+    first = [line.strip() for line in pages[0].splitlines() if line.strip()]
+    for header_line in ("ỦY BAN NHÂN DÂN", f"XÃ {COMMUNE.upper()}", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+                        "Độc lập - Tự do - Hạnh phúc", f"{COMMUNE}, ngày … tháng … năm"):
+        assert any(header_line in line for line in first[:4]), (header_line, first[:4])
+    assert not first[0].isdigit(), "no page number on page 1"
+    assert pages[1].strip().splitlines()[0].strip() == "2", "page number top centre from page 2"
+    appendix = next(i for i, page in enumerate(pages) if re.match(r"\s*PHỤ LỤC", page.strip()) and i > 0)
+    limit = 12 if plan_type == "pii" else 14
+    assert appendix <= limit, f"{plan_type}: body runs {appendix} pages"
+    assert all("NGUỒN THAM KHẢO" not in page.upper() for page in pages)
 
 
 # --- the "see how others wrote it" view -------------------------------------------------------------

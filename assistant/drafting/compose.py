@@ -27,6 +27,7 @@ from assistant.drafting.examples import (
     strip_numbering,
 )
 from assistant.drafting.model import (
+    Appendix,
     AppendixRow,
     Block,
     Draft,
@@ -633,12 +634,12 @@ class Composer:
             recipients=self.recipients(),
             signature_lines=signature,
             signer=r.signer or "[Họ và tên]",
-            appendix_title=f"DANH MỤC NHIỆM VỤ, CHỈ TIÊU THỰC HIỆN KẾ HOẠCH {short_title.upper()}",
-            appendix_note=f"(Kèm theo Kế hoạch số …/KH-UBND ngày … tháng … năm {r.start_year} của UBND xã {r.commune})",
-            appendix_rows=appendix,
+            appendices=[Appendix(
+                "PHỤ LỤC", f"DANH MỤC NHIỆM VỤ, CHỈ TIÊU THỰC HIỆN KẾ HOẠCH {short_title.upper()}",
+                f"(Kèm theo Kế hoạch số …/KH-UBND ngày … tháng … năm {r.start_year} của UBND xã {r.commune})",
+                "tasks", appendix, sources=self._section_refs("appendix", refs))],
             references=[refs[d] for d in sorted(refs, key=lambda d: refs[d].ref)],
             bases_sources=self._section_refs("bases", refs),
-            appendix_sources=self._section_refs("appendix", refs),
             warnings=self.warnings,
         )
 

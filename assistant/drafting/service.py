@@ -154,7 +154,8 @@ class DraftService:
         for row in draft.appendix_rows:
             row.task, row.lead, row.partners, row.deadline = (
                 clean(row.task), clean(row.lead), clean(row.partners), clean(row.deadline))
-        draft.appendix_title = clean(draft.appendix_title)
+        for appendix in draft.appendices:
+            appendix.title = clean(appendix.title)
         if found:
             draft.warnings.append(f"Đã thay {len(found)} tên địa phương/người của kế hoạch mẫu bằng […]: cần kiểm tra.")
 
