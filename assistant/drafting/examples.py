@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from assistant.drafting.units import heading_units, unit_order
 from ingest.model import Record
@@ -217,9 +218,25 @@ class ExampleLibrary:
     passages: dict[str, list[Passage]] = field(default_factory=dict)  # doc id -> passages in order
     duties: dict[str, list[Duty]] = field(default_factory=dict)  # doc id -> duties in order
     units: dict[str, list[str]] = field(default_factory=dict)  # doc id -> canonical units named
+    _trees: dict[tuple[str, str], Node] = field(default_factory=dict)
 
     def section(self, doc_id: str, key: str) -> list[Passage]:
         return [p for p in self.passages.get(doc_id, []) if p.section == key]
+
+    def tree(self, doc_id: str, key: str) -> Node:
+        """The headings of one section of an example, as a tree."""
+        if (doc_id, key) not in self._trees:
+            self._trees[doc_id, key] = build_tree(self.section(doc_id, key))
+        return self._trees[doc_id, key]
+
+    def body_chars(self, doc_id: str) -> int:
+        return body_chars(self.passages.get(doc_id, []))
+
+    def subset(self, doc_ids: set[str] | frozenset[str]) -> ExampleLibrary:
+        """The library of some examples only (drafting from chosen plans)."""
+        return ExampleLibrary({d: v for d, v in self.passages.items() if d in doc_ids},
+                              {d: v for d, v in self.duties.items() if d in doc_ids},
+                              {d: v for d, v in self.units.items() if d in doc_ids})
 
 
 def build_library(corpus: ExampleCorpus) -> ExampleLibrary:
@@ -232,7 +249,7 @@ def build_library(corpus: ExampleCorpus) -> ExampleLibrary:
         records[record.doc_id].append(record)
     for doc_id, chunks in by_doc.items():
         chunks.sort(key=lambda c: (c.line_start, c.line_end))
-        passages = _passages(doc_id, chunks)
+        passages = _with_lines(_passages(doc_id, chunks), corpus.source_lines(doc_id))
         library.passages[doc_id] = passages
         duty_records = [r for r in records[doc_id] if r.kind == "duty"]
         # the duty records when the plan has any; else the unit blocks read from the passages
@@ -272,6 +289,11 @@ def _own_text(text: str, units: list[str]) -> str:
 
 
 def _passages(doc_id: str, chunks: list[TextChunk]) -> list[Passage]:
+    """The plan's text as whole paragraphs, bullets and headings, each in its section.
+
+    A line that starts in lower case continues the paragraph before it, whatever ends that paragraph
+    (a chunk or a ';' never cuts a sentence from its subject); "1. Mục đích: Quán triệt …" is a
+    heading and a paragraph."""
     passages: list[Passage] = []
     closed_path: tuple[str, ...] | None = None  # after "Trên đây là Kế hoạch …", until the next section
     for chunk in chunks:
@@ -290,11 +312,13 @@ def _passages(doc_id: str, chunks: list[TextChunk]) -> list[Passage]:
             if closed_path is not None:
                 key = "closing"
             previous = passages[-1] if passages else None
+            lower = text[:1].islower()
             continues = previous is not None and previous.path == path and level is None and (
-                (n == 0 and previous.kind != "heading" and not _BULLET_RE.match(text)
-                 and not previous.text.endswith(_TERMINAL))
+                (previous.kind != "heading" and lower and not _BULLET_RE.match(text))
+                or (n == 0 and previous.kind != "heading" and not _BULLET_RE.match(text)
+                    and not previous.text.endswith(_TERMINAL))
                 # a wrapped heading: "2. Phòng Văn hóa - Xã hội chịu trách nhiệm …, đôn đốc các" + "phòng, ban, …"
-                or (previous.kind == "heading" and text[:1].islower() and not previous.text.endswith(_TERMINAL))
+                or (previous.kind == "heading" and lower and not previous.text.endswith(_TERMINAL))
             )
             if continues and previous is not None:
                 passages[-1] = Passage(doc_id, key, path, previous.kind, f"{previous.text} {text}", previous.level,
@@ -310,6 +334,121 @@ def _passages(doc_id: str, chunks: list[TextChunk]) -> list[Passage]:
                 passages.append(Passage(doc_id, key, path, kind, piece, piece_level, chunk.line_start,
                                         chunk.line_end, index, len(passages)))
     return passages
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+class LineLocator:
+    """Finds the lines of the example a passage was read from (its chunk spans more lines)."""
+
+    WINDOW = 30
+
+    def __init__(self, lines: dict[int, str]) -> None:
+        chars: list[str] = []
+        self.owner: list[int] = []
+        self.offset: dict[int, int] = {}
+        for no in sorted(lines):
+            self.offset[no] = len(chars)
+            key = _key(lines[no])
+            chars.extend(key)
+            self.owner.extend([no] * len(key))
+        self.stream = "".join(chars)
+        self.numbers = sorted(lines)
+
+    def locate(self, text: str, first: int, last: int) -> tuple[int, int] | None:
+        key = _key(text)
+        if len(key) < 6 or not self.stream:
+            return None
+        start = next((self.offset[no] for no in self.numbers if no >= first - 1), len(self.stream))
+        head = key[: self.WINDOW]
+        i = self.stream.find(head, start)
+        if i < 0 or self.owner[i] > last + 1:
+            return None
+        tail = key[-self.WINDOW:]
+        j = self.stream.find(tail, i)
+        end = self.owner[j + len(tail) - 1] if j >= 0 and self.owner[j] <= last + 1 else self.owner[i]
+        return self.owner[i], max(end, self.owner[i])
+
+
+def _with_lines(passages: list[Passage], lines: dict[int, str]) -> list[Passage]:
+    if not lines:
+        return passages
+    locator = LineLocator(lines)
+    out = []
+    for p in passages:
+        found = locator.locate(p.text, p.line_start, p.line_end)
+        out.append(replace(p, line_start=found[0], line_end=found[1]) if found else p)
+    return out
+
+
+@dataclass
+class Node:
+    """A heading of an example and what it covers: its paragraphs and bullets, and its sub-headings.
+
+    A unit's block ("1.2. Phòng Văn hóa - Xã hội" and its bullets) is one node: drafting takes a
+    node's items with the node's heading, never an item without the subject its heading gives."""
+
+    heading: Passage | None
+    level: int
+    items: list[Passage] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return strip_numbering(self.heading.text).rstrip(" :.") if self.heading else ""
+
+    @property
+    def units(self) -> list[str]:
+        named = unit_heading(self.heading.text) if self.heading is not None else None
+        return named[0] if named else []
+
+    @property
+    def duty(self) -> str:
+        """The duty a unit heading states itself ('3. Phòng kinh tế chủ trì, …')."""
+        named = unit_heading(self.heading.text) if self.heading is not None else None
+        return named[1] if named else ""
+
+    def walk(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def passages(self) -> list[Passage]:
+        out = [self.heading] if self.heading is not None else []
+        out += self.items
+        for child in self.children:
+            out += child.passages()
+        return out
+
+
+def build_tree(passages: list[Passage]) -> Node:
+    """The headings of a section as a tree under a root of level 0."""
+    root = Node(None, 0)
+    stack = [root]
+    for p in passages:
+        if p.kind == "heading" and p.level:
+            while stack[-1].level >= p.level:
+                stack.pop()
+            node = Node(p, p.level)
+            stack[-1].children.append(node)
+            stack.append(node)
+        else:
+            stack[-1].items.append(p)
+    return root
+
+
+def is_statement(passage: Passage) -> bool:
+    """A numbered heading that says something ("1. Nguồn ngân sách Trung ương …") rather than titles a part."""
+    return passage.kind == "heading" and not is_title(passage) and not unit_heading(passage.text) and len(
+        strip_numbering(passage.text)) >= MIN_HEADING_ITEM_CHARS
+
+
+def body_chars(passages: list[Passage]) -> int:
+    """Characters of the body text (paragraphs, bullets and stated headings) of a list of passages."""
+    return sum(len(p.text) for p in passages
+               if p.section in SECTION_ORDER + ("closing",) and (p.kind != "heading" or is_statement(p)))
 
 
 def unit_heading(text: str) -> tuple[list[str], str] | None:
