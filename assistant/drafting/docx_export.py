@@ -186,7 +186,7 @@ def set_widths(table: Table, widths_cm: tuple[float, ...], cell_margin_cm: float
     table.autofit = False
     tbl = table._tbl
     tbl_pr = tbl.tblPr
-    _set_pr(tbl_pr, "w:tblW", w=_twips(sum(widths_cm)), type="dxa")
+    _set_pr(tbl_pr, "w:tblW", w=str(sum(int(_twips(width)) for width in widths_cm)), type="dxa")
     _set_pr(tbl_pr, "w:tblLayout", type="fixed")
     margins = tbl_pr.find(qn("w:tblCellMar"))
     if margins is None:
@@ -194,20 +194,20 @@ def set_widths(table: Table, widths_cm: tuple[float, ...], cell_margin_cm: float
         tbl_pr.append(margins)
     for edge in ("left", "right"):
         _set_pr(margins, f"w:{edge}", w=_twips(cell_margin_cm), type="dxa")
+    twips = [int(_twips(width)) for width in widths_cm]
     grid = tbl.tblGrid
     for col in list(grid):
         grid.remove(col)
-    for width in widths_cm:
+    for width in twips:
         col = OxmlElement("w:gridCol")
-        col.set(qn("w:w"), _twips(width))
+        col.set(qn("w:w"), str(width))
         grid.append(col)
     for tr in tbl.tr_lst:
         column = 0
         for tc in tr.tc_lst:
             span = tc.grid_span
-            width = sum(widths_cm[column:column + span])
             tc_pr = tc.get_or_add_tcPr()
-            _set_pr(tc_pr, "w:tcW", w=_twips(width), type="dxa")
+            _set_pr(tc_pr, "w:tcW", w=str(sum(twips[column:column + span])), type="dxa")
             column += span
 
 
