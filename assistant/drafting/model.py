@@ -25,6 +25,9 @@ MAX_BASE_CHARS = 1000
 MAX_UNITS = 20
 MAX_FOCUS = 10
 MAX_BASES = 20
+MAX_EXAMPLES = 10
+# file names of drafts: ke-hoach-pii-xa-tan-lap-2027.docx
+TYPE_SLUGS = {"pii": "pii", "nq57": "nq57", "innovative": "mo-hinh-dmst"}
 MIN_YEAR, MAX_YEAR, MAX_SPAN = 2000, 2100, 10
 
 
@@ -106,6 +109,7 @@ class DraftRequest:
     signer: str | None = None
     role: str = "Chủ tịch"
     use_llm: bool | None = None  # None: use the LLM when one is configured
+    examples: list[str] = field(default_factory=list)  # doc ids (or file names) to draft from; empty: all
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -122,6 +126,7 @@ class DraftRequest:
         signer: str | None = None,
         role: str | None = None,
         use_llm: bool | None = None,
+        examples: list[str] | None = None,
     ) -> DraftRequest:
         """Validate and normalize raw input; raises ``DraftInputError`` with a Vietnamese message."""
         warnings: list[str] = []
@@ -146,6 +151,7 @@ class DraftRequest:
             signer=_bounded(signer, "Tên người ký") or None,
             role=parse_role(role),
             use_llm=use_llm,
+            examples=_bounded_list(examples, "kế hoạch mẫu", MAX_EXAMPLES, MAX_NAME_CHARS, warnings),
             warnings=warnings,
         )
 
@@ -154,6 +160,12 @@ class DraftRequest:
         if self.start_year == self.end_year:
             return f"năm {self.start_year}"
         return f"giai đoạn {self.start_year} – {self.end_year}"
+
+    def file_name(self, suffix: str) -> str:
+        """'ke-hoach-pii-xa-tan-lap-2027.docx', 'ke-hoach-mo-hinh-dmst-xa-tan-lap-2027-2030.docx'."""
+        slug = re.sub(r"[^a-z0-9]+", "-", fold(self.commune)).strip("-") or "chua-ro"
+        years = str(self.start_year) if self.start_year == self.end_year else f"{self.start_year}-{self.end_year}"
+        return f"ke-hoach-{TYPE_SLUGS[self.plan_type]}-xa-{slug}-{years}.{suffix.lstrip('.')}"
 
 
 BlockKind = Literal["heading", "paragraph", "bullet"]

@@ -16,7 +16,14 @@ from typing import Any
 from assistant.config import Settings
 from assistant.drafting.adapt import NameGuard
 from assistant.drafting.compose import Composer, FocusScore
-from assistant.drafting.examples import ExampleCorpus, ExampleLibrary, Passage, build_library, section_key
+from assistant.drafting.examples import (
+    ExampleCorpus,
+    ExampleDoc,
+    ExampleLibrary,
+    Passage,
+    build_library,
+    section_key,
+)
 from assistant.drafting.llm import SectionRewriter
 from assistant.drafting.model import (
     MAX_NAME_CHARS,
@@ -84,15 +91,40 @@ class DraftService:
 
     def draft(self, request: DraftRequest | None = None, /, **fields: Any) -> Draft:
         """Draft a plan. Pass a ``DraftRequest`` or the fields of ``DraftRequest.build`` (commune,
-        province, plan_type, year, bases, units, focus, signer, role, use_llm); raises
+        province, plan_type, year, bases, units, focus, signer, role, use_llm, examples); raises
         ``DraftInputError`` (Vietnamese message) on bad input."""
         req = request if request is not None else DraftRequest.build(**fields)
         corpus = self.corpus()
-        composer = Composer(req, corpus, self.library(corpus), self._focus_scorer(req, corpus))
+        library = self.library(corpus)
+        if req.examples:
+            chosen = self.resolve_examples(req.examples, corpus)
+            corpus, library = corpus.restricted(chosen), library.subset(chosen)
+        composer = Composer(req, corpus, library, self._focus_scorer(req, corpus))
         draft = composer.compose()
         self._rewrite(draft)
         self._guard(draft, composer.guard)
         return draft
+
+    def example_documents(self) -> list[ExampleDoc]:
+        """The example plans a draft can be made from (the choices of an example picker)."""
+        return sorted(self.corpus().documents().values(), key=lambda d: (d.plan_type, d.province, d.commune))
+
+    def resolve_examples(self, wanted: list[str], corpus: ExampleCorpus | None = None) -> frozenset[str]:
+        """Doc ids of the examples an officer chose (by doc id or file name); unknown ones are an error."""
+        docs = (corpus or self.corpus()).documents()
+        by_name = {fold(d.filename): d.doc_id for d in docs.values()}
+        by_name.update({fold(d.doc_id): d.doc_id for d in docs.values()})
+        found, unknown = set(), []
+        for name in wanted:
+            doc_id = by_name.get(fold(name.strip()))
+            if doc_id is None:
+                unknown.append(name)
+            else:
+                found.add(doc_id)
+        if unknown:
+            raise DraftInputError(f"Không có kế hoạch mẫu “{'”, “'.join(n[:80] for n in unknown)}” trong kho "
+                                  "(xem mã kế hoạch bằng lệnh `plan-assistant documents`).")
+        return frozenset(found)
 
     def _focus_scorer(self, request: DraftRequest, corpus: ExampleCorpus) -> FocusScore:
         """Chunk index -> similarity (0..1, normalized per focus area) of the chunk to the focus areas."""
