@@ -63,11 +63,16 @@ def duplicates(draft: Draft) -> int:
 
 
 def stray_years(draft: Draft) -> list[str]:
+    """Years outside the period (those of documents, covering programmes and horizons excepted, when the
+    drafting package can tell them apart)."""
     start, end = draft.request.start_year, draft.request.end_year
-    texts = [draft.title, *draft.bases, *body_text(draft)]
+    texts = [draft.title, *body_text(draft)]
     texts += [f"{r.task} {r.deadline}" for r in draft.appendix_rows]
-    found = [y for t in texts for y in _YEAR.findall(t) if not start <= int(y) <= end]
-    return sorted(set(found))
+    try:
+        from assistant.drafting.facts import stray_years as strays
+    except ImportError:  # before issue 12: every year outside the period counts
+        return sorted({y for t in texts for y in _YEAR.findall(t) if not start <= int(y) <= end})
+    return sorted({str(y) for t in texts for y in strays(t, start, end)})
 
 
 def pdf_pages(pdf: Path) -> list[str]:
@@ -105,8 +110,8 @@ def main() -> None:
     shutil.rmtree(profile, ignore_errors=True)
     print(f"LibreOffice: {len(drafts)} drafts converted in {time.perf_counter() - started:.1f} s ({args.out})")
     print()
-    head = (f"{'draft':<18}{'pages':>6}{'body':>6}{'appx':>6}{'after':>6}  {'header':<7}{'body chars':>11}"
-            f"{'examples':>10}{'ratio':>7}{'dups':>6}{'rows':>6}  stray years")
+    head = (f"{'draft':<21}{'pages':>6}{'body':>6}{'appx':>6}{'after':>6}  {'header':<7}{'body chars':>11}"
+            f"{'examples':>10}{'ratio':>7}{'own':>6}{'dups':>6}{'rows':>9}  stray years")
     print(head)
     print("-" * len(head))
     for name, (draft, path) in drafts.items():
@@ -120,12 +125,15 @@ def main() -> None:
         mean = sum(same) / len(same) if same else 0
         rows = sum(not r.group for r in draft.appendix_rows)
         groups = sum(r.group for r in draft.appendix_rows)
-        print(f"{name:<18}{len(pages):>6}{appendix:>6}{after - appendix:>6}{len(pages) - after:>6}  "
+        own = getattr(getattr(draft, "length", None), "ratio", None)
+        print(f"{name:<21}{len(pages):>6}{appendix:>6}{after - appendix:>6}{len(pages) - after:>6}  "
               f"{'ok' if header_ok else 'WRAPS':<7}{body:>11}{mean:>10.0f}{body / mean if mean else 0:>7.2f}"
-              f"{duplicates(draft):>6}{rows:>4}+{groups}g  {' '.join(stray_years(draft)) or '-'}")
+              f"{own if own is not None else '-':>6}{duplicates(draft):>6}{f'{rows}+{groups}g':>9}  "
+              f"{' '.join(stray_years(draft)) or '-'}")
     print()
-    print("body = pages before the appendix; appx = appendix pages; after = pages after the appendix "
-          "(the sources annex); examples = mean body characters of the examples of the same type")
+    print("body = pages before the appendix; appx = appendix pages; after = pages after the appendix (the sources "
+          "annex); examples = mean body characters (I. MỤC ĐÍCH … Nơi nhận, tables included) of the examples of the "
+          "same type; own = the draft's own report (text only, tables excluded on both sides)")
 
 
 if __name__ == "__main__":
