@@ -822,9 +822,11 @@ class Composer:
     # --- the draft -------------------------------------------------------------------------------------
 
     def _blocks(self, chosen: list[Piece], what: str, placeholder: bool = True) -> list[Block]:
+        """A list of items as one style: bullets when any of them is a bullet (items of two examples)."""
         if not chosen and placeholder:
             return [Block("bullet", f"[Bổ sung {what}].")]
-        return [Block("paragraph" if c.kind == "paragraph" else "bullet", c.text) for c in chosen]
+        kind = "bullet" if any(c.kind == "bullet" for c in chosen) else "paragraph"
+        return [Block(kind, c.text) for c in chosen]
 
     def compose(self) -> Draft:
         r = self.request
