@@ -228,6 +228,19 @@ def test_another_province_is_flagged_or_dropped(other_province: Draft, corpus_se
     assert any("[cần kiểm tra]" in w or "đánh dấu" in w for w in other_province.warnings)
 
 
+def test_document_numbers_are_national_or_of_the_province(any_draft: Draft, corpus_services: Services) -> None:
+    """A document number left as written is a national one, or one of the draft's own province (read in an
+    example of that province); any other is a placeholder […] or marked [cần kiểm tra]."""
+    province = fold(any_draft.request.province or "")
+    own = " ".join(Path(doc.source_path).read_text(encoding="utf-8") for doc in
+                   corpus_services.store.snapshot.documents.values()
+                   if fold(doc.metadata.get("province") or "") == province and Path(doc.source_path).exists())
+    texts = [*paragraphs(any_draft), *[f"{r.task} {r.deadline}" for r in any_draft.appendix_rows]]
+    stray = [(number, t[:100]) for t in texts for number in unflagged_document_numbers(t)
+             if number.split("/")[0].split("-")[0] + "/" not in own and number not in own]
+    assert not stray, stray
+
+
 def test_appendix_keeps_every_row_and_group(drafted: tuple[Draft, DocumentObject], corpus_services: Services) -> None:
     """The appendix is the chosen example's tables, whole: every row (or a warning naming what was left
     out), every group, lead and partner cells filled, targets for the draft's years."""
