@@ -1,12 +1,13 @@
 """The example plans as drafting material: passages classified by section type.
 
 ``ExampleCorpus`` is the only place drafting reads the store (documents, text chunks, records,
-dense scores): replacing the store's backend touches this class alone. The library is built from
-the corpus (text chunks and their section paths): consecutive text chunks
-of a plan are read back into whole paragraphs, bullets and headings, and every passage knows the
-section type it belongs to (purpose, objectives, tasks, budget, organization…), its section path,
-its lines and the chunk it came from (for dense scores). The unit duties ("Phòng Kinh tế: …")
-are collected here too. One library per snapshot (snapshots are immutable).
+source lines, dense scores): replacing the store's backend touches this class alone. The library
+is built from the corpus: consecutive text chunks of a plan are read back into whole paragraphs,
+bullets and headings; every passage knows the section type it belongs to (purpose, objectives,
+tasks, budget, organization…), its section path, the lines of the example it was read from and the
+chunk it came from (for dense scores). ``ExampleLibrary.tree`` gives a section as a tree of
+headings, so a unit's block ("1.2. Phòng Văn hóa - Xã hội" and its bullets) is taken whole. One
+library per snapshot (snapshots are immutable).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from assistant.drafting.units import heading_units, unit_order
+from assistant.drafting.units import heading_units
 from ingest.model import Record
 from ingest.normalize import fold
 from ingest.parse import heading_level
@@ -191,33 +192,9 @@ class Passage:
         return self.path[1] if len(self.path) > 1 else ""
 
 
-@dataclass(frozen=True)
-class Item:
-    """A unit of drafting material: a paragraph or bullet, or a short heading with its paragraph."""
-
-    text: str
-    kind: str  # paragraph | bullet
-    passages: tuple[Passage, ...]
-    bonus: float = 0.0  # added to the item's score (a shared duty weighs less than a unit's own)
-
-    @property
-    def first(self) -> Passage:
-        return self.passages[0]
-
-
-@dataclass(frozen=True)
-class Duty:
-    unit: str  # canonical
-    passage: Passage
-    text: str  # the duty as written (a paragraph, bullet or the rest of a heading)
-    shared: bool = False  # assigned jointly to several units
-
-
 @dataclass
 class ExampleLibrary:
     passages: dict[str, list[Passage]] = field(default_factory=dict)  # doc id -> passages in order
-    duties: dict[str, list[Duty]] = field(default_factory=dict)  # doc id -> duties in order
-    units: dict[str, list[str]] = field(default_factory=dict)  # doc id -> canonical units named
     _trees: dict[tuple[str, str], Node] = field(default_factory=dict)
 
     def section(self, doc_id: str, key: str) -> list[Passage]:
@@ -234,9 +211,7 @@ class ExampleLibrary:
 
     def subset(self, doc_ids: set[str] | frozenset[str]) -> ExampleLibrary:
         """The library of some examples only (drafting from chosen plans)."""
-        return ExampleLibrary({d: v for d, v in self.passages.items() if d in doc_ids},
-                              {d: v for d, v in self.duties.items() if d in doc_ids},
-                              {d: v for d, v in self.units.items() if d in doc_ids})
+        return ExampleLibrary({d: v for d, v in self.passages.items() if d in doc_ids})
 
 
 def build_library(corpus: ExampleCorpus) -> ExampleLibrary:
@@ -244,48 +219,10 @@ def build_library(corpus: ExampleCorpus) -> ExampleLibrary:
     by_doc: dict[str, list[TextChunk]] = defaultdict(list)
     for chunk in corpus.text_chunks():
         by_doc[chunk.doc_id].append(chunk)
-    records: dict[str, list[Record]] = defaultdict(list)
-    for record in corpus.records():
-        records[record.doc_id].append(record)
     for doc_id, chunks in by_doc.items():
         chunks.sort(key=lambda c: (c.line_start, c.line_end))
-        passages = _with_lines(_passages(doc_id, chunks), corpus.source_lines(doc_id))
-        library.passages[doc_id] = passages
-        duty_records = [r for r in records[doc_id] if r.kind == "duty"]
-        # the duty records when the plan has any; else the unit blocks read from the passages
-        duties = _record_duties(duty_records, corpus) if duty_records else _duties(passages)
-        library.duties[doc_id] = duties
-        named = {d.unit for d in duties}
-        for record in records[doc_id]:
-            named.update(u.name for u in [*record.leads, *record.partners])
-        library.units[doc_id] = sorted(named, key=unit_order)
+        library.passages[doc_id] = _with_lines(_passages(doc_id, chunks), corpus.source_lines(doc_id))
     return library
-
-
-def record_passage(record: Record, corpus: ExampleCorpus) -> Passage:
-    """A record seen as a passage (its record chunk gives the dense score)."""
-    path = tuple(record.group_path)
-    chunk = corpus.record_chunk(record.record_id)
-    return Passage(record.doc_id, section_key(path[0]) if path else "organization", path, "bullet", record.subject,
-                   None, record.line_start, record.line_end, -1 if chunk is None else chunk, record.line_start)
-
-
-def _record_duties(records: list[Record], corpus: ExampleCorpus) -> list[Duty]:
-    duties = []
-    for record in records:
-        units = list(dict.fromkeys(u.name for u in record.leads))
-        text = _own_text(record.subject, units)
-        if text:
-            duties.extend(Duty(unit, record_passage(record, corpus), text, len(units) > 1) for unit in units)
-    return duties
-
-
-def _own_text(text: str, units: list[str]) -> str:
-    """A duty without its unit's name in front: 'Phòng kinh tế chủ trì, …' -> 'chủ trì, …'."""
-    named, rest = heading_units(text)
-    if named and set(named) <= set(units) and len(rest) >= 25:
-        return rest[:1].upper() + rest[1:]
-    return text.strip()
 
 
 def _passages(doc_id: str, chunks: list[TextChunk]) -> list[Passage]:
@@ -472,53 +409,3 @@ def is_title(passage: Passage) -> bool:
         return False
     label = fold(re.sub(r"\([^)]*\)", "", strip_numbering(passage.text)))
     return passage.level == 1 or (len(label) <= 45 and any(w in label for w in _TITLE_WORDS))
-
-
-def items(passages: list[Passage]) -> list[Item]:
-    """Paragraphs and bullets as drafting items. A short heading followed by a paragraph reads as one
-    item ("Nông nghiệp: Chuyển đổi …"); titles, unit names and lead-ins ending with ':' are dropped;
-    a long heading that states something (a goal, a funding source) is an item of its own."""
-    out: list[Item] = []
-    i = 0
-    while i < len(passages):
-        p = passages[i]
-        following = passages[i + 1] if i + 1 < len(passages) else None
-        i += 1
-        if p.kind != "heading":
-            if not p.text.rstrip().endswith(":") and not re.fullmatch(r"\(.*\)\.?", p.text.strip()):
-                out.append(Item(p.text, p.kind, (p,)))
-            continue
-        if is_title(p) or unit_heading(p.text):
-            continue
-        label = strip_numbering(p.text).rstrip(" :.")
-        if following is not None and following.kind == "paragraph" and following.path == p.path and len(label) <= 100:
-            out.append(Item(f"{label}: {following.text}", "bullet", (p, following)))
-            i += 1
-        elif len(label) >= MIN_HEADING_ITEM_CHARS and (following is None or following.kind != "bullet"):
-            out.append(Item(label, "bullet", (p,)))
-    return out
-
-
-def _duties(passages: list[Passage]) -> list[Duty]:
-    """Passages under a heading that names units (in the tasks and organization sections)."""
-    duties: list[Duty] = []
-    current: tuple[list[str], int] | None = None  # (units, heading level)
-    for passage in passages:
-        if passage.section not in ("tasks", "organization"):
-            current = None
-            continue
-        if passage.kind != "heading" and (passage.text.endswith(":") or len(passage.text) < 20):
-            continue
-        if passage.kind == "heading":
-            level = passage.level or 0
-            if current and level <= current[1]:
-                current = None
-            named = unit_heading(passage.text) if level >= 2 else None
-            if named:
-                units, duty = named
-                current = (units, level)
-                duties.extend(Duty(unit, passage, duty, len(units) > 1) for unit in units if duty)
-            continue
-        if current:
-            duties.extend(Duty(unit, passage, passage.text, len(current[0]) > 1) for unit in current[0])
-    return duties
