@@ -1,13 +1,17 @@
-"""`plan-assistant draft`: draft a new commune plan from the example plans (.docx or .md)."""
+"""`plan-assistant draft`: draft a new commune plan from the example plans (.docx or .md).
+
+Next to the draft it writes its provenance (``…-nguon-tham-khao.md``): the examples and lines each
+part drew on, the length against the examples, and what to check before signing. Messages print
+bracketed placeholders such as "[cần kiểm tra]" literally (no console markup in drafted text)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from assistant.config import get_settings
 from assistant.services import Services
@@ -25,8 +29,13 @@ def get_services() -> Services:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]Lỗi:[/] {message}", markup=True, highlight=False)
+    err.print(f"[bold red]Lỗi:[/] {escape(message)}", markup=True, highlight=False)
     return typer.Exit(1)
+
+
+def sources_path(out: Path) -> Path:
+    """Where the provenance of a draft goes: next to it, 'ke-hoach-…-2027-nguon-tham-khao.md'."""
+    return out.with_name(f"{out.stem}-nguon-tham-khao.md")
 
 
 def draft(
@@ -53,39 +62,44 @@ def draft(
                                              "\"Phó Chủ tịch\".")] = None,
     llm: Annotated[bool | None, typer.Option("--llm/--no-llm", help="Biên tập từng mục bằng LLM (mặc định: khi đã "
                                              "cấu hình llm_base_url).")] = None,
+    examples: Annotated[list[str] | None, typer.Option("--example", "-e", help="Chỉ soạn từ kế hoạch mẫu này (mã "
+                                                       "hoặc tên tệp, xem `plan-assistant documents`; lặp lại để "
+                                                       "chọn nhiều).")] = None,
 ) -> None:
     """Soạn bản thảo kế hoạch cấp xã từ các kế hoạch mẫu (xuất .docx hoặc .md)."""
     from assistant.drafting import DraftInputError, DraftRequest
     from assistant.drafting.docx_export import write_docx
-    from assistant.drafting.markdown_export import to_markdown
+    from assistant.drafting.markdown_export import sources_markdown, to_markdown
 
     try:
         request = DraftRequest.build(commune=commune, province=province, plan_type=type, year=year, bases=bases,
-                                     units=units, focus=focus, signer=signer, role=role, use_llm=llm)
+                                     units=units, focus=focus, signer=signer, role=role, use_llm=llm,
+                                     examples=examples)
     except DraftInputError as exc:
         raise _fail(str(exc)) from None
     if out is None:
-        slug = re.sub(r"[^a-z0-9]+", "-", _ascii(request.commune)).strip("-") or "xa"
-        out = Path(f"ke-hoach-{request.plan_type}-{slug}-{request.start_year}.docx")
+        out = Path(request.file_name("docx"))
     if out.suffix.lower() not in SUFFIXES:
         raise _fail(f"tệp kết quả phải có đuôi .docx hoặc .md (nhận “{out.name}”)")
     if not out.parent.is_dir():
         raise _fail(f"không có thư mục “{out.parent}”")
     with console.status("Đang soạn bản thảo…"):
-        result = get_services().drafter.draft(request)
+        try:
+            result = get_services().drafter.draft(request)
+        except DraftInputError as exc:
+            raise _fail(str(exc)) from None
         if out.suffix.lower() == ".md":
             out.write_text(to_markdown(result), encoding="utf-8")
         else:
             write_docx(result, out)
-    console.print(f"[green]✓[/] Đã soạn “{result.title}” → {out}", highlight=False)
-    refs = ", ".join(f"{r.ref} = xã {r.commune or '—'} ({r.document})" for r in result.references)
-    console.print(f"Kế hoạch mẫu đã tham khảo: {refs or 'không có'}", highlight=False)
-    console.print(f"Phụ lục: {sum(not r.group for r in result.appendix_rows)} dòng nhiệm vụ, chỉ tiêu.")
+        sources = sources_path(out)
+        sources.write_text(sources_markdown(result), encoding="utf-8")
+    console.print(f"[green]✓[/] {escape(f'Đã soạn “{result.title}” → {out}')}", highlight=False)
+    console.print(escape(f"Nguồn tham khảo (không kèm theo văn bản): {sources}"), highlight=False)
+    refs = ", ".join(f"{r.ref} = {r.document}" for r in result.references)
+    console.print(escape(f"Kế hoạch mẫu đã tham khảo: {refs or 'không có'}"), highlight=False)
+    rows = sum(not r.group for r in result.appendix_rows)
+    console.print(escape(f"Phụ lục: {rows} dòng nhiệm vụ, chỉ tiêu. Phần nội dung: {result.length.body_chars} ký tự "
+                         f"(trung bình kế hoạch mẫu cùng loại: {result.length.examples_mean})."), highlight=False)
     for warning in result.warnings:
-        console.print(f"[yellow]Lưu ý:[/] {warning}", highlight=False)
-
-
-def _ascii(text: str) -> str:
-    from ingest.normalize import fold
-
-    return fold(text)
+        console.print(f"[yellow]Lưu ý:[/] {escape(warning)}", highlight=False)

@@ -26,7 +26,7 @@ from assistant import records_query
 from assistant.api.access import SIGN_OUT_PATH, is_authorized, sign_in_url
 from assistant.api.routers.draft import download_name
 from assistant.drafting.docx_export import write_docx
-from assistant.drafting.markdown_export import to_markdown
+from assistant.drafting.markdown_export import sources_markdown, to_markdown
 from assistant.drafting.model import ROLES, DraftInputError
 from assistant.records_query import RecordMatch
 from ingest.normalize import fold
@@ -441,8 +441,10 @@ class PlanUI:
         focus: str | None,
         signer: str | None,
         role: str | None,
+        examples: list[str] | None = None,
     ) -> tuple[str, str | None]:
-        """Markdown preview and .docx path of a drafted plan (the drafter validates the input)."""
+        """Markdown preview and .docx path of a drafted plan (the drafter validates the input); the
+        provenance follows the preview, outside the document."""
         try:
             draft = self.services.drafter.draft(
                 commune=commune,
@@ -454,13 +456,22 @@ class PlanUI:
                 focus=_lines(focus),
                 signer=signer,
                 role=role,
+                examples=list(examples or []),
             )
         except DraftInputError as exc:
             return f"**Chưa soạn được kế hoạch:** {render.esc(exc)}", None
         warnings = "".join(f"> ⚠️ {render.safe_markdown(w)}\n>\n" for w in draft.warnings)
         preview = (f"{warnings}\n" if warnings else "") + render.safe_markdown(to_markdown(draft))
+        preview += "\n\n---\n\n" + render.safe_markdown(sources_markdown(draft)).replace("# ", "### ", 1)
         path = write_docx(draft, self.export_dir(draft.request) / download_name(draft, "docx"))
         return preview, str(path)
+
+    def draft_examples(self) -> gr.Dropdown:
+        """The example plans a draft can be made from, for the picker."""
+        docs = self.services.drafter.example_documents()
+        choices = [(f"{render.PLAN_TYPE_LABELS.get(d.plan_type, d.plan_type)} — xã {d.commune or '—'}"
+                    f" ({d.province or '—'}) — {d.filename}", d.doc_id) for d in docs]
+        return gr.Dropdown(choices=choices)
 
 
 def _sort_key(value: object) -> tuple[float, str]:
@@ -632,7 +643,7 @@ def build_ui(services: Services) -> gr.Blocks:
                     column_widths=[110, 100, 170, 120, 120, 340, 64, 72, 230, 170],
                 )
 
-            with gr.Tab("Soạn thảo", id="draft", elem_id="tab-draft"), gr.Row():
+            with gr.Tab("Soạn thảo", id="draft", elem_id="tab-draft") as draft_tab, gr.Row():
                 with gr.Column(scale=2, min_width=280):
                     d_commune = gr.Dropdown(
                         [],
@@ -641,7 +652,9 @@ def build_ui(services: Services) -> gr.Blocks:
                         elem_id="draft-commune",
                         info="Chọn hoặc gõ tên xã",
                     )
-                    d_province = gr.Textbox(label="Tỉnh/Thành phố", elem_id="draft-province")
+                    d_province = gr.Textbox(
+                        label="Tỉnh/Thành phố", placeholder="Ví dụ: Đồng Nai", elem_id="draft-province"
+                    )
                     d_type = gr.Radio(DRAFT_TYPES, value="pii", label="Loại kế hoạch", elem_id="draft-type")
                     d_year = gr.Textbox(
                         value=str(time.localtime().tm_year),
@@ -649,17 +662,38 @@ def build_ui(services: Services) -> gr.Blocks:
                         placeholder="Ví dụ: 2027 hoặc 2026-2030",
                         elem_id="draft-year",
                     )
+                    d_examples = gr.Dropdown(
+                        [],
+                        multiselect=True,
+                        label="Kế hoạch mẫu",
+                        info="Bỏ trống: dùng các kế hoạch mẫu cùng loại trong kho",
+                        elem_id="draft-examples",
+                    )
                     d_bases = gr.Textbox(
-                        label="Căn cứ pháp lý (mỗi dòng một văn bản)", lines=3, elem_id="draft-bases"
+                        label="Căn cứ pháp lý (mỗi dòng một văn bản)",
+                        placeholder="Bỏ trống: đề xuất từ kế hoạch mẫu, đánh dấu [cần kiểm tra]",
+                        lines=3,
+                        elem_id="draft-bases",
                     )
                     d_units = gr.Textbox(
-                        label="Đơn vị thực hiện (mỗi dòng một đơn vị)", lines=3, elem_id="draft-units"
+                        label="Đơn vị thực hiện (mỗi dòng một đơn vị)",
+                        placeholder="Bỏ trống: các đơn vị có trong kế hoạch mẫu",
+                        lines=3,
+                        elem_id="draft-units",
                     )
                     d_focus = gr.Textbox(
-                        label="Nội dung trọng tâm (mỗi dòng một ý)", lines=3, elem_id="draft-focus"
+                        label="Nội dung trọng tâm (mỗi dòng một ý)",
+                        placeholder="Ví dụ: Nông nghiệp công nghệ cao",
+                        lines=3,
+                        elem_id="draft-focus",
                     )
                     with gr.Row():
-                        d_signer = gr.Textbox(label="Người ký", min_width=140, elem_id="draft-signer")
+                        d_signer = gr.Textbox(
+                            label="Người ký",
+                            placeholder="Bỏ trống: để chỗ [Họ và tên]",
+                            min_width=140,
+                            elem_id="draft-signer",
+                        )
                         d_role = gr.Dropdown(
                             list(ROLES),
                             value=ROLES[0],
@@ -758,9 +792,11 @@ def build_ui(services: Services) -> gr.Blocks:
 
         d_go.click(
             draft,
-            inputs=[d_commune, d_province, d_type, d_year, d_bases, d_units, d_focus, d_signer, d_role],
+            inputs=[d_commune, d_province, d_type, d_year, d_bases, d_units, d_focus, d_signer, d_role, d_examples],
             outputs=[d_preview, d_file],
         )
+        demo.load(ui.draft_examples, outputs=d_examples, show_progress="hidden")
+        draft_tab.select(ui.draft_examples, outputs=d_examples, show_progress="hidden")
     return demo
 
 

@@ -1,19 +1,25 @@
 """Adapting a passage of an example plan to the new commune.
 
-Every passage goes through ``Adapter.text``: document numbers and dates of local documents become
-visible placeholders ``[…]`` (national documents such as 57-NQ/TW keep theirs, and so do
-provincial documents when the example is of the same province), the example's commune and
-province become the new ones, the plan's years are moved to the new period, and the sentence
-is tidied (no leading numbering, no trailing ellipsis, a final full stop). ``NameGuard`` is the
-last line of defence: it finds any commune, province or signer of the corpus left in a text.
+Every passage goes through ``Adapter.text``: known typos are corrected (``spelling``), document
+numbers and dates of local documents become visible placeholders ``[…]`` (national documents such
+as 57-NQ/TW keep theirs, and so do provincial documents when the example is of the same province),
+the example's commune and province become the new ones, the plan's years are moved to the new
+period (a one-year example in a multi-year plan speaks of the period, not of its first year),
+settlements are called what the province calls them (thôn, ấp, bản…), and the sentence is tidied
+(no leading numbering, no trailing ellipsis, a final full stop). ``NameGuard`` is the last line of
+defence: it finds any commune, province or signer of the corpus left in a text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+from assistant.drafting.spelling import correct
 from ingest.normalize import fold
 
 PLACEHOLDER = "[…]"
@@ -40,10 +46,38 @@ _ELLIPSIS = r"(?:\.{3,}|(?<!\[)…(?!\]))"
 _LEAD_MARK_RE = re.compile(r"^\s*(?:[-+•*–]\s*|(?:[IVX]+|\d+(?:\.\d+)*)\s*[.)\-]\s+|[a-zđ]\)\s*)+")
 _APPENDIX_NOTE_RE = re.compile(r"\(\s*(?:chi tiết tại|kèm theo|theo)?\s*(?:phụ lục|Phụ lục|PHỤ LỤC)[^)]*\)")
 MAX_PARAGRAPH_CHARS = 700
+SETTLEMENTS_FILE = Path(__file__).resolve().parent / "data" / "settlements.json"
+# "thôn", "ấp", "thôn, xóm"… as a word of its own ("nông thôn", "thôn/ấp/khu phố" are not settlements)
+_SETTLEMENT_RE = re.compile(
+    r"(?<![\w/])(?<!nông )(?:thôn,\s*(?:ấp|xóm|bản|buôn|làng|bon)|thôn xóm|thôn|ấp)(?![\w/])(?! ủ| trứng)",
+    re.IGNORECASE,
+)
+# before "năm 2026" in a one-year example: a yearly routine ('dự toán … năm 2026' -> 'hằng năm')
+_YEARLY_RE = re.compile(r"dự toán|tính toán|[Cc]hỉ số|kinh phí|hằng năm|hàng năm|[Kk]ế hoạch|[Nn]gày|báo cáo")
 
 
 def province_kind(province: str | None) -> str:
     return "thành phố" if province and fold(province) in _CITIES else "tỉnh"
+
+
+@lru_cache(maxsize=1)
+def _settlements() -> dict[str, object]:
+    return json.loads(SETTLEMENTS_FILE.read_text(encoding="utf-8"))
+
+
+def settlement_word(province: str | None) -> str:
+    """What the province calls a settlement of a commune: 'ấp' in the South, 'thôn, bản' in the
+    North-West, 'thôn' elsewhere (and when the province is not known)."""
+    table = _settlements()
+    provinces = table["provinces"]
+    assert isinstance(provinces, dict)
+    key = re.sub(r"^(?:thanh pho|tinh|tp\.?)\s+", "", fold(province or "").strip())
+    return str(provinces.get(key, table["default"]))
+
+
+def settle(text: str, word: str) -> str:
+    """'các thôn', 'Trưởng các ấp', 'thôn, xóm' -> the province's word."""
+    return _SETTLEMENT_RE.sub(lambda m: _match_case(m.group(), word), text)
 
 
 def _match_case(template: str, text: str) -> str:
@@ -141,14 +175,18 @@ class Adapter:
     target_years: tuple[int, int] | None = None  # the draft's
     source_commune: str | None = None
     source_province: str | None = None
+    settlement: str = "thôn"
 
     @property
     def year_map(self) -> dict[int, int]:
-        """The example's years -> the draft's, shifted and clipped to the draft's period."""
+        """The example's years -> the draft's: first to first, last to last, the others in proportion
+        (the stages of a five-year example stay inside a four-year plan)."""
         if not self.source_years or not self.target_years:
             return {}
         (a, b), (s, e) = self.source_years, self.target_years
-        return {y: min(s + (y - a), e) for y in range(a, b + 1)}
+        if a == b:
+            return {a: s}
+        return {y: s + int((y - a) * (e - s) / (b - a) + 0.5) for y in range(a, b + 1)}
 
     @property
     def same_province(self) -> bool:
@@ -162,15 +200,41 @@ class Adapter:
         ``keep_province_documents``: for a basis of the same province, keep every document that is not
         clearly the example commune's own (the basis cites the province's plans and their short names)."""
         protected: list[str] = []
+        text = correct(text)
         text = self._documents(text, protected, keep_province_documents)
         text = _DATE_RE.sub(PLACEHOLDER, text)
         if not keep_years:
             text = _RANGE_RE.sub(lambda m: self._range(m, protected), text)
-            mapping = self.year_map
-            text = _YEAR_RE.sub(lambda m: str(mapping.get(int(m.group()), m.group())), text)
+            text = self._years(text)
         text = self.places(text)
         text = _SENTINEL_RE.sub(lambda m: self.places(protected[int(m.group(1))]), text)
-        return tidy(text)
+        return tidy(settle(text, self.settlement))
+
+    def _years(self, text: str) -> str:
+        """The example's years in the new period. A one-year example in a multi-year plan: 'năm 2026'
+        is the period ('giai đoạn 2027 – 2030'), or 'hằng năm' for a yearly routine (an estimate, a
+        report, an index); a date or quarter falls in the first year. The year before the example's
+        own is the previous year ('cao hơn năm 2025' -> 'cao hơn năm trước')."""
+        if not self.source_years or not self.target_years:
+            return text
+        (a, b), (s, e) = self.source_years, self.target_years
+        if a == b and s < e:
+            period = f"giai đoạn {s} – {e}"
+            text = re.sub(rf"\b([Nn])ăm {a}\s+và (?:những|các) năm tiếp theo",
+                          lambda m: _match_case(m.group(), period), text)
+            text = re.sub(rf"\b([Nn])ăm {a} là năm\b", lambda m: _match_case(m.group(), f"{period} là giai đoạn"),
+                          text)
+            text = re.sub(rf"\b(đến|tới)(?: hết| cuối)? năm {a}\b", rf"\1 năm {e}", text)
+
+            def year(match: re.Match[str], text: str = text) -> str:
+                if _YEARLY_RE.search(text[max(0, match.start() - 45):match.start()]):
+                    return _match_case(match.group(), "hằng năm")
+                return _match_case(match.group(), f"{match.group(1) or ''}{period}")
+
+            text = re.sub(rf"\b((?:trong|của|cho) )?[Nn]ăm {a}\b(?![/\d])", year, text)
+        text = re.sub(rf"\bnăm {a - 1}\b(?![/\d])", "năm trước", text)
+        mapping = self.year_map
+        return _YEAR_RE.sub(lambda m: str(mapping.get(int(m.group()), m.group())), text)
 
     def places(self, text: str) -> str:
         """Communes and provinces of the corpus -> the new commune and province (or a placeholder)."""
@@ -207,6 +271,10 @@ class Adapter:
         text = match.group()
         if self.source_years and self.target_years and years == self.source_years and years[0] != years[1]:
             text = f"{self.target_years[0]} – {self.target_years[1]}"
+        elif self.source_years and self.source_years[0] <= years[0] < years[1] <= self.source_years[1]:
+            mapping = self.year_map  # a stage of the example's period: 'giai đoạn 2027 – 2028'
+            first, last = mapping[years[0]], mapping[years[1]]
+            text = f"{first} – {last}" if last > first else str(first)
         protected.append(text)
         return f"\x00{len(protected) - 1}\x00"
 
@@ -246,6 +314,7 @@ def tidy(text: str) -> str:
     text = re.sub(rf"\s*[,;:]?\s*{_ELLIPSIS}+\s*(?=[A-ZĐÀ-Ỹ])", ". ", text)
     text = re.sub(rf"\s*[,;]?\s*{_ELLIPSIS}+", "", text)
     text = re.sub(r"\s+([,;.:)])", r"\1", text)
+    text = re.sub(r"\b([A-ZĐ]{1,5})-\s+([A-ZĐ]{1,6})\b", r"\1-\2", text)  # '71/NQ- CP' (a line break in the source)
     text = re.sub(r"([(“])\s+", r"\1", text)
     text = re.sub(r"\s{2,}", " ", text).strip(" ,;-–")
     text = re.sub(r"\.\s*/\s*\.$", ".", text)

@@ -1,15 +1,15 @@
-"""A draft as Markdown (the API's JSON carries it; the CLI writes it for ``--out x.md``)."""
+"""A draft as Markdown (the API's JSON carries it; the CLI writes it for ``--out x.md``), and its
+provenance as a separate Markdown file (never inside the document to be signed)."""
 
 from __future__ import annotations
 
-import hashlib
+from typing import Any
 
-from assistant.drafting.model import Block, Draft, DraftSection, SourceRef
+from assistant.drafting.model import PLAN_TYPES, Appendix, Block, Draft, DraftSection, SourceRef
 
-APPENDIX_HEADER = ("STT", "Nhiệm vụ, chỉ tiêu", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời gian, chỉ tiêu")
-REFERENCES_TITLE = "Nguồn tham khảo"
-REFERENCES_NOTE = ("(Phụ lục nội bộ phục vụ soạn thảo: ghi các kế hoạch mẫu đã tham khảo cho từng mục; "
-                   "xóa phụ lục này trước khi trình ký.)")
+SOURCES_TITLE = "Nguồn tham khảo của bản thảo"
+SOURCES_NOTE = ("Tệp nội bộ phục vụ soạn thảo, không phải một phần của Kế hoạch: mỗi phần của bản thảo ghi "
+                "kế hoạch mẫu (tên tệp trong kho, xem `plan-assistant documents`) và các dòng đã tham khảo.")
 
 
 def _cell(text: str) -> str:
@@ -35,24 +35,21 @@ def section_markdown(section: DraftSection) -> str:
     return f"### {section.heading}\n\n{blocks_markdown(section.blocks)}"
 
 
-def reference_lines(draft: Draft) -> list[str]:
-    """The "Nguồn tham khảo" annex: which example (by its code, never by commune) each part drew on."""
-    def codes(refs: list[SourceRef]) -> str:
-        return ", ".join(
-            r.label + (" — dòng " + ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in r.lines[:6]) if r.lines else "") for r in refs
-        ) or "không có (nội dung khung, cần bổ sung)"
-
-    lines = [f"Căn cứ: {codes(draft.bases_sources)}" if not draft.request.bases else "Căn cứ: do người soạn nhập"]
-    lines += [f"{s.heading}: {codes(s.sources)}" + (" (đã biên tập bằng LLM)" if s.used_llm else "")
-              for s in draft.sections]
-    lines.append(f"Phụ lục: {codes(draft.appendix_sources)}")
-    lines += [f"{r.ref}: kế hoạch mẫu mã {example_code(r)} trong kho kế hoạch ({r.plan_type})" for r in draft.references]
-    return lines
-
-
-def example_code(ref: SourceRef) -> str:
-    """A code for an example that does not spell its commune (its file name does)."""
-    return hashlib.sha1(ref.doc_id.encode()).hexdigest()[:8]
+def appendix_markdown(appendix: Appendix) -> list[str]:
+    columns = appendix.columns
+    out = [f"## {appendix.label}", "", f"**{appendix.title}**", "", f"*{appendix.note}*", ""]
+    out.append("| " + " | ".join(header for header, _, _ in columns) + " |")
+    out.append("|" + "|".join(":---:" if field in ("stt", "deadline", "score") else "---" for _, field, _ in columns)
+               + "|")
+    for row in appendix.rows:
+        if row.group:
+            cells = [row.stt, f"**{_cell(row.task)}**", *[""] * (len(columns) - 2)]
+        else:
+            cells = [_cell(str(getattr(row, field) or "")) for _, field, _ in columns]
+        out.append("| " + " | ".join(cells) + " |")
+    if appendix.remark:
+        out += ["", f"*{appendix.remark}*"]
+    return out
 
 
 def to_markdown(draft: Draft) -> str:
@@ -67,7 +64,7 @@ def to_markdown(draft: Draft) -> str:
         "",
         f"**{draft.title}**",
         "",
-        *[line for base in draft.bases for line in (base, "")],
+        *[line for base in draft.bases for line in (f"*{base}*", "")],
         draft.intro,
         "",
     ]
@@ -75,14 +72,71 @@ def to_markdown(draft: Draft) -> str:
         out += [section_markdown(section), ""]
     out += [draft.closing, "", "**Nơi nhận:**", "", *[f"- {x}" for x in draft.recipients], ""]
     out += [f"**{line}**  " for line in draft.signature_lines]
-    out += ["", f"**{draft.signer}**", "", "---", "", "## PHỤ LỤC", "", f"**{draft.appendix_title}**", "",
-            f"*{draft.appendix_note}*", ""]
-    out.append("| " + " | ".join(APPENDIX_HEADER) + " |")
-    out.append("|:---:|---|---|---|---|")
-    for row in draft.appendix_rows:
-        cells = [row.stt, f"**{_cell(row.task)}**" if row.group else _cell(row.task), _cell(row.lead),
-                 _cell(row.partners), _cell(row.deadline)]
-        out.append("| " + " | ".join(cells) + " |")
-    out += ["", "---", "", f"## {REFERENCES_TITLE}", "", f"*{REFERENCES_NOTE}*", ""]
-    out += [f"- {line}" for line in reference_lines(draft)]
+    out += ["", f"**{draft.signer}**"]
+    for appendix in draft.appendices:
+        if appendix.rows:
+            out += ["", "---", "", *appendix_markdown(appendix)]
     return "\n".join(out).rstrip() + "\n"
+
+
+# --- provenance ---------------------------------------------------------------------------------
+
+
+def line_ranges(spans: list[tuple[int, int]] | tuple[tuple[int, int], ...]) -> str:
+    """'21–49, 73, 92–146': the spans merged where they touch."""
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return ", ".join(f"{a}–{b}" if b > a else str(a) for a, b in merged)
+
+
+def _used(refs: list[SourceRef]) -> list[str]:
+    return [f"{r.document}" + (f", dòng {line_ranges(r.lines)}" if r.lines else "") for r in refs]
+
+
+def provenance(draft: Draft) -> list[tuple[str, list[SourceRef]]]:
+    """(part of the draft, the examples and lines it drew on), in the order of the draft."""
+    parts: list[tuple[str, list[SourceRef]]] = [("Căn cứ", [] if draft.request.bases else draft.bases_sources)]
+    parts += [(s.heading, s.sources) for s in draft.sections]
+    parts += [(f"{a.label}: {a.title}", a.sources) for a in draft.appendices if a.rows]
+    return parts
+
+
+def sources_markdown(draft: Draft) -> str:
+    r = draft.request
+    out = [f"# {SOURCES_TITLE}", "", f"*{SOURCES_NOTE}*", "",
+           f"- Kế hoạch: {draft.title}", f"- Loại: {PLAN_TYPES[r.plan_type]}", f"- Thời gian: {r.period_text}", ""]
+    out += ["## Kế hoạch mẫu đã tham khảo", ""]
+    out += [f"- {ref.ref}: `{ref.document}` — xã {ref.commune or '—'}, {ref.province or '—'} ({ref.plan_type}): "
+            f"{ref.title}" for ref in draft.references] or ["- Không có (bản thảo chỉ có khung)."]
+    out += ["", "## Từng phần của bản thảo", ""]
+    for part, refs in provenance(draft):
+        if part == "Căn cứ" and r.bases:
+            out.append("- Căn cứ: do người soạn nhập.")
+            continue
+        used = _used(refs)
+        llm = next((" (đã biên tập bằng LLM)" for s in draft.sections if s.heading == part and s.used_llm), "")
+        out.append(f"- {part}{llm}: " + ("; ".join(used) if used else "không có (nội dung khung, cần bổ sung)."))
+    length = draft.length
+    if length.example_chars:
+        out += ["", "## Độ dài", "",
+                f"- Phần nội dung (mục I–V và lời kết): {length.body_chars:,} ký tự; trung bình các kế hoạch mẫu "
+                f"cùng loại: {length.examples_mean:,} ký tự (tỷ lệ {length.ratio:.2f}).".replace(",", ".")]
+    if draft.warnings:
+        out += ["", "## Những điểm cần kiểm tra", "", *[f"- {w}" for w in draft.warnings]]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def sources_json(draft: Draft) -> dict[str, Any]:
+    return {
+        "examples": [{"ref": r.ref, "doc_id": r.doc_id, "document": r.document, "commune": r.commune,
+                      "province": r.province, "plan_type": r.plan_type, "title": r.title} for r in draft.references],
+        "parts": [{"part": part, "sources": [{"ref": s.ref, "document": s.document, "lines": [list(x) for x in s.lines]}
+                                             for s in refs]} for part, refs in provenance(draft)],
+        "length": {"body_chars": draft.length.body_chars, "examples_mean": draft.length.examples_mean,
+                   "ratio": draft.length.ratio},
+        "warnings": list(draft.warnings),
+    }

@@ -25,6 +25,9 @@ MAX_BASE_CHARS = 1000
 MAX_UNITS = 20
 MAX_FOCUS = 10
 MAX_BASES = 20
+MAX_EXAMPLES = 10
+# file names of drafts: ke-hoach-pii-xa-tan-lap-2027.docx
+TYPE_SLUGS = {"pii": "pii", "nq57": "nq57", "innovative": "mo-hinh-dmst"}
 MIN_YEAR, MAX_YEAR, MAX_SPAN = 2000, 2100, 10
 
 
@@ -106,6 +109,7 @@ class DraftRequest:
     signer: str | None = None
     role: str = "Chủ tịch"
     use_llm: bool | None = None  # None: use the LLM when one is configured
+    examples: list[str] = field(default_factory=list)  # doc ids (or file names) to draft from; empty: all
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -122,6 +126,7 @@ class DraftRequest:
         signer: str | None = None,
         role: str | None = None,
         use_llm: bool | None = None,
+        examples: list[str] | None = None,
     ) -> DraftRequest:
         """Validate and normalize raw input; raises ``DraftInputError`` with a Vietnamese message."""
         warnings: list[str] = []
@@ -146,6 +151,7 @@ class DraftRequest:
             signer=_bounded(signer, "Tên người ký") or None,
             role=parse_role(role),
             use_llm=use_llm,
+            examples=_bounded_list(examples, "kế hoạch mẫu", MAX_EXAMPLES, MAX_NAME_CHARS, warnings),
             warnings=warnings,
         )
 
@@ -154,6 +160,12 @@ class DraftRequest:
         if self.start_year == self.end_year:
             return f"năm {self.start_year}"
         return f"giai đoạn {self.start_year} – {self.end_year}"
+
+    def file_name(self, suffix: str) -> str:
+        """'ke-hoach-pii-xa-tan-lap-2027.docx', 'ke-hoach-mo-hinh-dmst-xa-tan-lap-2027-2030.docx'."""
+        slug = re.sub(r"[^a-z0-9]+", "-", fold(self.commune)).strip("-") or "chua-ro"
+        years = str(self.start_year) if self.start_year == self.end_year else f"{self.start_year}-{self.end_year}"
+        return f"ke-hoach-{TYPE_SLUGS[self.plan_type]}-xa-{slug}-{years}.{suffix.lstrip('.')}"
 
 
 BlockKind = Literal["heading", "paragraph", "bullet"]
@@ -200,9 +212,57 @@ class AppendixRow:
     task: str
     lead: str = ""  # canonical unit names joined by "; " (names may contain commas)
     partners: str = ""
-    deadline: str = ""
+    deadline: str = ""  # the time, or the target to reach
     group: bool = False  # a group heading row ("I", "Về hạ tầng số")
     ref: str = ""  # the SourceRef.ref it came from
+    method: str = ""  # a KPI: how it is computed
+    score: str = ""  # a KPI: its maximum points
+    lines: tuple[int, int] | None = None  # the example's lines it came from
+
+
+# The columns of each kind of appendix table: (header, AppendixRow field, width in cm on a landscape page).
+APPENDIX_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "tasks": (("STT", "stt", 1.3), ("Nhiệm vụ", "task", 11.0), ("Đơn vị chủ trì", "lead", 4.2),
+              ("Đơn vị phối hợp", "partners", 4.7), ("Thời gian hoàn thành", "deadline", 3.5)),
+    "indicators": (("STT", "stt", 1.3), ("Chỉ số và nhiệm vụ cụ thể", "task", 11.0), ("Đơn vị chủ trì", "lead", 4.2),
+                   ("Đơn vị phối hợp", "partners", 4.7), ("Thời gian thực hiện", "deadline", 3.5)),
+    "targets": (("STT", "stt", 1.3), ("Chỉ tiêu", "task", 10.2), ("Đơn vị chủ trì theo dõi, đánh giá", "lead", 4.4),
+                ("Đơn vị phối hợp", "partners", 4.4), ("Chỉ tiêu phấn đấu", "deadline", 4.4)),
+    "schedule": (("STT", "stt", 1.3), ("Nội dung nhiệm vụ", "task", 11.0), ("Đơn vị chủ trì", "lead", 4.2),
+                 ("Đơn vị phối hợp", "partners", 4.7), ("Thời gian", "deadline", 3.5)),
+    "kpi": (("STT", "stt", 1.3), ("Chỉ số", "task", 10.4), ("Cách tính", "method", 9.0), ("Điểm tối đa", "score", 4.0)),
+}
+
+
+@dataclass
+class Appendix:
+    label: str  # "PHỤ LỤC" or "PHỤ LỤC I"
+    title: str  # "DANH MỤC NHIỆM VỤ …"
+    note: str  # "(Kèm theo Kế hoạch số …)"
+    kind: str  # a key of APPENDIX_COLUMNS
+    rows: list[AppendixRow] = field(default_factory=list)
+    remark: str = ""  # a line under the table (where its figures come from)
+    sources: list[SourceRef] = field(default_factory=list)
+
+    @property
+    def columns(self) -> tuple[tuple[str, str, float], ...]:
+        return APPENDIX_COLUMNS[self.kind]
+
+
+@dataclass
+class LengthReport:
+    """The body of the draft against the bodies of the examples of the same type (characters)."""
+
+    body_chars: int
+    example_chars: dict[str, int] = field(default_factory=dict)  # doc id -> body characters
+
+    @property
+    def examples_mean(self) -> int:
+        return round(sum(self.example_chars.values()) / len(self.example_chars)) if self.example_chars else 0
+
+    @property
+    def ratio(self) -> float:
+        return round(self.body_chars / self.examples_mean, 2) if self.examples_mean else 0.0
 
 
 @dataclass
@@ -219,14 +279,21 @@ class Draft:
     recipients: list[str]
     signature_lines: list[str]
     signer: str
-    appendix_title: str
-    appendix_note: str
-    appendix_rows: list[AppendixRow]
+    appendices: list[Appendix]
     references: list[SourceRef]
     bases_sources: list[SourceRef] = field(default_factory=list)
-    appendix_sources: list[SourceRef] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     used_llm: bool = False
+    length: LengthReport = field(default_factory=lambda: LengthReport(0))
+
+    @property
+    def appendix_rows(self) -> list[AppendixRow]:
+        """The rows of every appendix table, in order."""
+        return [row for appendix in self.appendices for row in appendix.rows]
+
+    @property
+    def appendix_sources(self) -> list[SourceRef]:
+        return [ref for appendix in self.appendices for ref in appendix.sources]
 
     @property
     def commune(self) -> str:

@@ -16,7 +16,14 @@ from typing import Any
 from assistant.config import Settings
 from assistant.drafting.adapt import NameGuard
 from assistant.drafting.compose import Composer, FocusScore
-from assistant.drafting.examples import ExampleLibrary, Passage, build_library, section_key
+from assistant.drafting.examples import (
+    ExampleCorpus,
+    ExampleDoc,
+    ExampleLibrary,
+    Passage,
+    build_library,
+    section_key,
+)
 from assistant.drafting.llm import SectionRewriter
 from assistant.drafting.model import (
     MAX_NAME_CHARS,
@@ -26,7 +33,7 @@ from assistant.drafting.model import (
     parse_plan_type,
 )
 from ingest.normalize import fold
-from vectorstore.store import Snapshot, Store
+from vectorstore.store import Store
 
 MAX_EXAMPLE_CHARS = 6000
 MAX_EXAMPLES = 20
@@ -55,7 +62,7 @@ class ExampleSection:
 
 @dataclass
 class _LibraryCache:
-    snapshot: Snapshot | None = None
+    key: object = None
     library: ExampleLibrary = field(default_factory=ExampleLibrary)
 
 
@@ -69,36 +76,65 @@ class DraftService:
 
     # --- the example library (one per snapshot) ---------------------------------------------
 
-    def library(self, snapshot: Snapshot | None = None) -> ExampleLibrary:
-        snapshot = snapshot or self.store.snapshot
+    def corpus(self) -> ExampleCorpus:
+        """The example plans of the store as drafting reads them."""
+        return ExampleCorpus.from_store(self.store)
+
+    def library(self, corpus: ExampleCorpus | None = None) -> ExampleLibrary:
+        corpus = corpus or self.corpus()
         with self._lock:
-            if self._cache.snapshot is not snapshot:
-                self._cache = _LibraryCache(snapshot, build_library(snapshot))
+            if self._cache.key != corpus.key:
+                self._cache = _LibraryCache(corpus.key, build_library(corpus))
             return self._cache.library
 
     # --- drafting --------------------------------------------------------------------------------
 
     def draft(self, request: DraftRequest | None = None, /, **fields: Any) -> Draft:
         """Draft a plan. Pass a ``DraftRequest`` or the fields of ``DraftRequest.build`` (commune,
-        province, plan_type, year, bases, units, focus, signer, role, use_llm); raises
+        province, plan_type, year, bases, units, focus, signer, role, use_llm, examples); raises
         ``DraftInputError`` (Vietnamese message) on bad input."""
         req = request if request is not None else DraftRequest.build(**fields)
-        snapshot = self.store.snapshot
-        composer = Composer(req, snapshot, self.library(snapshot), self._focus_scorer(req, snapshot))
+        corpus = self.corpus()
+        library = self.library(corpus)
+        if req.examples:
+            chosen = self.resolve_examples(req.examples, corpus)
+            corpus, library = corpus.restricted(chosen), library.subset(chosen)
+        composer = Composer(req, corpus, library, self._focus_scorer(req, corpus))
         draft = composer.compose()
         self._rewrite(draft)
         self._guard(draft, composer.guard)
         return draft
 
-    def _focus_scorer(self, request: DraftRequest, snapshot: Snapshot) -> FocusScore:
+    def example_documents(self) -> list[ExampleDoc]:
+        """The example plans a draft can be made from (the choices of an example picker)."""
+        return sorted(self.corpus().documents().values(), key=lambda d: (d.plan_type, d.province, d.commune))
+
+    def resolve_examples(self, wanted: list[str], corpus: ExampleCorpus | None = None) -> frozenset[str]:
+        """Doc ids of the examples an officer chose (by doc id or file name); unknown ones are an error."""
+        docs = (corpus or self.corpus()).documents()
+        by_name = {fold(d.filename): d.doc_id for d in docs.values()}
+        by_name.update({fold(d.doc_id): d.doc_id for d in docs.values()})
+        found, unknown = set(), []
+        for name in wanted:
+            doc_id = by_name.get(fold(name.strip()))
+            if doc_id is None:
+                unknown.append(name)
+            else:
+                found.add(doc_id)
+        if unknown:
+            raise DraftInputError(f"Không có kế hoạch mẫu “{'”, “'.join(n[:80] for n in unknown)}” trong kho "
+                                  "(xem mã kế hoạch bằng lệnh `plan-assistant documents`).")
+        return frozenset(found)
+
+    def _focus_scorer(self, request: DraftRequest, corpus: ExampleCorpus) -> FocusScore:
         """Chunk index -> similarity (0..1, normalized per focus area) of the chunk to the focus areas."""
-        if not request.focus or not snapshot.chunks:
+        if not request.focus or not corpus.n_chunks():
             return lambda index: 0.0
         best: dict[int, float] = {}
-        k = min(len(snapshot.chunks), 400)
+        k = min(corpus.n_chunks(), 400)
         try:
             for area in request.focus:
-                hits = self.store.dense_search(area, k, snapshot)
+                hits = corpus.dense_scores(area, k)
                 if not hits:
                     continue
                 low, high = min(s for _, s in hits), max(s for _, s in hits)
@@ -150,7 +186,8 @@ class DraftService:
         for row in draft.appendix_rows:
             row.task, row.lead, row.partners, row.deadline = (
                 clean(row.task), clean(row.lead), clean(row.partners), clean(row.deadline))
-        draft.appendix_title = clean(draft.appendix_title)
+        for appendix in draft.appendices:
+            appendix.title = clean(appendix.title)
         if found:
             draft.warnings.append(f"Đã thay {len(found)} tên địa phương/người của kế hoạch mẫu bằng […]: cần kiểm tra.")
 
@@ -167,20 +204,19 @@ class DraftService:
             raise DraftInputError(f"Tên mục quá dài (tối đa {MAX_NAME_CHARS} ký tự).")
         kind = parse_plan_type(plan_type) if plan_type else None
         limit = max(1, min(limit, MAX_EXAMPLES))
-        snapshot = self.store.snapshot
-        library = self.library(snapshot)
+        corpus = self.corpus()
+        library = self.library(corpus)
         key = section_key(query)
         docs = sorted(
-            snapshot.documents.values(),
-            key=lambda d: (d.metadata.get("plan_type") != kind if kind else False,
-                           fold(d.metadata.get("province") or "") != fold(province or "") if province else False,
+            corpus.documents().values(),
+            key=lambda d: (d.plan_type != kind if kind else False,
+                           fold(d.province) != fold(province or "") if province else False,
                            d.doc_id),
         )
         out: list[ExampleSection] = []
         for doc in docs:
-            m = doc.metadata
             if key in ("bases", "recipients"):
-                lines = m.get("legal_bases" if key == "bases" else "recipients") or []
+                lines = doc.legal_bases if key == "bases" else doc.recipients
                 passages: list[Passage] = []
                 text, heading, start, end = "\n".join(f"- {line}" for line in lines), query.upper(), 0, 0
             else:
@@ -195,8 +231,7 @@ class DraftService:
             truncated = len(text) > MAX_EXAMPLE_CHARS
             if truncated:
                 text = text[:MAX_EXAMPLE_CHARS].rsplit("\n", 1)[0]
-            out.append(ExampleSection(doc.doc_id, doc.filename, m.get("commune") or "", m.get("province") or "",
-                                      m.get("plan_type") or "", m.get("title") or "",
+            out.append(ExampleSection(doc.doc_id, doc.filename, doc.commune, doc.province, doc.plan_type, doc.title,
                                       key if key != "other" else "", heading, text, start, end, truncated))
             if len(out) == limit:
                 break

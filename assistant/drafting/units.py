@@ -12,6 +12,17 @@ NOT_COMMUNE_UNITS = frozenset({
     "UBND xã", "Sở Khoa học và Công nghệ", "Sở Nội vụ", "Công an tỉnh",
     "Ngân hàng Nhà nước chi nhánh Khu vực", "Cổng thông tin điện tử xã", "Hệ thống thông tin cơ sở",
 })
+# Bodies outside the People's Committee: a plan does not give them orders, it asks ("Đề nghị …").
+OUTSIDE_UNITS = frozenset({
+    "Ủy ban Mặt trận Tổ quốc Việt Nam xã", "Các tổ chức chính trị - xã hội", "Đoàn Thanh niên",
+    "Hội Liên hiệp Phụ nữ", "Hội Nông dân", "Hội Cựu chiến binh", "Văn phòng Đảng ủy",
+    "Ngân hàng Chính sách xã hội", "Ngân hàng Nhà nước chi nhánh Khu vực", "Các hợp tác xã", "Các doanh nghiệp",
+    "Công an tỉnh",
+})
+# The Front and the mass organisations are asked together, as the examples do.
+FRONT_UNITS = ("Ủy ban Mặt trận Tổ quốc Việt Nam xã", "Các tổ chức chính trị - xã hội", "Đoàn Thanh niên",
+               "Hội Liên hiệp Phụ nữ", "Hội Nông dân", "Hội Cựu chiến binh")
+SETTLEMENT_UNIT = "Các thôn, ấp"
 # The collective addressee that opens the "Tổ chức thực hiện" section of most plans.
 COLLECTIVE_UNIT = "Các phòng, ban, ngành xã"
 # The usual focal unit (đầu mối) of the innovation plans of a commune.

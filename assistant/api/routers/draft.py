@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -13,9 +12,8 @@ from assistant.api.deps import Ready, ServicesDep
 from assistant.api.errors import APIError
 from assistant.api.schemas import API_ERRORS
 from assistant.drafting.docx_export import DOCX_MIME, to_docx
-from assistant.drafting.markdown_export import blocks_markdown, to_markdown
-from assistant.drafting.model import Draft, DraftInputError, SourceRef
-from ingest.normalize import fold
+from assistant.drafting.markdown_export import blocks_markdown, sources_markdown, to_markdown
+from assistant.drafting.model import Appendix, Draft, DraftInputError, SourceRef
 
 router = APIRouter(prefix="/api/draft", tags=["Soạn thảo"], dependencies=[Ready], responses=API_ERRORS)
 
@@ -56,6 +54,11 @@ class DraftIn(BaseModel):
                              "Phó Chủ tịch (ký thay).")
     use_llm: bool | None = Field(None, description="Biên tập lại từng mục bằng LLM; bỏ trống: dùng khi máy chủ "
                                  "có cấu hình LLM.")
+    examples: list[str] = Field(
+        default_factory=list, max_length=_LIST_CAP,
+        description="Chỉ soạn từ các kế hoạch mẫu này (mã hoặc tên tệp, xem GET /api/documents; tối đa 10). "
+        "Bỏ trống: mọi kế hoạch mẫu trong kho (cùng loại, cùng tỉnh trước).",
+    )
 
 
 class SourceOut(BaseModel):
@@ -87,6 +90,21 @@ class AppendixRowOut(BaseModel):
     ref: str = Field(description="Mã kế hoạch mẫu của dòng (M1…).")
 
 
+class AppendixOut(BaseModel):
+    label: str = Field(description="“PHỤ LỤC” hoặc “PHỤ LỤC I”, “PHỤ LỤC II”…")
+    title: str = Field(description="Tên phụ lục.")
+    kind: str = Field(description="Loại bảng: tasks, indicators, targets, schedule, kpi.")
+    columns: list[str] = Field(description="Tiêu đề các cột.")
+    rows: list[AppendixRowOut] = Field(description="Các dòng (dòng nhóm có group = true).")
+    sources: list[SourceOut] = Field(description="Kế hoạch mẫu và các dòng của bảng đã lấy.")
+
+
+class LengthOut(BaseModel):
+    body_chars: int = Field(description="Số ký tự phần nội dung (mục I–V và lời kết).")
+    examples_mean: int = Field(description="Trung bình số ký tự phần nội dung của các kế hoạch mẫu cùng loại.")
+    ratio: float = Field(description="Tỷ lệ độ dài so với các kế hoạch mẫu cùng loại.")
+
+
 class DraftOut(BaseModel):
     commune: str = Field(description="Xã.")
     province: str | None = Field(description="Tỉnh/thành phố.")
@@ -95,8 +113,12 @@ class DraftOut(BaseModel):
     title: str = Field(description="Tên kế hoạch.")
     markdown: str = Field(description="Toàn văn bản thảo (Markdown).")
     sections: list[SectionOut] = Field(description="Từng mục của bản thảo kèm nguồn tham khảo.")
-    appendix: list[AppendixRowOut] = Field(description="Bảng phụ lục nhiệm vụ, chỉ tiêu.")
+    appendix: list[AppendixRowOut] = Field(description="Các dòng của mọi bảng phụ lục, theo thứ tự.")
+    appendices: list[AppendixOut] = Field(description="Từng phụ lục (bảng) của bản thảo.")
     provenance: list[SourceOut] = Field(description="Các kế hoạch mẫu đã tham khảo.")
+    sources_markdown: str = Field(description="Nguồn tham khảo (tệp riêng, không kèm văn bản trình ký): kế hoạch "
+                                  "mẫu theo tên tệp và dòng cho từng phần, độ dài, những điểm cần kiểm tra.")
+    length: LengthOut = Field(description="Độ dài phần nội dung so với các kế hoạch mẫu cùng loại.")
     warnings: list[str] = Field(description="Những điểm cần kiểm tra trước khi trình ký.")
     used_llm: bool = Field(description="Bản thảo đã được LLM biên tập lại.")
 
@@ -122,25 +144,38 @@ def _source(ref: SourceRef) -> SourceOut:
                      province=ref.province, plan_type=ref.plan_type, title=ref.title, lines=list(ref.lines))
 
 
+def _row(x: Any) -> AppendixRowOut:
+    return AppendixRowOut(stt=x.stt, task=x.task, lead=x.lead, partners=x.partners,
+                          deadline=x.deadline or x.score, group=x.group, ref=x.ref)
+
+
+def _appendix(appendix: Appendix) -> AppendixOut:
+    return AppendixOut(label=appendix.label, title=appendix.title, kind=appendix.kind,
+                       columns=[header for header, _, _ in appendix.columns], rows=[_row(x) for x in appendix.rows],
+                       sources=[_source(s) for s in appendix.sources])
+
+
 def draft_response(draft: Draft) -> DraftOut:
     r = draft.request
     sections = [SectionOut(key="bases", heading="Căn cứ", markdown="\n\n".join(draft.bases), used_llm=False,
                            sources=[_source(s) for s in draft.bases_sources])]
     sections += [SectionOut(key=s.key, heading=s.heading, markdown=blocks_markdown(s.blocks), used_llm=s.used_llm,
                             sources=[_source(x) for x in s.sources]) for s in draft.sections]
-    appendix = [AppendixRowOut(stt=x.stt, task=x.task, lead=x.lead, partners=x.partners, deadline=x.deadline,
-                               group=x.group, ref=x.ref) for x in draft.appendix_rows]
+    appendix = [_row(x) for x in draft.appendix_rows]
     sections.append(SectionOut(key="appendix", heading="Phụ lục", markdown="", used_llm=False,
                                sources=[_source(s) for s in draft.appendix_sources]))
     return DraftOut(commune=r.commune, province=r.province, plan_type=r.plan_type, period=r.period_text,
                     title=draft.title, markdown=to_markdown(draft), sections=sections, appendix=appendix,
-                    provenance=[_source(s) for s in draft.references], warnings=draft.warnings,
-                    used_llm=draft.used_llm)
+                    appendices=[_appendix(a) for a in draft.appendices if a.rows],
+                    provenance=[_source(s) for s in draft.references], sources_markdown=sources_markdown(draft),
+                    length=LengthOut(body_chars=draft.length.body_chars, examples_mean=draft.length.examples_mean,
+                                     ratio=draft.length.ratio),
+                    warnings=draft.warnings, used_llm=draft.used_llm)
 
 
 def download_name(draft: Draft, suffix: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(draft.request.commune)).strip("-") or "xa"
-    return f"ke-hoach-{draft.request.plan_type}-{slug}-{draft.request.start_year}.{suffix}"
+    """'ke-hoach-pii-xa-tan-lap-2027.docx' (ASCII: safe in a Content-Disposition header)."""
+    return draft.request.file_name(suffix)
 
 
 @router.post(
@@ -160,8 +195,10 @@ def draft(
     ] = "json",
 ) -> Any:
     """Soạn bản thảo kế hoạch đủ các phần (căn cứ, mục đích - yêu cầu, mục tiêu, nhiệm vụ - giải pháp,
-    kinh phí, tổ chức thực hiện, nơi nhận, chữ ký, phụ lục) từ các kế hoạch mẫu gần nhất, đã thay tên xã,
-    tỉnh; chỗ cần kiểm tra được để trống dạng […]. Thiếu tên xã hoặc loại kế hoạch không hợp lệ: mã 422."""
+    kinh phí, tổ chức thực hiện, nơi nhận, chữ ký, phụ lục) từ các kế hoạch mẫu cùng loại gần nhất (hoặc chỉ từ
+    các kế hoạch mẫu đã chọn), đã thay tên xã, tỉnh và năm; chỗ cần kiểm tra được đánh dấu […] hoặc [cần kiểm
+    tra]. Nguồn tham khảo (tên tệp, dòng) trả về riêng trong JSON, không nằm trong văn bản. Thiếu tên xã, loại kế
+    hoạch không hợp lệ hoặc kế hoạch mẫu không có trong kho: mã 422."""
     try:
         result = services.drafter.draft(**body.model_dump())
     except DraftInputError as exc:
