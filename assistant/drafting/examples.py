@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from assistant.drafting.units import heading_units
-from ingest.model import Record
+from ingest.model import TABLE_FACT_KINDS, FactKind, Record
 from ingest.normalize import fold
 from ingest.parse import heading_level
 from vectorstore.store import Snapshot, Store
@@ -97,6 +97,10 @@ class TextChunk:
     line_end: int
 
 
+def _row_or_duty(record: Record) -> bool:
+    return (record.kind in TABLE_FACT_KINDS and record.attrs.get("source") != "prose") or record.kind is FactKind.DUTY
+
+
 class ExampleCorpus:
     """Every read drafting makes of the store, behind one small interface.
 
@@ -149,8 +153,9 @@ class ExampleCorpus:
                 for i, c in enumerate(self._snapshot.chunks) if c.kind == "text" and self._wanted(c.doc_id)]
 
     def records(self, doc_id: str | None = None) -> list[Record]:
+        """The table rows and assigned duties of the examples (the facts drafting builds from)."""
         return [r for r in self._snapshot.records
-                if self._wanted(r.doc_id) and (doc_id is None or r.doc_id == doc_id)]
+                if self._wanted(r.doc_id) and (doc_id is None or r.doc_id == doc_id) and _row_or_duty(r)]
 
     def record_chunk(self, record_id: str) -> int | None:
         return self._snapshot.record_chunk.get(record_id)
