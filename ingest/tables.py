@@ -45,7 +45,8 @@ class TableRow:
 
 # --- column words ---------------------------------------------------------------------------------
 
-_YEAR_COL_RE = re.compile(r"^(?:nam\s+)?(20\d\d)$")
+# 'Năm 2026', '2026', 'Kế hoạch năm 2026', 'Chỉ tiêu năm 2026': the column of that year's target values
+_YEAR_COL_RE = re.compile(r"^(?:(?:ke hoach|muc tieu|chi tieu|du kien|phan dau)\s+)?(?:nam\s+)?(20\d\d)$")
 _TITLE_YEAR_RE = re.compile(r"\b(?:den|cuoi|trong)\s+(?:cuoi\s+)?nam\s+(20\d\d)\b")
 _ROLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (PARTNER, ("phoi hop",)),
