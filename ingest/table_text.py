@@ -323,15 +323,15 @@ def _header_rows(table: TextTable, grid: list[list[_Slot | None]], rows: list[in
     """How many of the first rows are the header (a count of rows in ``rows``)."""
     count = 0
     for r in rows[:3]:
-        texts = [s.cell.text for s in grid[r] if s and s.origin and s.cell.text]
+        origins = [s.cell for s in grid[r] if s and s.origin and s.cell.text]
+        texts = [c.text for c in origins]
         if not texts or _NUMBER_RE.match(texts[0]) or _ROMAN_TITLE_RE.match(texts[0]):
             break
+        if count and len(origins) == 1 and origins[0].colspan > 1:
+            break  # a merged title under the header is a group row
         words = sum(_is_header_cell(t) for t in texts)
-        if words >= 2 or (words == 1 and len(texts) == 1 and count > 0) or (r < table.header_rows and count == 0):
-            count += 1
-            continue
-        if count and words and len(texts) <= 2:  # a second header row: 'Chủ trì | Phối hợp'
-            count += 1
+        if words >= 2 or (count and words and len(texts) <= 2) or (r < table.header_rows and count == 0):
+            count += 1  # (a second header row may name only a few columns: 'Chủ trì | Phối hợp')
             continue
         break
     return max(count, min(table.header_rows, len(rows)) if count else 0)
