@@ -50,7 +50,7 @@ OCR_RULE_GAP_PT = 8.0  # ... and broken here and there by the binarisation
 MAX_PIXELS = 60_000_000  # a page rendered larger than this is rendered at a lower resolution
 TESSERACT_TIMEOUT_S = 180
 
-_ONE_LETTER_WORDS = set("aàáạảãeèéẹẻẽêếềểễệiíìỉĩịoóòỏõọôốồổỗộơớờởỡợuúùủũụưứừửữựyýỳỷỹỵ")
+_ONE_LETTER_WORDS = set("ởýyàạ")  # the one-letter words of plans; other lone letters are specks
 _render_lock = threading.Lock()  # pdfium is not thread-safe
 
 
@@ -251,9 +251,13 @@ def _reread_quarters(image: Any, tables: list[Any], words: list[Word], dpi: floa
     return [w for w in out if id(w) not in replaced]
 
 
+_NUMBER_LIKE_RE = re.compile(r"[0-9IVXHl|]")
+
+
 def _read_empty_number_cells(image: Any, tables: list[Any], words: list[Word], dpi: float) -> list[Word]:
     """Row numbers that the page reading missed (a lone digit in a narrow cell looks like noise):
-    the first-column cells with ink but no word, read again together as one strip of crops."""
+    the first-column cells with ink but nothing like a number, read again together as one strip of
+    crops (what was read there before is replaced)."""
     from PIL import Image
 
     grey = np.asarray(image, dtype=np.uint8)
@@ -264,7 +268,8 @@ def _read_empty_number_cells(image: Any, tables: list[Any], words: list[Word], d
             continue
         for cell in table.cells:
             if cell.col != 0 or cell.colspan != 1 or any(
-                cell.x0 <= w.cx <= cell.x1 and cell.top <= w.cy <= cell.bottom for w in words
+                cell.x0 <= w.cx <= cell.x1 and cell.top <= w.cy <= cell.bottom and _NUMBER_LIKE_RE.search(w.text)
+                for w in words
             ):
                 continue
             x0, x1 = int(cell.x0) + inset, int(cell.x1) - inset
@@ -289,6 +294,8 @@ def _read_empty_number_cells(image: Any, tables: list[Any], words: list[Word], d
         y += crop.height + gap
     found: list[Word] = []
     for word in tesseract_words(strip, dpi, 6):
+        if not _NUMBER_LIKE_RE.search(word.text):
+            continue
         for (start, end), (_, x0, top) in zip(offsets, crops, strict=True):
             if start <= word.cy <= end:
                 dx, dy = x0 - gap, top - start

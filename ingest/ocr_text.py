@@ -43,11 +43,13 @@ def _piece_cost(piece: str) -> float:
 
 
 def split_glued(token: str) -> str:
-    """'Chỉtiêu' -> 'Chỉ tiêu'; a word that is a syllable, an acronym or not Vietnamese is kept."""
+    """'Chỉtiêu' -> 'Chỉ tiêu', 'HỘISỐ' -> 'HỘI SỐ'; a word that is a syllable, an acronym or not
+    Vietnamese is kept."""
     lower = token.lower()
     if len(token) < 4 or lower in _syllables() or is_vietnamese_syllable(lower):
         return token
-    if any(ch.isupper() for ch in token[1:]):  # HĐND, UBND, OCOP, TikTok
+    capitals = token.isupper()
+    if any(ch.isupper() for ch in token[1:]) and not capitals:  # TikTok, eMail
         return token
     n = len(lower)
     best: list[tuple[float, int]] = [(0.0, 0)] + [(math.inf, 0)] * n
@@ -68,8 +70,9 @@ def split_glued(token: str) -> str:
     cuts.reverse()
     known = _syllables()
     pieces_lower = [lower[a:b] for a, b in zip([0, *cuts[:-1]], cuts, strict=True)]
-    if len(cuts) < 2 or sum(p not in known for p in pieces_lower) > min(1, len(cuts) // 2):
-        return token  # 'online', 'Zalo': not glued syllables
+    unknown = sum(p not in known for p in pieces_lower)
+    if len(cuts) < 2 or unknown > min(1, len(cuts) // 2) or (capitals and unknown):
+        return token  # 'online', 'Zalo', 'HĐND', 'OCOP': not glued syllables
     pieces, start = [], 0
     for cut in cuts:
         pieces.append(token[start:cut])
@@ -98,7 +101,8 @@ def _quarter(match: re.Match[str]) -> str:
 
 _JUNK_TOKEN_RE = re.compile(r"(?:(?<=\s)|^)[_`'‘’ˆ~|·•:;.,\\/]+(?=\s|$)")
 _SPECK_STOP_RE = re.compile(r"([^\W\d_]{2,})\.(?= [a-zà-ỹđ])")
-_JUNK_LEAD_RE = re.compile(r"(?:(?<=\s)|^)[`'‘_ˆ]+(?=\w)")
+_JUNK_LEAD_RE = re.compile(r"(?:(?<=\s)|^)[`'‘_ˆ.,]+(?=[^\W\d_])")
+_SPECK_DOT_RE = re.compile(r"(?<![^\W\d_])([a-zà-ỹđ][^\W\d_]+)\.(?=[^\W\d_])")
 
 
 @lru_cache(maxsize=1)
@@ -136,6 +140,7 @@ def repair_line(text: str) -> str:
     text = _JUNK_TOKEN_RE.sub("", text)
     text = _JUNK_LEAD_RE.sub("", text)
     text = _SPECK_STOP_RE.sub(r"\1", text)  # 'thủ. tục': a speck read as a full stop
+    text = _SPECK_DOT_RE.sub(r"\1 ", text)  # 'nhật.kho', 'mã.QR'
     text = " ".join(text.split())
     text = _TOKEN_RE.sub(lambda m: split_glued(m.group()), text)
     text = _QUARTER_RE.sub(_quarter, text)
@@ -160,7 +165,7 @@ _DIGIT_LOOKALIKES = str.maketrans({"T": "1", "l": "1", "I": "1", "|": "1", "O": 
 def repair_row_number(text: str) -> str:
     """The text of a row-number cell: punctuation around it dropped, look-alike letters in a number
     read as digits; a Roman group number is kept."""
-    core = text.strip(" .,:;'\"_-—|`~")
+    core = text.strip(" .,:;'\"_-—|`~/\\")
     if not core:
         return ""
     if re.fullmatch(r"[IVX]{1,5}", core):

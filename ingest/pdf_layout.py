@@ -167,5 +167,7 @@ def assemble(pages: list[PageItems]) -> tuple[list[str], list[int | None]]:
             at_edge = index == 0 or index == len(items) - 1
             if text in repeated or (at_edge and _PAGE_NUMBER_RE.match(text)):
                 continue
+            if page.ocr and sum(ch.isalnum() for ch in text) < 3 and not _PAGE_NUMBER_RE.match(text):
+                continue  # specks read as a letter or a mark, outside any table
             writer.add_line(item, page.number)
     return writer.result()

@@ -124,6 +124,9 @@ _NUMBER_RE = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3})*\.?|[IVXL]{1,6}\.?|[a-zđ]\)|
 _COLUMN_NO_RE = re.compile(r"^\(?(\d{1,2}|[A-Z])\)?$")
 _ROMAN_TITLE_RE = re.compile(r"^(?P<num>[IVX]{1,5})\s*(?:[.\-/):]\s*|\s+)(?P<title>\S.*)$")
 _ROMAN_RE = re.compile(r"^[IVX]{1,5}\.?$")
+# a group number as written or as OCR misreads it: '1', '2', 'H' (II), 'l', 'Il', '11'
+_GROUP_NO_RE = re.compile(r"^(?:\d{1,2}|[IVXlH1|!]{1,5})$")
+_GROUP_TITLE_RE = re.compile(r"^(?P<num>\d{1,2}|[IVXlH1|!]{1,5})\s*[.\-/):]\s*(?P<title>\S.*)$")
 _ROMANS = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII", "XIV", "XV")
 
 
@@ -178,6 +181,7 @@ class _Entry:
     text: str | None  # a text line, or None for a table row
     page: int | None
     cells: list[str] | None = None
+    table: _Current | None = None  # the table a row belongs to
 
 
 class TableWriter:
@@ -210,8 +214,8 @@ class TableWriter:
             self._drop_trailing_blank()
         elif header_count or (table.n_cols >= 4 and len(rows) >= 2):
             labels = _header_labels(grid, rows[:header_count], table.n_cols) if header_count else None
-            current = self._start(table, grid, rows[:header_count], labels, pages[rows[0]])
             body = rows[header_count:]
+            current = self._start(table, grid, rows[:header_count], labels, pages[rows[0]], body)
         else:
             self._layout(grid, rows, pages)
             return
@@ -228,6 +232,7 @@ class TableWriter:
     # --- output ---------------------------------------------------------------------------------------
 
     def result(self) -> tuple[list[str], list[int | None]]:
+        self._mend_row_numbers()
         lines: list[str] = []
         pages: list[int | None] = []
         for entry in self._entries:
@@ -238,16 +243,34 @@ class TableWriter:
 
     # --- internals ------------------------------------------------------------------------------------
 
+    def _mend_row_numbers(self) -> None:
+        """A row number out of a run that counts up by one around it ('4, 2, 6', a misread '5')
+        takes its place in the run."""
+        rows: dict[int, list[list[str]]] = {}
+        for entry in self._entries:
+            if entry.cells is not None and entry.table is not None and entry.table.no_col == 0:
+                rows.setdefault(id(entry.table), []).append(entry.cells)
+        for all_rows in rows.values():
+            table_rows = [cells for cells in all_rows if not _ROMAN_RE.match(cells[0])]  # not the group rows
+            numbers = [cells[0] for cells in table_rows]
+            for k in range(1, len(numbers) - 1):
+                before, here, after = numbers[k - 1], numbers[k], numbers[k + 1]
+                if before.isdigit() and after.isdigit() and int(after) == int(before) + 2 and here != str(int(before) + 1):
+                    table_rows[k][0] = numbers[k] = str(int(before) + 1)
+
     def _drop_trailing_blank(self) -> None:
         while self._entries and self._entries[-1].text is not None and not self._entries[-1].text.strip():
             self._entries.pop()
 
     def _start(
         self, table: TextTable, grid: list[list[_Slot | None]], header_rows: list[int], labels: list[str] | None,
-        page: int | None,
+        page: int | None, body: list[int],
     ) -> _Current:
         folded = [fold(label) for label in labels] if labels else []
         no_col = 0 if folded and (folded[0].split() or [""])[0] in ("stt", "tt", "so") else None
+        if labels and no_col is None and _holds_row_numbers(grid, body):
+            # the first column holds row numbers whatever its header says ('ST', 'Số', a misreading)
+            no_col, labels[0] = 0, "STT"
         subject = next((i for i, f in enumerate(folded) if _SUBJECT_RE.search(f) and i != no_col), None)
         if subject is None:
             subject = 1 if table.n_cols > 1 else 0
@@ -295,8 +318,13 @@ class TableWriter:
                 current.last_row[i] = join_split(current.last_row[i], text)
             return
         cells = list(texts)
-        self._entries.append(_Entry(None, page, cells))
+        self._entries.append(_Entry(None, page, cells, current))
         current.last_row = cells
+
+
+def _upper(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= 3 and sum(ch.isupper() for ch in letters) >= 0.8 * len(letters)
 
 
 def _cell_line(text: str) -> str:
@@ -337,6 +365,12 @@ def _header_rows(table: TextTable, grid: list[list[_Slot | None]], rows: list[in
     return max(count, min(table.header_rows, len(rows)) if count else 0)
 
 
+def _holds_row_numbers(grid: list[list[_Slot | None]], body: list[int]) -> bool:
+    values = [t for r in body if (t := _text(grid[r][0]))]
+    numbers = sum(bool(_NUMBER_RE.match(v)) for v in values)
+    return numbers >= 2 and numbers >= 0.6 * len(values)
+
+
 def _header_key(grid: list[list[_Slot | None]], header_rows: list[int]) -> list[str]:
     return [_squash(" ".join(s.cell.text for s in grid[r] if s and s.origin)) for r in header_rows]
 
@@ -374,17 +408,21 @@ def _group_row(slots: list[_Slot | None], texts: list[str], current: _Current) -
     spanning = [c for c in filled if c.colspan > 1]
     if not spanning or len(filled) > 2:
         return None
-    if len(filled) == 2 and not (_ROMAN_RE.match(filled[0].text) and filled[1] is spanning[0]):
-        return None
-    if len(filled) == 1 and filled[0].colspan < max(2, current.n_cols - 1):
-        return None
     if len(filled) == 2:
-        number, title = filled[0].text.rstrip("."), filled[1].text
+        number, title = filled[0].text.strip().rstrip("."), filled[1].text
+        if filled[1] is not spanning[0] or filled[1].col + filled[1].colspan < current.n_cols:
+            return None
+        if not (_ROMAN_RE.match(number) or (_GROUP_NO_RE.match(number) and _upper(title))):
+            return None
+    elif filled[0].colspan < max(2, current.n_cols - 1):
+        return None
     else:
-        match = _ROMAN_TITLE_RE.match(filled[0].text)
-        if not match:
-            return filled[0].text  # a merged row without a Roman number: a line of its own
+        match = _ROMAN_TITLE_RE.match(filled[0].text) or _GROUP_TITLE_RE.match(filled[0].text)
+        if not match or (not _ROMAN_RE.match(match.group("num")) and not _upper(match.group("title"))):
+            return filled[0].text  # a merged row without a group number: a line of its own
         number, title = match.group("num"), match.group("title")
+    if number not in _ROMANS:  # '1', or a Roman number misread ('H', 'l', '11'): the next group
+        number = _ROMANS[min(current.last_group, len(_ROMANS) - 1)]
     out = [""] * current.n_cols
     no_col = current.no_col if current.no_col is not None else 0
     subject = current.subject_col if current.subject_col != no_col else min(no_col + 1, current.n_cols - 1)

@@ -240,3 +240,18 @@ def test_ocr_row_numbers(read: str, number: str) -> None:
 def test_split_glued_keeps_real_words() -> None:
     assert split_glued("Thạnh") == "Thạnh"
     assert split_glued("hợptác") == "hợp tác"
+
+
+def test_what_the_cells_hold_names_the_columns_and_mends_misread_numbers() -> None:
+    out = lines_of(table([
+        ["ST", "Nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời gian"],  # 'STT' misread
+        ["1", ("CHÍNH QUYỀN SỐ", 4)],  # the group number 'I' read as '1'
+        ["1", "a", "Phòng Kinh tế", "", "Quý I/2026"],
+        ["2", "b", "Phòng Kinh tế", "", "Quý I/2026"],
+        ["H", ("KINH TẾ SỐ", 4)],  # 'II' read as 'H'
+        ["3", "c", "Phòng Kinh tế", "", "Quý I/2026"],
+        ["8", "d", "Phòng Kinh tế", "", "Quý I/2026"],  # '4' read as '8'
+        ["5", "e", "Phòng Kinh tế", "", "Quý I/2026"],
+    ]))
+    assert [line.split("\t")[0] for line in out] == ["STT", "I", "1", "2", "II", "3", "4", "5"]
+    assert out[1] == "I\tCHÍNH QUYỀN SỐ\t\t\t" and out[4] == "II\tKINH TẾ SỐ\t\t\t"
