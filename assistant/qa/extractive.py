@@ -14,7 +14,7 @@ from functools import lru_cache
 from assistant.qa.retriever import hybrid_search
 from assistant.qa.types import Hit, Source
 from assistant.qa.understand import STOPWORDS, Question
-from ingest.model import Chunk, Record
+from ingest.model import Chunk, Record, page_of_line
 from ingest.normalize import abbreviations, expand_abbreviations, fold
 from ingest.parse import heading_level
 from ingest.record_text import KIND_LABELS, TABLE_KINDS, record_sentence, unit_names
@@ -127,6 +127,7 @@ def make_source(snapshot: Snapshot, chunk: Chunk, text: str, score: float) -> So
         document=doc.filename, doc_id=doc.doc_id, commune=meta.get("commune") or "",
         province=meta.get("province") or "", plan_title=meta.get("title") or "", section=chunk.section,
         text=text, score=round(float(score), 4), kind=chunk.kind, line_start=chunk.line_start, line_end=chunk.line_end,
+        page=page_of_line(meta, chunk.line_start),
     )
 
 
