@@ -5,7 +5,10 @@ the PDF LibreOffice prints from it and a scan of that print, each parsed and tur
 then rows, cells, lead units and groups right out of the 14 task rows, per source, and the OCR
 seconds per page (at the scan's own 200 dpi, and with ``--dpi300`` also rendered at 300 dpi).
 
-    python benchmarks/extraction.py [--seeds 0 1 2 3] [--dpi300] [--keep DIR]
+    python benchmarks/extraction.py [--seeds 0 1 2 3] [--dpi300] [--keep DIR] [--qa]
+
+``--qa`` also ingests the canonical plan's three files into stores of their own and asks the 16
+questions of ``QUESTIONS`` (needs the embedding model: PLAN_ASSISTANT_MODELS_DIR).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fixtures.plan_docs import ExtractionScore, build_plan_files, score_tasks, variant  # noqa: E402
+from fixtures.plan_docs import QUESTIONS, ExtractionScore, build_plan_files, score_tasks, variant  # noqa: E402
 
 from ingest import ocr  # noqa: E402
 from ingest.loaders import LoadLimits  # noqa: E402
@@ -39,6 +42,7 @@ def main() -> None:
     parser.add_argument("--dpi300", action="store_true", help="also read the scans rendered at 300 dpi")
     parser.add_argument("--keep", type=Path, help="write the generated files here (default: a temp dir)")
     parser.add_argument("--verbose", action="store_true", help="print the rows that are not right")
+    parser.add_argument("--qa", action="store_true", help="ask the 16 questions of the canonical plan")
     args = parser.parse_args()
     if ocr.missing_engine():
         print(f"OCR engine missing: {ocr.missing_engine()}; scans are skipped")
@@ -77,7 +81,33 @@ def main() -> None:
         pages = sum(p for _, p in runs)
         print(f"OCR {name}: {seconds / max(1, pages):.2f} s/page over {pages} pages "
               f"({LoadLimits().ocr_jobs} pages at once, {os.cpu_count()} CPUs)")
+    if args.qa:
+        print("\nQuestions (canonical plan)")
+        ask_questions(workdir / "seed0", args.verbose)
     print(f"\nFiles: {workdir}")
+
+
+def ask_questions(directory: Path, verbose: bool) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from assistant.config import Settings
+    from assistant.services import Services
+
+    embedder = None
+    for path in sorted(directory.glob("*.docx")) + sorted(directory.glob("*.pdf")):
+        data = Path(tempfile.mkdtemp(prefix="extraction-qa-"))
+        services = Services(Settings(data_dir=data))
+        if embedder is not None:
+            services.__dict__["embedder"] = embedder
+        embedder = services.embedder
+        result = services.ingestor.ingest_file(path)
+        right = 0
+        for question, expected in QUESTIONS:
+            answer = services.qa.ask(question)
+            ok = answer.found and all(text in answer.answer for text in expected)
+            right += ok
+            if verbose and not ok:
+                print(f"      ✗ {question} -> {answer.answer[:150]!r}")
+        print(f"{path.name:<32} {right:>2}/{len(QUESTIONS)} answered right ({result.status})")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fixtures.plan_docs import CANONICAL, PlanFiles, build_plan_files, score_tasks, soffice, variant
+from fixtures.plan_docs import (
+    CANONICAL,
+    PlanFiles,
+    build_plan_files,
+    score_tasks,
+    shared_ocr_cache,
+    shared_plan,
+    soffice,
+    variant,
+)
 
 from ingest.loaders import LoadLimits, load_file
 from ingest.model import IngestError, page_of_line
@@ -42,14 +51,14 @@ APPENDIX_HEADER = "STT\tNhiệm vụ\tĐơn vị chủ trì\tĐơn vị phối h
 
 
 @pytest.fixture(scope="session")
-def plan(tmp_path_factory: pytest.TempPathFactory) -> PlanFiles:
-    return build_plan_files(tmp_path_factory.mktemp("plan"), CANONICAL)
+def plan() -> PlanFiles:
+    return shared_plan()
 
 
 @pytest.fixture(scope="session")
-def ocr_limits(tmp_path_factory: pytest.TempPathFactory) -> LoadLimits:
+def ocr_limits() -> LoadLimits:
     """OCR once per session: every test reading the scan shares the cache."""
-    return LoadLimits(ocr_cache_dir=tmp_path_factory.mktemp("ocr-cache"))
+    return LoadLimits(ocr_cache_dir=shared_ocr_cache())
 
 
 @pytest.fixture(scope="session")
