@@ -206,6 +206,10 @@ class TableWriter:
         if not rows:
             return
         pages = table.row_pages or [None] * table.n_rows
+        while len(rows) > 1 and table.n_cols > 1 and _caption(grid[rows[0]], table.n_cols):
+            # a title merged over the whole first row ('BẢNG PHÂN CÔNG NHIỆM VỤ'): a line above the table
+            self.add_line(_text(grid[rows[0]][0]), pages[rows[0]])
+            rows = rows[1:]
         header_count = _header_rows(table, grid, rows)
         current = self._current
         continues = (
@@ -366,6 +370,14 @@ def _header_rows(table: TextTable, grid: list[list[_Slot | None]], rows: list[in
             continue
         break
     return max(count, min(table.header_rows, len(rows)) if count else 0)
+
+
+def _caption(slots: list[_Slot | None], n_cols: int) -> bool:
+    first = slots[0]
+    return (
+        first is not None and first.origin and first.cell.colspan >= n_cols and bool(first.cell.text)
+        and not _ROMAN_TITLE_RE.match(first.cell.text) and not _GROUP_TITLE_RE.match(first.cell.text)
+    )
 
 
 def _holds_row_numbers(grid: list[list[_Slot | None]], body: list[int]) -> bool:

@@ -255,3 +255,8 @@ def test_what_the_cells_hold_names_the_columns_and_mends_misread_numbers() -> No
     ]))
     assert [line.split("\t")[0] for line in out] == ["STT", "I", "1", "2", "II", "3", "4", "5"]
     assert out[1] == "I\tCHÍNH QUYỀN SỐ\t\t\t" and out[4] == "II\tKINH TẾ SỐ\t\t\t"
+
+
+def test_a_title_merged_over_the_first_row_is_a_line_above_the_table() -> None:
+    out = lines_of(table([[("BẢNG PHÂN CÔNG NHIỆM VỤ NĂM 2026", 5)], HEADER, ["1", "a", "Phòng Kinh tế", "", "Quý I/2026"]]))
+    assert out == ["BẢNG PHÂN CÔNG NHIỆM VỤ NĂM 2026", "\t".join(HEADER), "1\ta\tPhòng Kinh tế\t\tQuý I/2026"]
