@@ -42,6 +42,7 @@ LANG = "vie"
 PSM = 4  # one column of text of varied sizes: keeps lone row numbers that --psm 3 drops as noise
 CACHE_VERSION = 1
 MIN_DPI = 200
+TURN_BELOW = 60.0  # a page read with less confidence is checked for being sideways or upside down
 DOUBT = 75.0  # a word Tesseract is less sure of than this may have its marks corrected
 _TOKEN_RE = re.compile(r"[^\W\d_]+")
 MEDIAN = False  # a 3x3 median removes specks but also thin strokes (the I of II, III)
@@ -168,10 +169,16 @@ def render_dpi(page: Any, width_pt: float, max_dpi: int) -> int:
     return int(min(max_dpi, max(MIN_DPI, round(best))))
 
 
-def recognise_image(image: Any, number: int, dpi: float) -> PageItems:
-    """A page image (PIL, grey) -> its items: deskewed, rules found and erased, words recognised."""
+def recognise_image(image: Any, number: int, dpi: float, turned: bool = False) -> PageItems:
+    """A page image (PIL, grey) -> its items: turned upright, deskewed, rules found and erased, words
+    recognised. A page that reads badly is turned by Tesseract's orientation detection and read again
+    (a landscape page scanned sideways, a sheet fed upside down)."""
     from PIL import Image, ImageFilter
 
+    if not turned and looks_sideways(np.asarray(image, dtype=np.uint8)):
+        rotation = osd_rotation(image)
+        if rotation in (90, 270):
+            image, turned = image.rotate(-rotation, expand=True, fillcolor=255), True
     grey = np.asarray(image, dtype=np.uint8)
     angle = estimate_skew(grey)
     if abs(angle) >= 0.05:
@@ -197,7 +204,51 @@ def recognise_image(image: Any, number: int, dpi: float) -> PageItems:
     items.ocr = True
     weight = sum(len(w.text) for w in words)
     items.confidence = sum((w.conf or 0.0) * len(w.text) for w in words) / weight if weight else 0.0
+    if not turned and items.confidence < TURN_BELOW:
+        rotation = osd_rotation(image)
+        if rotation in (90, 180, 270):
+            again = recognise_image(image.rotate(-rotation, expand=True, fillcolor=255), number, dpi, turned=True)
+            if (again.confidence or 0.0) > items.confidence:
+                return again
     return items
+
+
+def looks_sideways(grey: np.ndarray) -> bool:
+    """Text lines run down the page: without the table rules, the ink gathers in columns (text lines
+    read sideways) much more than in rows."""
+    step = max(1, int(round(max(grey.shape) / 1000)))
+    small = grey[::step, ::step]
+    ink = small < otsu_threshold(small)
+    if ink.sum() < 100:
+        return False
+    horizontal, vertical = rule_masks(ink, 200 / step)
+    text = ink & ~horizontal & ~vertical
+
+    def gathered(profile: np.ndarray) -> float:
+        profile = profile.astype(np.float64)
+        return float(np.sum(profile**2) / max(1.0, np.sum(profile)) / len(profile) * len(profile))
+
+    return gathered(text.sum(axis=0)) > 1.3 * gathered(text.sum(axis=1))
+
+
+def osd_rotation(image: Any) -> int:
+    """Tesseract's orientation detection: the clockwise turn (0, 90, 180, 270) that makes the page
+    upright, 0 when unsure."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    try:
+        done = subprocess.run(
+            ["tesseract", "stdin", "stdout", "--psm", "0", "-l", "osd", "--dpi", "200"], input=buffer.getvalue(),
+            capture_output=True, timeout=60, env={**os.environ, "OMP_THREAD_LIMIT": "1"}, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    text = done.stdout.decode("utf-8", "replace")
+    rotate = re.search(r"Rotate:\s*(\d+)", text)
+    confidence = re.search(r"Orientation confidence:\s*([\d.]+)", text)
+    if not rotate or not confidence or float(confidence.group(1)) < 2.0:
+        return 0
+    return int(rotate.group(1)) % 360
 
 
 _QUARTER_WORD_RE = re.compile(r"^Qu[ýy]", re.IGNORECASE)

@@ -127,9 +127,14 @@ def layout_items(
 
 
 def is_image_only(page: Any) -> bool:
-    """A scanned page: (almost) no characters, and images covering most of it."""
-    if len(page.chars) > 10:
-        return False
+    """A page to read by OCR: a scan ((almost) no characters, images covering much of it), or a page
+    whose characters cannot be read (fonts without a Unicode map: '(cid:12)', private-use codes)."""
+    chars = page.chars
+    if len(chars) > 10:
+        unreadable = sum(
+            1 for c in chars if c["text"].startswith("(cid:") or any("\ue000" <= ch <= "\uf8ff" for ch in c["text"])
+        )
+        return unreadable > 0.3 * len(chars)
     area = float(page.width * page.height) or 1.0
     covered = sum(max(0.0, (i["x1"] - i["x0"]) * (i["bottom"] - i["top"])) for i in page.images)
     return covered >= 0.3 * area

@@ -296,3 +296,20 @@ def test_a_binary_under_a_text_name_is_called_binary(tmp_path: Path, name: str, 
     with pytest.raises(IngestError, match="nhị phân") as info:
         load_file(path)
     assert what in str(info.value) and "TCVN3" not in str(info.value) and "VNI" not in str(info.value)
+
+
+@needs_tesseract
+def test_pages_scanned_sideways_or_upside_down_are_turned(plan: PlanFiles, tmp_path: Path) -> None:
+    """The landscape appendix scanned on a portrait scanner, and the signature page fed upside down."""
+    import pypdfium2 as pdfium
+
+    assert plan.scan is not None
+    document = pdfium.PdfDocument(plan.scan.read_bytes())
+    signature = document[1].render(scale=200 / 72, grayscale=True).to_pil().convert("L").rotate(180)
+    appendix = document[2].render(scale=200 / 72, grayscale=True).to_pil().convert("L").rotate(90, expand=True)
+    path = tmp_path / "xoay.pdf"
+    signature.save(path, "PDF", save_all=True, append_images=[appendix], resolution=200.0)
+    loaded = load_file(path, LoadLimits(ocr_cache_dir=tmp_path / "ocr"))
+    assert "Lê Thị Hồng Nhung" in loaded.lines and "KT. CHỦ TỊCH" in loaded.lines
+    assert APPENDIX_HEADER in loaded.lines and "I\tCHÍNH QUYỀN SỐ\t\t\t\t" in loaded.lines
+    assert all(conf >= 80 for conf in loaded.ocr_confidence.values())

@@ -260,3 +260,19 @@ def test_what_the_cells_hold_names_the_columns_and_mends_misread_numbers() -> No
 def test_a_title_merged_over_the_first_row_is_a_line_above_the_table() -> None:
     out = lines_of(table([[("BẢNG PHÂN CÔNG NHIỆM VỤ NĂM 2026", 5)], HEADER, ["1", "a", "Phòng Kinh tế", "", "Quý I/2026"]]))
     assert out == ["BẢNG PHÂN CÔNG NHIỆM VỤ NĂM 2026", "\t".join(HEADER), "1\ta\tPhòng Kinh tế\t\tQuý I/2026"]
+
+
+def test_pages_to_read_by_ocr() -> None:
+    from types import SimpleNamespace
+
+    from ingest.pdf_layout import is_image_only
+
+    def page(texts: list[str], images: int) -> SimpleNamespace:
+        chars = [{"text": t} for t in texts]
+        pictures = [{"x0": 0, "x1": 500, "top": 0, "bottom": 800}] * images
+        return SimpleNamespace(chars=chars, images=pictures, width=595, height=842)
+
+    assert is_image_only(page([], 1))  # a scan
+    assert not is_image_only(page([], 0))  # a blank page
+    assert not is_image_only(page(list("Kế hoạch số 12/KH-UBND"), 1))  # text over a letterhead picture
+    assert is_image_only(page(["(cid:12)"] * 30 + list("abc"), 0))  # a font without a Unicode map
