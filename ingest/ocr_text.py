@@ -19,6 +19,7 @@ from pathlib import Path
 from ingest.normalize import is_vietnamese_syllable
 
 _TOKEN_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
+_ACRONYM_TAIL_RE = re.compile(r"^([A-ZĐ]{2,})([a-zà-ỹđ]{1,5})$")
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +50,9 @@ def split_glued(token: str) -> str:
     if len(token) < 4 or lower in _syllables() or is_vietnamese_syllable(lower):
         return token
     capitals = token.isupper()
+    tail = _ACRONYM_TAIL_RE.match(token)
+    if tail and tail.group(2) in _syllables():
+        return f"{tail.group(1)} {tail.group(2)}"  # 'HĐNDvà' -> 'HĐND và'
     if any(ch.isupper() for ch in token[1:]) and not capitals:  # TikTok, eMail
         return token
     n = len(lower)

@@ -217,6 +217,7 @@ def test_two_columns_side_by_side_are_read_one_after_the_other() -> None:
         ("Thựchiệnnăm 2025", "Thực hiện năm 2025"),
         ("Đơn vị chủtrì", "Đơn vị chủ trì"),
         ("HĐND", "HĐND"),
+        ("Văn phòng HĐNDvà UBND", "Văn phòng HĐND và UBND"),
         ("online", "online"),
         ("Quý 11/2026", "Quý II/2026"),
         ("Quý IH/2026", "Quý III/2026"),
