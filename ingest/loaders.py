@@ -15,8 +15,12 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.model import IngestError
+
+if TYPE_CHECKING:
+    from ingest.pdf_layout import PageItems
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx", ".pdf")
 MB = 1024 * 1024
@@ -235,7 +239,7 @@ def _load_pdf(data: bytes, limits: LoadLimits, progress: PageProgress | None) ->
 
     import pdfplumber
 
-    from ingest.pdf_layout import PageItems, assemble, is_image_only, read_page
+    from ingest.pdf_layout import assemble, is_image_only, read_page
 
     for name in ("pdfminer", "pypdf", "pdfplumber"):
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -285,8 +289,8 @@ def _pdf_page_count(data: bytes) -> int:
 
 
 def _ocr_into(
-    data: bytes, scanned: list[int], pages: list, limits: LoadLimits, progress: PageProgress | None,
-    loaded: LoadedText,
+    data: bytes, scanned: list[int], pages: list[PageItems | None], limits: LoadLimits,
+    progress: PageProgress | None, loaded: LoadedText,
 ) -> None:
     """Recognise the image-only pages (all of a scan, or the signed last page of a printed plan)."""
     from ingest import ocr

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.grid import Segment, Word, find_tables
+from ingest.grid import Segment, Table, Word, find_tables
 from ingest.normalize import is_vietnamese_syllable
 from ingest.ocr_text import fix_diacritics, repair_line, repair_row_number
 from ingest.pdf_layout import MIN_CELL_PT, PageItems, layout_items
@@ -254,7 +254,7 @@ def osd_rotation(image: Any) -> int:
 _QUARTER_WORD_RE = re.compile(r"^Qu[ýy]", re.IGNORECASE)
 
 
-def _reread_quarters(image: Any, tables: list[Any], words: list[Word], dpi: float) -> list[Word]:
+def _reread_quarters(image: Any, tables: list[Table], words: list[Word], dpi: float) -> list[Word]:
     """Cells naming a quarter ('Quý II/2026') read again, enlarged twice: I, II and III differ by
     one thin stroke, the glyphs a scan blurs first."""
     from PIL import Image
@@ -305,7 +305,7 @@ def _reread_quarters(image: Any, tables: list[Any], words: list[Word], dpi: floa
 _NUMBER_LIKE_RE = re.compile(r"[0-9IVXHl|]")
 
 
-def _read_empty_number_cells(image: Any, tables: list[Any], words: list[Word], dpi: float) -> list[Word]:
+def _read_empty_number_cells(image: Any, tables: list[Table], words: list[Word], dpi: float) -> list[Word]:
     """Row numbers that the page reading missed (a lone digit in a narrow cell looks like noise):
     the first-column cells with ink but nothing like a number, read again together as one strip of
     crops (what was read there before is replaced)."""
