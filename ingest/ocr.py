@@ -251,7 +251,8 @@ def osd_rotation(image: Any) -> int:
     return int(rotate.group(1)) % 360
 
 
-_QUARTER_WORD_RE = re.compile(r"^Qu[ýy]", re.IGNORECASE)
+# 'Quý', 'QUÝ', 'QuýII/2026' -- not 'QUYỀN', 'quyết'
+_QUARTER_WORD_RE = re.compile(r"^Qu[ýy](?:$|[IVXlH1|/\[(.\d])", re.IGNORECASE)
 
 
 def _reread_quarters(image: Any, tables: list[Table], words: list[Word], dpi: float) -> list[Word]:
