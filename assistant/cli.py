@@ -65,6 +65,8 @@ def ingest(
                 f"[green]✓[/] {result.path}: {result.status} — {result.chunks_added} đoạn thêm, "
                 f"{result.chunks_removed} đoạn xóa, {result.chunks_unchanged} đoạn giữ nguyên, {result.records} bản ghi"
             )
+            for warning in result.warnings:
+                console.print(f"  [yellow]⚠[/] {warning}")
     console.print(
         f"Tổng kết: {len(report.results)} tệp ({report.count('added')} mới, {report.count('updated')} cập nhật, "
         f"{report.count('unchanged')} không đổi, {len(report.failed)} lỗi); đoạn: {report.chunks_added} thêm, "

@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_upload_mb: float = 20.0
 
+    # --- reading files (bounded parsing, OCR of scans) ---------------------------------------
+    max_unpacked_mb: float = Field(200.0, gt=0, description=".docx: most MB its zip entries may unpack to.")
+    max_zip_entries: int = Field(2000, gt=0, description=".docx: most entries its zip may hold.")
+    max_pdf_mb: float = Field(100.0, gt=0, description="Largest PDF read (uploads are bounded by max_upload_mb).")
+    max_pdf_pages: int = Field(300, gt=0, description="Most pages of a PDF.")
+    ocr_enabled: bool = Field(True, description="Read image-only PDF pages with Tesseract (vie).")
+    max_ocr_pages: int = Field(60, gt=0, description="Most scanned pages recognised in one file.")
+    ocr_min_confidence: float = Field(
+        70.0, ge=0, le=100, description="Scanned pages read with a lower mean confidence are flagged."
+    )
+    ocr_max_dpi: int = Field(300, ge=100, le=600, description="Highest resolution a scan is read at.")
+    ocr_jobs: int = Field(2, ge=1, le=16, description="Scanned pages recognised at once.")
+
     @field_validator("data_dir", "corpus_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -122,6 +135,10 @@ class Settings(BaseSettings):
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def ocr_cache_dir(self) -> Path:
+        return self.data_dir / "ocr-cache"
 
     @property
     def llm_enabled(self) -> bool:

@@ -38,9 +38,27 @@ class PlanMetadata:
     period_end: int | None = None
     legal_bases: list[str] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
+    # where the text came from (PDF): pages, and the scanned pages read by OCR
+    pages: int | None = None  # page count of a PDF
+    page_starts: list[list[int]] = field(default_factory=list)  # [[page, first line no], …] to cite pages
+    ocr_pages: list[int] = field(default_factory=list)  # pages read by OCR
+    ocr_confidence: dict[str, float] = field(default_factory=dict)  # page -> mean word confidence, 0..100
+    low_confidence_pages: list[int] = field(default_factory=list)  # OCR pages below the threshold: check them
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def page_of_line(metadata: dict[str, Any] | PlanMetadata, line_no: int) -> int | None:
+    """The page a line of a PDF plan is on (None for other files): from ``page_starts``, so that a
+    citation can name its page without the document's lines."""
+    starts = metadata.page_starts if isinstance(metadata, PlanMetadata) else metadata.get("page_starts") or []
+    page = None
+    for number, first in starts:
+        if first > line_no:
+            break
+        page = number
+    return page
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from ingest import facts
-from ingest.loaders import LoadedText, load_file
+from ingest.loaders import LoadedText, LoadLimits, PageProgress, load_file
 from ingest.model import IngestError, ParsedDocument, PlanMetadata, SourceLine
 from ingest.normalize import drop_noise_lines, fold, normalize_line
 
@@ -22,8 +22,12 @@ def document_id(filename: str) -> str:
     return slug[:80] or hashlib.sha1(stem.encode()).hexdigest()[:12]
 
 
-def parse_file(path: Path, *, filename: str | None = None) -> ParsedDocument:
-    loaded = load_file(path)
+def parse_file(
+    path: Path, *, filename: str | None = None, limits: LoadLimits | None = None, progress: PageProgress | None = None
+) -> ParsedDocument:
+    """``limits`` bound the parsing (and carry the OCR cache directory); ``progress`` hears of every
+    scanned page recognised."""
+    loaded = load_file(path, limits, progress)
     name = filename or path.name
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     return parse_loaded(loaded, name, sha)
@@ -39,14 +43,29 @@ def parse_loaded(loaded: LoadedText, filename: str, sha256: str) -> ParsedDocume
     if not any(line.text for line in lines):
         raise IngestError("tệp không có nội dung văn bản")
     sections = section_paths(lines)
+    metadata = extract_metadata(lines)
+    _source_metadata(metadata, loaded, lines)
     return ParsedDocument(
         doc_id=document_id(filename),
         filename=filename,
         sha256=sha256,
         lines=lines,
         sections=sections,
-        metadata=extract_metadata(lines),
+        metadata=metadata,
     )
+
+
+def _source_metadata(meta: PlanMetadata, loaded: LoadedText, lines: list[SourceLine]) -> None:
+    """Pages and OCR of a PDF, kept with the plan's metadata (the documents list shows them)."""
+    meta.pages = loaded.page_count
+    starts: list[list[int]] = []
+    for line in lines:
+        if line.page is not None and (not starts or line.page > starts[-1][0]):
+            starts.append([line.page, line.no])
+    meta.page_starts = starts
+    meta.ocr_pages = list(loaded.ocr_pages)
+    meta.ocr_confidence = {str(page): conf for page, conf in loaded.ocr_confidence.items()}
+    meta.low_confidence_pages = list(loaded.low_confidence_pages)
 
 
 # --- section structure -------------------------------------------------------------------------

@@ -17,15 +17,19 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ingest.chunking import chunk_document, make_chunk
-from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, PageProgress
 from ingest.model import Chunk, IngestError, ParsedDocument, Record
 from ingest.parse import parse_file
 from ingest.record_text import record_sentence
 from ingest.records import extract_records
 from vectorstore.catalog import DocumentRow
 from vectorstore.store import Store
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 Progress = Callable[[str, int, int], None]  # (file name, index, total)
 
@@ -40,6 +44,7 @@ class FileResult:
     chunks_unchanged: int = 0
     records: int = 0
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)  # Vietnamese: scanned pages read poorly, …
 
 
 @dataclass
@@ -97,10 +102,37 @@ def _unique(chunks: list[Chunk]) -> list[Chunk]:
     return out
 
 
+def load_limits(settings: Settings) -> LoadLimits:
+    """The loaders' bounds from the settings (the loaders themselves never read settings)."""
+    return LoadLimits(
+        max_unpacked_mb=settings.max_unpacked_mb,
+        max_zip_entries=settings.max_zip_entries,
+        max_pdf_mb=settings.max_pdf_mb,
+        max_pdf_pages=settings.max_pdf_pages,
+        ocr=settings.ocr_enabled,
+        max_ocr_pages=settings.max_ocr_pages,
+        ocr_min_confidence=settings.ocr_min_confidence,
+        ocr_dpi=settings.ocr_max_dpi,
+        ocr_cache_dir=settings.ocr_cache_dir,
+        ocr_jobs=settings.ocr_jobs,
+    )
+
+
+def source_warnings(metadata: dict[str, Any]) -> list[str]:
+    """What an officer should check in a plan read from a scan (Vietnamese)."""
+    low = metadata.get("low_confidence_pages") or []
+    if not low:
+        return []
+    confidence = metadata.get("ocr_confidence") or {}
+    pages = ", ".join(f"{p} ({confidence.get(str(p), 0):.0f}%)" for p in low)
+    return [f"Bản quét khó đọc ở trang {pages}: nên kiểm tra lại nội dung các trang này."]
+
+
 class Ingestor:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.sources_dir = store.settings.data_dir / "sources"
+        self.limits = load_limits(store.settings)
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -117,15 +149,20 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def ingest_file(self, path: Path, filename: str | None = None, refresh: bool = True) -> FileResult:
+    def ingest_file(
+        self, path: Path, filename: str | None = None, refresh: bool = True, progress: PageProgress | None = None
+    ) -> FileResult:
+        """``progress`` hears of every scanned page recognised (pages done, pages to do). Parsing runs
+        without the store's lock: questions are answered meanwhile."""
         result = FileResult(path=str(path))
         try:
             if not path.exists():
                 raise IngestError("không tìm thấy tệp")
             if not os.access(path, os.R_OK):
                 raise IngestError("không có quyền đọc tệp")
-            doc = parse_file(path, filename=filename)
+            doc = parse_file(path, filename=filename, limits=self.limits, progress=progress)
             result.doc_id = doc.doc_id
+            result.warnings = source_warnings(doc.metadata.to_dict())
             self._store_document(doc, path, result)
         except IngestError as exc:
             result.error = str(exc)

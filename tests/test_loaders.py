@@ -250,7 +250,7 @@ def test_docx_paragraphs_and_table_rows(tmp_path: Path) -> None:
         "Dòng hai của cùng đoạn",
         "STT\tNhiệm vụ\tĐơn vị chủ trì\tThời gian",
         "1\tTập huấn kỹ năng số cho người dân\tPhòng Văn hóa - Xã hội\tQuý II/2026",
-        "2\tNội dung gộp ba ô",  # a merged cell appears once
+        "2\tNội dung gộp ba ô\t\t",  # a merged cell appears once, in its first column
         "",
         "V. TỔ CHỨC THỰC HIỆN",
     ]

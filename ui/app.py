@@ -369,7 +369,12 @@ class PlanUI:
         for i, path in enumerate(paths):
             if progress is not None:
                 progress((i, len(paths)), desc=f"Đang nạp {path.name}", unit="tệp")
-            result = self.services.ingestor.ingest_file(path, filename=path.name)
+
+            def on_page(done: int, total: int, name: str = path.name) -> None:  # a scan: seconds per page
+                if progress is not None:
+                    progress((done, total), desc=f"Đang nhận dạng chữ (OCR) {name}", unit="trang")
+
+            result = self.services.ingestor.ingest_file(path, filename=path.name, progress=on_page)
             name = render.esc(path.name)
             if result.status == "failed":
                 items.append(
@@ -382,9 +387,10 @@ class PlanUI:
                     if result.status != "unchanged"
                     else f"{result.records} bản ghi phân công"
                 )
+                warnings = "".join(f"<br>⚠ {render.esc(w)}" for w in result.warnings)
                 items.append(
                     f'<li class="pa-ok">✓ <b>{name}</b>: {STATUS_LABELS.get(result.status, result.status)} '
-                    f"({detail})</li>"
+                    f"({detail}){warnings}</li>"
                 )
         return f'<div class="pa-results"><ul>{"".join(items)}</ul></div>'
 

@@ -130,6 +130,8 @@ def source_card(index: int, source: Source, question: str, open_: bool = False) 
         if source.line_start == source.line_end
         else f"dòng {source.line_start}–{source.line_end}"
     )
+    if source.page:
+        lines = f"trang {source.page}, {lines}"
     section = (
         f'<span class="pa-src-section">{esc(shorten(source.section, 90))}</span>' if source.section else ""
     )

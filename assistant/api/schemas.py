@@ -78,6 +78,7 @@ class SourceOut(BaseModel):
     kind: str = Field(description="Loại đoạn: text (văn bản), table (bảng) hoặc record (bản ghi).")
     line_start: int = Field(description="Dòng bắt đầu trong tệp gốc.")
     line_end: int = Field(description="Dòng kết thúc trong tệp gốc.")
+    page: int | None = Field(None, description="Trang của kế hoạch PDF chứa đoạn trích (không có với tệp khác).")
 
     @classmethod
     def of(cls, source: Source) -> SourceOut:
@@ -141,6 +142,17 @@ class PlanMetadataOut(BaseModel):
     signer_role: str | None = Field(None, description="Chức vụ người ký.")
     legal_bases: list[str] = Field(default_factory=list, description="Căn cứ pháp lý.")
     recipients: list[str] = Field(default_factory=list, description="Nơi nhận.")
+    pages: int | None = Field(None, description="Số trang (kế hoạch PDF).")
+    page_starts: list[list[int]] = Field(
+        default_factory=list, description="Trang và số dòng đầu tiên của trang: [[trang, dòng], …] (kế hoạch PDF)."
+    )
+    ocr_pages: list[int] = Field(default_factory=list, description="Các trang bản quét được nhận dạng ký tự (OCR).")
+    ocr_confidence: dict[str, float] = Field(
+        default_factory=dict, description="Độ tin cậy nhận dạng của từng trang quét (0–100)."
+    )
+    low_confidence_pages: list[int] = Field(
+        default_factory=list, description="Các trang quét nhận dạng kém, cần kiểm tra lại."
+    )
 
 
 class DocumentSummary(BaseModel):
@@ -150,6 +162,9 @@ class DocumentSummary(BaseModel):
     chunks: int = Field(description="Số đoạn văn bản đã lập chỉ mục.")
     records: int = Field(description="Số bản ghi có cấu trúc (chỉ tiêu, nhiệm vụ…).")
     ingested_at: str = Field(description="Thời điểm nạp (UTC).")
+    warnings: list[str] = Field(
+        default_factory=list, description="Điều cần kiểm tra, ví dụ các trang bản quét nhận dạng kém."
+    )
 
 
 class LineOut(BaseModel):

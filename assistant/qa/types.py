@@ -19,6 +19,7 @@ class Source:
     kind: str  # text | table | record
     line_start: int
     line_end: int
+    page: int | None = None  # the PDF page the cited lines start on (None for other files)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

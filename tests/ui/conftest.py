@@ -108,8 +108,12 @@ class FakeIngestor:
     results: dict[str, SimpleNamespace] = field(default_factory=dict)  # file name -> FileResult-like
     removed: list[str] = field(default_factory=list)
 
-    def ingest_file(self, path: Path, filename: str | None = None) -> SimpleNamespace:
-        return self.results[filename or path.name]
+    def ingest_file(self, path: Path, filename: str | None = None, progress: object = None) -> SimpleNamespace:
+        result = self.results[filename or path.name]
+        result.__dict__.setdefault("warnings", [])
+        for done in range(1, getattr(result, "scanned_pages", 0) + 1):  # a scan: OCR progress per page
+            progress(done, result.scanned_pages)  # type: ignore[operator]
+        return result
 
     def remove(self, doc_id: str) -> bool:
         self.removed.append(doc_id)

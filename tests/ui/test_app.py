@@ -183,3 +183,15 @@ def test_records_sorting(ui: PlanUI) -> None:
     plan_order, *_ = ui.filter_records(ALL, ALL, ALL, ALL, "", "", False)
     reverse, *_ = ui.filter_records(ALL, ALL, ALL, ALL, "", "", True)
     assert list(reverse["Nội dung"]) == list(plan_order["Nội dung"])[::-1]
+
+
+def test_upload_of_a_scan_shows_its_pages_and_warnings(ui: PlanUI, fake_services: Any, tmp_path: Path) -> None:
+    warning = "Bản quét khó đọc ở trang 2 (55%): nên kiểm tra lại nội dung các trang này."
+    fake_services.ingestor.results = {
+        "scan.pdf": SimpleNamespace(status="added", error=None, chunks_added=9, records=14, scanned_pages=3,
+                                    warnings=[warning]),
+    }
+    calls: list[tuple[tuple[int, int], str]] = []
+    html = ui.upload([str(tmp_path / "scan.pdf")], progress=lambda value, desc="", unit="": calls.append((value, desc)))
+    assert f"⚠ {warning}" in html
+    assert [value for value, desc in calls if "OCR" in desc] == [(1, 3), (2, 3), (3, 3)]

@@ -27,6 +27,7 @@ from assistant.api.schemas import (
 )
 from assistant.services import Services
 from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.pipeline import source_warnings
 from vectorstore.catalog import DocumentRow
 
 logger = logging.getLogger("assistant.api")
@@ -76,6 +77,7 @@ def summary(row: DocumentRow) -> dict[str, Any]:
         "chunks": row.n_chunks,
         "records": row.n_records,
         "ingested_at": row.ingested_at,
+        "warnings": source_warnings(row.metadata),
     }
 
 

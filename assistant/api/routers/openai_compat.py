@@ -78,7 +78,8 @@ def source_label(n: int, source: Source) -> str:
         else f"{source.line_start}"
     )
     lines = f", dòng {span}" if source.line_start else ""
-    return f"[{n}] {source.document}{where}{lines}"
+    page = f", trang {source.page}" if source.page else ""
+    return f"[{n}] {source.document}{where}{page}{lines}"
 
 
 def with_citations(answer: Answer) -> str:
