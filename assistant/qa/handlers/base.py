@@ -14,7 +14,7 @@ from enum import StrEnum
 from assistant.config import Settings
 from assistant.qa.plan import QuestionPlan
 from assistant.qa.types import Source
-from ingest.model import Chunk, FactKind, Record
+from ingest.model import Chunk, FactKind, Record, page_of_line
 from ingest.record_text import record_sentence
 from vectorstore.knowledge import KnowledgeView
 
@@ -87,7 +87,7 @@ def chunk_source(kb: KnowledgeView, chunk: Chunk, text: str | None = None, score
         document=doc.filename, doc_id=doc.doc_id, commune=meta.get("commune") or "",
         province=meta.get("province") or "", plan_title=meta.get("title") or "", section=chunk.section,
         text=chunk.body if text is None else text, score=round(float(score), 4), kind=chunk.kind,
-        line_start=chunk.line_start, line_end=chunk.line_end,
+        line_start=chunk.line_start, line_end=chunk.line_end, page=page_of_line(meta, chunk.line_start),
     )
 
 
