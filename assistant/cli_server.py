@@ -12,7 +12,7 @@ from rich.table import Table
 
 from assistant.config import get_settings
 from assistant.records_query import RecordFilter, RecordQueryError, query_records, to_csv
-from ingest.record_text import KIND_LABELS, unit_names
+from ingest.record_text import KIND_LABELS, attrs_text, targets_text, unit_names
 
 console = Console()
 err = Console(stderr=True)
@@ -77,7 +77,7 @@ def records(
         print(to_csv(matches, bom=False), end="")
     else:
         table = Table(title=f"{len(matches)} bản ghi")
-        for column in ("Xã", "Loại", "STT", "Nội dung", "Chủ trì", "Phối hợp", "Thời gian", "Dòng"):
+        for column in ("Xã", "Loại", "STT", "Nội dung", "Chủ trì", "Phối hợp", "Thời gian", "Chi tiết", "Dòng"):
             table.add_column(column)
         for m in matches:
             r = m.record
@@ -89,6 +89,7 @@ def records(
                 unit_names(r.leads) or "—",
                 unit_names(r.partners) or "—",
                 r.deadline or "—",
+                targets_text(r) or attrs_text(r) or "—",
                 f"{r.line_start}–{r.line_end}",
             )
         console.print(table)

@@ -17,14 +17,9 @@ from typing import Any
 
 from ingest.model import Record, UnitRef
 from ingest.normalize import fold
-from ingest.record_text import KIND_LABELS, targets_text, unit_names
+from ingest.record_text import KIND_LABELS, attrs_text, targets_text, unit_names
+from ingest.units import canonical_unit, unit_matches
 from vectorstore.catalog import DocumentRow
-
-try:  # the unit alias table (canonical names); plain folded comparison without it
-    from ingest.units import canonical_unit, unit_matches
-except ImportError:  # pragma: no cover - depends on the tree's state
-    canonical_unit = None  # type: ignore[assignment]
-    unit_matches = None  # type: ignore[assignment]
 
 KINDS = tuple(KIND_LABELS)
 # Share of the query's words that must occur in a record for a fuzzy subject match.
@@ -48,6 +43,8 @@ CSV_COLUMNS = (
     "unit_of_measure",
     "max_score",
     "method",
+    "section",
+    "details",
     "line_start",
     "line_end",
 )
@@ -69,6 +66,8 @@ CSV_HEADERS = (
     "Đơn vị tính",
     "Điểm tối đa",
     "Cách tính",
+    "Mục",
+    "Chi tiết",
     "Từ dòng",
     "Đến dòng",
 )
@@ -142,11 +141,7 @@ class _UnitQuery:
 
     def __init__(self, text: str) -> None:
         self.folded = fold(text)
-        names: list[str] = []
-        if unit_matches is not None:
-            names = list(unit_matches(text))
-            if not names and canonical_unit is not None:
-                names = [canonical_unit(text).name]
+        names = list(unit_matches(text)) or [canonical_unit(text).name]
         self.canonical = {fold(name) for name in names}
 
     def matches(self, unit: UnitRef) -> bool:
@@ -244,6 +239,8 @@ def csv_row(match: RecordMatch) -> list[str]:
         "unit_of_measure": r.unit_of_measure,
         "max_score": r.max_score,
         "method": r.method,
+        "section": r.section,
+        "details": attrs_text(r),
         "line_start": r.line_start,
         "line_end": r.line_end,
     }

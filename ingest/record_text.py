@@ -53,6 +53,11 @@ def targets_text(record: Record) -> str:
     return "; ".join(parts)
 
 
+def attrs_text(record: Record) -> str:
+    """A prose fact's own fields ('Số: 12/KH-UBND | Ngày: …'), labelled, in reading order."""
+    return " | ".join(f"{label}: {record.attrs[key]}" for key, label in ATTR_LABELS.items() if record.attrs.get(key))
+
+
 def record_sentence(record: Record) -> str:
     """'Chỉ tiêu: Tỷ lệ … | Chủ trì: … | Phối hợp: … | Thời hạn: … | Mục tiêu: …'."""
     label = KIND_LABELS.get(record.kind, "Nội dung")

@@ -64,6 +64,9 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(
         None, ge=1, description="Số nguồn trích dẫn tối đa (1 đến max_top_k theo cấu hình, mặc định 20)."
     )
+    explain: bool = Field(
+        False, description="Trả kèm đường quyết định (cách hiểu câu hỏi, hướng xử lý, độ tin cậy, ứng viên gần nhất)."
+    )
 
 
 class SourceOut(BaseModel):
@@ -92,6 +95,10 @@ class AskResponse(BaseModel):
     latency_ms: float = Field(description="Thời gian xử lý (mili giây).")
     intent: str = Field("", description="Loại câu hỏi mà hệ thống nhận diện.")
     used_llm: bool = Field(False, description="Câu trả lời có dùng mô hình ngôn ngữ lớn hay không.")
+    explain: dict[str, Any] | None = Field(
+        None, description="Đường quyết định, khi yêu cầu explain = true: plan (cách hiểu câu hỏi), route, found, "
+        "confidence, reason, candidates.",
+    )
 
 
 # --- records --------------------------------------------------------------------------------------
@@ -107,8 +114,11 @@ class RecordOut(BaseModel):
     doc_id: str = Field(description="Mã kế hoạch.")
     document: str = Field(description="Tên tệp kế hoạch.")
     commune: str = Field(description="Xã.")
-    kind: str = Field(description="Loại: indicator, target, task, schedule, kpi hoặc duty.")
-    subject: str = Field(description="Nội dung chỉ tiêu / nhiệm vụ.")
+    kind: str = Field(
+        description="Loại: indicator, target, task, schedule, kpi (dòng bảng); duty, report, reference, recipient, "
+        "signer, budget, stage, scoring (văn bản); group (nhóm của bảng)."
+    )
+    subject: str = Field(description="Nội dung chỉ tiêu / nhiệm vụ / văn bản được trích dẫn …")
     row_no: str | None = Field(None, description="Số thứ tự như trong kế hoạch.")
     group_path: list[str] = Field(default_factory=list, description="Nhóm / mục chứa bản ghi.")
     leads: list[UnitOut] = Field(default_factory=list, description="Đơn vị chủ trì.")
@@ -120,6 +130,12 @@ class RecordOut(BaseModel):
     unit_of_measure: str | None = Field(None, description="Đơn vị tính.")
     max_score: str | None = Field(None, description="Điểm tối đa.")
     method: str | None = Field(None, description="Cách tính.")
+    section: str = Field("", description="Mục của kế hoạch chứa bản ghi.")
+    attrs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Thuộc tính riêng của loại: số, ngày, cơ quan ban hành (reference); chức vụ, hình thức ký "
+        "(signer); định kỳ, thời hạn, gửi (report); thời gian, nội dung (stage) …",
+    )
     line_start: int = Field(description="Dòng bắt đầu trong tệp gốc.")
     line_end: int = Field(description="Dòng kết thúc trong tệp gốc.")
     raw: str = Field(description="Nguyên văn các dòng trong kế hoạch.")

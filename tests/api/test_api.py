@@ -96,6 +96,18 @@ def test_ask_answers_with_sources(client: httpx.Client) -> None:
     assert isinstance(body["latency_ms"], float)
 
 
+def test_ask_explains_its_decision_only_when_asked(client: httpx.Client) -> None:
+    question = "Ai chủ trì chỉ số Hạ tầng số ở xã Vĩnh Thuận?"
+    plain = client.post("/api/ask", json={"question": question}).json()
+    assert plain["explain"] is None
+    body = client.post("/api/ask", json={"question": question, "explain": True}).json()
+    trace = body["explain"]
+    assert trace["found"] is body["found"] is True
+    assert trace["route"] == "fact"
+    assert "lead" in trace["plan"]["slots"]
+    assert 0 < trace["confidence"] <= 1
+
+
 def test_ask_filters_by_commune_without_diacritics(client: httpx.Client) -> None:
     response = client.post("/api/ask", json={"question": "Ai chủ trì chuyển đổi số?", "commune": "vu quang"})
     assert response.status_code == 200, response.text

@@ -107,3 +107,18 @@ def test_csv_has_bom_vietnamese_headers_and_one_row_per_record() -> None:
     assert rows[0][:4] == ["Mã kế hoạch", "Tệp", "Xã", "Loại"]
     assert len(rows) == 4
     assert rows[2][2] == "Hòa Điền" and any("Phòng Văn hóa - Xã hội" in cell for cell in rows[2])
+
+
+def test_prose_facts_are_filtered_by_kind_and_exported_with_their_own_fields() -> None:
+    reference = Record(
+        "vq", "reference", "Nghị quyết số 57-NQ/TW", 3, 3, "raw", commune="Vũ Quang", section="Căn cứ",
+        attrs={"doc_type": "Nghị quyết", "number": "57-NQ/TW", "issuer": "Bộ Chính trị"}, record_id="r4",
+    )  # fmt: skip
+    records = [*RECORDS, reference]
+    assert [m.record.record_id for m in query_records(records, DOCS, RecordFilter(kind="văn bản được trích dẫn"))] == [
+        "r4"
+    ]
+    rows = list(csv.reader(io.StringIO(to_csv(query_records(records, DOCS, RecordFilter(kind="reference")), bom=False))))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Loại"] == "Văn bản được trích dẫn" and row["Mục"] == "Căn cứ"
+    assert row["Chi tiết"] == "Loại văn bản: Nghị quyết | Số: 57-NQ/TW | Cơ quan ban hành: Bộ Chính trị"

@@ -26,6 +26,7 @@ def ask(body: AskRequest, services: ServicesDep) -> AskResponse:
     top_k = check_top_k(body.top_k, settings, ("body", "top_k"))
     history = [m.model_dump() for m in body.history]
     answer = services.qa.ask(
-        question, history=history or None, commune=optional_text(body.commune), top_k=top_k
+        question, history=history or None, commune=optional_text(body.commune), top_k=top_k,
+        explain=body.explain,
     )
     return answer_response(answer)
