@@ -20,6 +20,7 @@ _HEADING_RE = re.compile(
     r"^(?:(?P<roman>[IVX]{1,5})\s*[.\-]|(?P<no>\d{1,2}(?:\.\d{1,2})*)\s*[.)])\s*(?P<text>\S.*)$"
 )
 _BULLET_RE = re.compile(r"^[-–•+*]\s*(?=\S)")
+_LETTERED_RE = re.compile(r"^[a-zđ]\)\s")  # 'a) Trong năm 2026: …' starts an item, though in lowercase
 _CLOSING_RE = re.compile(r"^(?:tren day la|noi nhan|(?:uy ban nhan dan|ubnd) xa yeu cau|phu luc\b)")
 _PARTNER_RE = re.compile(r"ph[ốo]i\s+h[ợo]p\s+(?:ch[ặa]t\s+ch[ẽe]\s+)?(?:v[ớo]i\s+)?", re.IGNORECASE)
 _LEAD_RE = re.compile(r"^\W*ch[ủu]\s+tr[ìi]\b", re.IGNORECASE)
@@ -67,7 +68,8 @@ class Duty:
 
 
 def _starts_block(text: str) -> bool:
-    return bool(_HEADING_RE.match(text) or _BULLET_RE.match(text) or _CLOSING_RE.match(fold(text)))
+    return bool(_HEADING_RE.match(text) or _BULLET_RE.match(text) or _LETTERED_RE.match(text)
+                or _CLOSING_RE.match(fold(text)))
 
 
 def _wrap_width(texts: list[str]) -> float | None:

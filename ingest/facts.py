@@ -223,8 +223,9 @@ def closing(lines: list[SourceLine]) -> Closing:
 _VALUE_RE = re.compile(
     r"(?:(?:đạt|trên|dưới|tối thiểu|ít nhất|khoảng|từ|tăng|giảm|phấn đấu)\s+)?(?:≥|≤|>|<)?\s*"
     r"(?<![\d/.,])\d{1,3}(?:[.,]\d+)?\s*%"
-    r"|(?:ít nhất|tối thiểu|có|đạt|trên|từ|xây dựng)\s+(?<![\d/.,])0?\d{1,3}\s+(?:“|\")?"
-    r"(?:mô hình|sản phẩm|sáng kiến|chỉ tiêu|tổ|hoạt động|doanh nghiệp|hộ|lớp|cuộc|bài báo|ứng dụng|điểm)",
+    r"|(?:(?:ít nhất|tối thiểu|có|đạt|trên|từ|xây dựng)\s+|^)(?<![\d/.,])0?\d{1,3}\s+(?:“|\")?"
+    r"(?:mô hình|sản phẩm|sáng kiến|chỉ tiêu|tổ|hoạt động|doanh nghiệp|hợp tác xã|HTX|hộ|lớp|cuộc|bài báo|ứng dụng"
+    r"|điểm|ấp|thôn|trường|câu lạc bộ|đề tài|giải pháp|lượt)\b",
     re.IGNORECASE,
 )
 _YEAR_IN_RE = re.compile(r"(?:năm|đến|cuối)\s+(?:năm\s+)?(20\d\d)")
@@ -241,14 +242,14 @@ _REPORT_DEADLINE_RE = re.compile(
 )
 _REPORT_TO_RE = re.compile(
     r"(?:gửi|về|báo cáo)\s+(?P<to>(?:Ủy ban nhân dân|UBND|Phòng|Văn phòng|Sở|Ban)[^,;.]*?(?:\([^)]*\))?)"
-    r"(?=\s+(?:để|tổng hợp|trước|theo)\b|[,;.]|$)"
+    r"(?=\s+(?:để|tổng hợp|trước|theo|kết quả|tình hình|tiến độ|định kỳ|hằng|hàng)\b|[,;.(]|$)"
 )
 
 
 def _clauses(para: Paragraph) -> Iterable[tuple[int, int, str]]:
     """(start, end, text) of the paragraph's clauses: split at ';' and at sentence ends."""
     start = 0
-    for match in re.finditer(r";|\.(?=\s+[A-ZĐÀ-Ỹ-])|\.$", para.text):
+    for match in re.finditer(r";|\.(?=\s+(?:[A-ZĐÀ-Ỹ-]|[a-zđ]\)\s))|\.$", para.text):  # '…. b) Đến hết năm 2027:'
         yield start, match.start(), para.text[start : match.start()]
         start = match.end()
     if start < len(para.text):
@@ -268,9 +269,10 @@ def goals(paragraphs: list[Paragraph], plan_year: int | None, skip_before: int) 
             if not values or len(text) < 15 or _REPORT_RE.search(text) and "%" not in values[0].group(0):
                 continue
             targets: dict[str, str] = {}
+            lead_in = _lead_in_year(para.text[:start])  # 'a) Trong năm 2026: …; …' holds for every clause after it
             for match in values:
                 years = list(_YEAR_IN_RE.finditer(text[: match.start()]))
-                year = int(years[-1].group(1)) if years else plan_year
+                year = int(years[-1].group(1)) if years else lead_in or plan_year
                 targets.setdefault(str(year) if year else "", _tidy(match.group(0)))
             first = next(iter(targets))
             out.append(ProseFact(
@@ -279,6 +281,14 @@ def goals(paragraphs: list[Paragraph], plan_year: int | None, skip_before: int) 
                 attrs={"source": "prose", "value": targets[first]},
             ))
     return out
+
+
+def _lead_in_year(before: str) -> int | None:
+    """The year of the last lead-in before a clause ('a) Trong năm 2026:'), if a colon closes one."""
+    if ":" not in before:
+        return None
+    years = list(_YEAR_IN_RE.finditer(before[: before.rindex(":")]))
+    return int(years[-1].group(1)) if years else None
 
 
 def reports(paragraphs: list[Paragraph], leads_of: dict[int, list[UnitRef]]) -> list[ProseFact]:

@@ -146,5 +146,10 @@ class Record:
     attrs: dict[str, str] = field(default_factory=dict)  # kind-specific fields (see ``FactKind``)
     record_id: str = ""  # content hash, set by the extractor
 
+    @property
+    def is_table_row(self) -> bool:
+        """A row of one of the plan's tables (not a target stated in prose, not a prose fact)."""
+        return self.kind in TABLE_FACT_KINDS and self.attrs.get("source") != "prose"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

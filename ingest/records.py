@@ -9,7 +9,7 @@ import re
 
 from ingest import facts as prose
 from ingest.duties import Duty, extract_duties, paragraphs
-from ingest.model import TABLE_FACT_KINDS, FactKind, ParsedDocument, Record, UnitRef
+from ingest.model import FactKind, ParsedDocument, Record, UnitRef
 from ingest.normalize import fold
 from ingest.parse import plan_years
 from ingest.tables import (
@@ -100,7 +100,7 @@ def _group_records(doc: ParsedDocument, _used: set[int], found: list[Record]) ->
     how many rows it holds and which."""
     groups: dict[tuple[str, tuple[str, ...]], list[Record]] = {}
     for record in found:
-        if record.kind not in TABLE_FACT_KINDS or record.attrs.get("source") == "prose":
+        if not record.is_table_row:
             continue
         table = record.section.split(" > ")[0] if record.section else ""
         path = tuple(record.group_path)

@@ -20,6 +20,17 @@ CORPUS = DEFAULT_CORPUS_DIR
 SHARED_EVAL = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 
+# Fixtures that load the real embedding model (or start servers over it): a test using one is end-to-end.
+REAL_MODEL_FIXTURES = frozenset({"models_dir", "base_services", "corpus_services", "fresh_services", "corpus_data_copy"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the real model ``e2e``: ``pytest -m "not e2e"`` is the fast tier."""
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Converted models, shared by every test (PLAN_ASSISTANT_MODELS_DIR reuses a cache across runs)."""

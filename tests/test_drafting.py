@@ -45,7 +45,6 @@ COMMUNE, PROVINCE, YEAR, PERIOD = "Tân Lập", "Đồng Nai", 2027, "2027-2030"
 START, END = 2027, 2030
 OTHER_PROVINCE = "Lai Châu"
 PLAN_TYPES = ("pii", "nq57", "innovative")
-TABLE_KINDS = ("task", "indicator", "target", "schedule", "kpi")
 SECTION_ORDER = [
     "ỦY BAN NHÂN DÂN", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "Số:",
     f"{COMMUNE}, ngày", "KẾ HOẠCH", "Căn cứ", "I. MỤC ĐÍCH, YÊU CẦU", "II. MỤC TIÊU", "III. NHIỆM VỤ, GIẢI PHÁP",
@@ -248,7 +247,7 @@ def test_appendix_keeps_every_row_and_group(drafted: tuple[Draft, DocumentObject
     assert result.appendices
     source = {ref.doc_id for appendix in result.appendices for ref in appendix.sources}
     assert len(source) == 1, source
-    records = [r for r in corpus_services.store.snapshot.records if r.doc_id in source and r.kind in TABLE_KINDS]
+    records = [r for r in corpus_services.store.snapshot.records if r.doc_id in source and r.is_table_row]
     kinds = {"task": "tasks", "indicator": "indicators", "target": "targets", "schedule": "schedule", "kpi": "kpi"}
     for kind in {kinds[r.kind] for r in records}:
         appendix = next(a for a in result.appendices if a.kind == kind)

@@ -104,7 +104,8 @@ def test_word_records(plan: PlanFiles) -> None:
     assert (meta.commune, meta.number, meta.date, meta.signer) == ("Phú Thạnh", "86/KH-UBND", "15/4/2026",
                                                                    "Lê Thị Hồng Nhung")
     targets = {r.row_no: r for r in records if r.kind == "target"}
-    assert targets["2"].targets == {"2026": "≥ 90"} and [u.name for u in targets["2"].leads] == ["Công an xã"]
+    # the plan's value for its year, and the year before as an actual ("Thực hiện năm 2025"), marked so
+    assert targets["2"].targets == {"2025": "70 (thực hiện)", "2026": "≥ 90"} and [u.name for u in targets["2"].leads] == ["Công an xã"]
 
 
 def test_word_letterhead_in_text_boxes(tmp_path: Path) -> None:

@@ -114,6 +114,37 @@ def test_units_as_doers_and_as_recipients(parser: QuestionParser) -> None:
     assert parser.parse("truong THCS Quang Phu chu tri viec gi", TERMS).units == ("Trường THCS Quảng Phú",)
 
 
+@pytest.mark.parametrize(
+    ("question", "units"),
+    [
+        ("Nhiệm vụ kết nối vốn vay ở Vũ Quang thì các đơn vị phối hợp gồm những ai?", ()),  # units asked for
+        ("Đơn vị nào chủ trì số hóa hồ sơ ở Hòa Điền?", ()),
+        ("Các cơ quan, đơn vị liên quan ở Hòa Điền được giao gì?", ("Các phòng, ban, ngành xã",)),  # one named
+        ("Các phòng, ban, ngành xã Hà Đông làm gì?", ("Các phòng, ban, ngành xã",)),
+    ],
+)
+def test_units_asked_for_are_not_units_named(parser: QuestionParser, question: str, units: tuple[str, ...]) -> None:
+    assert parser.parse(question, TERMS).units == units
+
+
+@pytest.mark.parametrize(
+    ("question", "rows"),
+    [
+        ("Hạn cấp định danh điện tử mức 2 ở Hòa Điền là khi nào?", ()),  # a level, not 'mục 2'
+        ("Ai chủ trì mô hình chợ 4.0 ở Vũ Quang?", ()),  # a version, not row 4
+        ("Mục 2 phụ lục của Hà Đông ai chủ trì?", ("2",)),
+        ("Chỉ tiêu 15.3 của Phước An là bao nhiêu?", ("15.3", "15")),
+    ],
+)
+def test_row_numbers(parser: QuestionParser, question: str, rows: tuple[str, ...]) -> None:
+    assert parser.parse(question, TERMS).rows == rows
+
+
+def test_a_cue_covers_its_own_words_not_the_gap_it_allows(parser: QuestionParser) -> None:
+    plan = parser.parse("Phước An, tỷ lệ nhiệm vụ theo dõi giám sát trên môi trường điện tử do đơn vị nào phụ trách?", TERMS)
+    assert {"giam", "sat", "moi", "truong", "dien", "tu"} <= set(plan.subject)
+
+
 def test_subject_leaves_out_cues_places_negations_and_quoted_plan_names(parser: QuestionParser) -> None:
     plan = parser.parse("Ở Vĩnh Thuận, phòng nào lo vụ hạ tầng số vậy?", TERMS)
     assert plan.subject == ("ha", "tang", "so")
@@ -133,6 +164,8 @@ def test_follow_ups_merge_only_what_they_leave_out(parser: QuestionParser) -> No
     assert place.communes == ("Phước An",) and place.slots == first.slots and place.years == (2026,)
     partner = merge_follow_up(parser.parse("Đơn vị phối hợp là ai?", TERMS), first)
     assert partner.slots == (Slot.PARTNER,) and partner.same_subject
+    unaccented = merge_follow_up(parser.parse("con xa phuoc an thi sao", TERMS), first)
+    assert unaccented.subject == first.subject and unaccented.communes == ("Phước An",)
     fresh = parser.parse("Ai ký kế hoạch của xã Phước An?", TERMS)
     assert not fresh.elliptical
 

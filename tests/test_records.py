@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from corpus import HA_DONG, HOA_DIEN, PHUOC_AN, PLANS, VINH_THUAN, VU_QUANG
 
-from ingest.model import TABLE_FACT_KINDS, FactKind, ParsedDocument, PlanMetadata, Record, SourceLine
+from ingest.model import FactKind, ParsedDocument, PlanMetadata, Record, SourceLine
 from ingest.normalize import normalize_line
 from ingest.parse import parse_file
 from ingest.records import extract_records
@@ -29,7 +29,6 @@ def all_facts_of(stem: str) -> tuple[Record, ...]:
     return tuple(extract_records(parse_file(PLANS / f"{stem}.txt")))
 
 
-ROW_AND_DUTY = TABLE_FACT_KINDS | {FactKind.DUTY}
 
 
 def records_of(stem: str) -> tuple[Record, ...]:
@@ -38,7 +37,7 @@ def records_of(stem: str) -> tuple[Record, ...]:
 
 
 def is_row_or_duty(record: Record) -> bool:
-    return record.kind in ROW_AND_DUTY and record.attrs.get("source") != "prose"
+    return record.is_table_row or record.kind is FactKind.DUTY
 
 
 def find(stem: str, kind: str, line_start: int) -> Record:

@@ -183,7 +183,7 @@ class KnowledgeView:
         """Lines of the plan that its table facts were read from."""
         cached = self._d.table_lines.get(doc_id)
         if cached is None:
-            cached = {n for r in self.facts({doc_id}, TABLE_FACT_KINDS) if r.attrs.get("source") != "prose"
+            cached = {n for r in self.facts({doc_id}, TABLE_FACT_KINDS) if r.is_table_row
                       for n in range(r.line_start, r.line_end + 1)}
             self._d.table_lines[doc_id] = cached
         return cached

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from assistant.drafting.units import heading_units
-from ingest.model import TABLE_FACT_KINDS, FactKind, Record
+from ingest.model import FactKind, Record
 from ingest.normalize import fold
 from ingest.parse import heading_level
 from vectorstore.store import Snapshot, Store
@@ -98,7 +98,7 @@ class TextChunk:
 
 
 def _row_or_duty(record: Record) -> bool:
-    return (record.kind in TABLE_FACT_KINDS and record.attrs.get("source") != "prose") or record.kind is FactKind.DUTY
+    return record.is_table_row or record.kind is FactKind.DUTY
 
 
 class ExampleCorpus:

@@ -44,6 +44,7 @@ PENALTY_VALUE_KIND = 0.4  # the question wants money, the fact gives a percentag
 MIN_FACT_COVERAGE = 0.5  # below: the fact is not about what is asked
 MIN_FACT_SCORE = 0.55
 CONFIDENT_SCORE = 0.8  # no dense check needed above this
+MIN_ROW_COVERAGE = 0.3  # a row named by its number must share this much of the question's subject
 NEAR_BEST = 0.08  # facts within this of the best are equally good answers
 MIN_SENTENCE_COVERAGE = 0.5
 
@@ -188,11 +189,11 @@ def _appendix_of(fact: Record) -> str | None:
     return match.group(1) if match else None
 
 
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"}
+ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9", "x": "10"}
 
 
 def _same_number(a: str, b: str) -> bool:
-    return _ROMAN.get(a, a) == _ROMAN.get(b, b)
+    return ROMAN.get(a, a) == ROMAN.get(b, b)
 
 
 def score_fact(kb: KnowledgeView, plan: QuestionPlan, fact: Record, words: tuple[str, ...]) -> FactMatch:
@@ -207,7 +208,8 @@ def score_fact(kb: KnowledgeView, plan: QuestionPlan, fact: Record, words: tuple
     if plan.rows and fact.row_no:
         if fact.row_no in plan.rows:
             score += BONUS_ROW
-            match.notes.append("row")
+            if len(words) <= 2 or recall >= MIN_ROW_COVERAGE:  # a row number names a row; words that say
+                match.notes.append("row")  # something else make it a coincidence ('mục 2' beside another task)
         elif fact.kind in (FactKind.INDICATOR, FactKind.TARGET, FactKind.TASK, FactKind.KPI):
             score -= PENALTY_ROW
     if plan.years:

@@ -15,7 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ingest.model import FactKind
@@ -65,6 +65,10 @@ class Scope(StrEnum):
 # --- the rule table -----------------------------------------------------------------------------------------
 
 
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_REGEX_ESCAPE_RE = re.compile(r"\\[a-zA-Z]|\{[\d,]*\}")
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -88,9 +92,17 @@ class Rule:
         offset = 0
         for clause in folded.split(" | "):
             if not (self.unless is not None and self.unless.search(clause)):
-                spans += [(offset + m.start(), offset + m.end()) for m in self.pattern.finditer(clause)]
+                for m in self.pattern.finditer(clause):  # the cue's own words, not the gaps it allows ('.{0,30}')
+                    start = offset + m.start()
+                    spans += [(start + w.start(), start + w.end()) for w in _WORD_RE.finditer(m.group())
+                              if w.group() in self.vocabulary] or [(start, offset + m.end())]
             offset += len(clause) + 3
         return spans
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """The words the pattern spells out (its cue words)."""
+        return frozenset(_WORD_RE.findall(_REGEX_ESCAPE_RE.sub(" ", self.pattern.pattern)))
 
 
 def _rule(data: dict) -> Rule:
@@ -227,9 +239,15 @@ _YEAR_RE = re.compile(r"\b(20\d\d)\b")
 _PERIOD_RE = re.compile(r"\b(20\d\d)\s+(20\d\d)\b")
 _QUARTER_RE = re.compile(r"\bquy\s+(iv|iii|ii|i|4|3|2|1)\b")
 _QUARTERS = {"1": "I", "2": "II", "3": "III", "4": "IV", "i": "I", "ii": "II", "iii": "III", "iv": "IV"}
-_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|dong|stt|tt|muc|hang)"
+# Words that name units in general, not one unit: in a question they ask for units ('các đơn vị nào').
+_GENERIC_UNITS_RE = re.compile(r"(?:cac |nhung )?(?:co quan|don vi|ben)(?:,? (?:co quan|don vi|ben))*(?: lien quan)?")
+_GENERIC_UNITS_IN_TEXT_RE = re.compile(r"\b(?:cac |nhung )?(?:co quan|don vi)(?:,? (?:co quan|don vi))*(?: lien quan)?\b")
+_ASKED_RE = re.compile(r"^\W*(?:\w+\W+){0,3}(?:nao|ai|gom)\b")
+_DOTTED_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])")  # '15.3', not 'Chợ 4.0'
+_LEVEL_RE = re.compile(r"\bmức\b", re.IGNORECASE)
+_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|dong|stt|tt|muc|hang)"
                      r"\s+(?:so\s+|thu\s+)?(\d{1,2})\b(?!\s*(?:/|%|nam|thang|ngay))")
-_GROUP_RE = re.compile(r"\bnhom\s+(\d{1,2}|[ivx]{1,4})\b")
+_GROUP_RE = re.compile(r"\b(?:nhom|tru cot)\s+(\d{1,2}|[ivx]{1,4})\b")
 _APPENDIX_RE = re.compile(r"\bphu luc\s+(\d|[ivx]{1,4})\b")
 _DOC_NUMBER_RE = re.compile(
     r"(?<![\w/])(\d{1,4}(?:/\d{4})?(?:-[A-ZĐa-zđ][\wĐđ&.]*)?/[A-ZĐa-zđ][\wĐđ&.\-]*[\wĐđ])"
@@ -255,6 +273,8 @@ _CUE_CONTENT_RE = re.compile(r"\b(?:dau moi|thuong truc)\b")
 _EXPLICIT_LEAD_RE = re.compile(r"\b(?:chu tri|phu trach|dau moi|dam nhiem)\b")
 # Words that make a question elliptical: it continues the previous turn.
 _FOLLOW_UP_RE = re.compile(r"^(?:con|the con|vay con|thi|the|vay|con lai|con ve)\b")
+# The frame of a follow-up ('còn … thì sao'), typed with or without diacritics: never the subject.
+_FOLLOW_UP_FRAME_RE = re.compile(r"^(?:the con|vay con|con lai|con ve|con)\b|\b(?:thi sao|thi the nao|the nao|ra sao)\W*$")
 _ANAPHORA_RE = re.compile(
     r"\b(?:ke hoach|kh|phong|don vi|co quan|chi tieu|chi so|nhiem vu|nam|quy|ong|ba|nguoi|van ban|xa|giai doan|"
     r"ban|to|bo phan)\s+(?:do|nay|ay|tren|kia|vua roi|vua noi|noi tren)\b|\b(?:ong ay|ba ay|nguoi do|nguoi nay)\b"
@@ -394,8 +414,8 @@ class QuestionParser:
 
         years = tuple(int(y) for y in _YEAR_RE.findall(_PERIOD_RE.sub(" ", plain)))
         quarter = _QUARTER_RE.search(plain)
-        rows = tuple(dict.fromkeys(re.findall(r"(?<![\d/.])(\d{1,2}\.\d{1,2})(?![\d/])", text)
-                                   + [b for _, b in _ROW_RE.findall(plain) if b]))
+        without_levels = fold(_LEVEL_RE.sub("cap do", text))  # 'mức 2' is a level; 'mục 2' may be a row
+        rows = tuple(dict.fromkeys(_DOTTED_ROW_RE.findall(text) + [b for _, b in _ROW_RE.findall(without_levels) if b]))
         group = _GROUP_RE.search(plain)
         appendix = _APPENDIX_RE.search(plain)
         plan_type = next((name for name, pattern in _PLAN_TYPES if pattern.search(plain)), None)
@@ -448,11 +468,16 @@ class QuestionParser:
                 doers.append(name)
                 covered += f" {key} "
         for span in find_units(text):
+            after = fold(text[span.end : span.end + 40])
+            if _GENERIC_UNITS_RE.fullmatch(fold(text[span.start : span.end])) and _ASKED_RE.search(after):
+                continue  # 'các đơn vị phối hợp gồm những ai': the units asked for, not one named
             before = fold(text[max(0, span.start - 30) : span.start])
             target = receivers if _RECIPIENT_BEFORE_RE.search(before) else doers
             if span.name not in target:
                 target.append(span.name)
-        for name in unit_matches(text):  # the forms only a question uses ('văn hóa xã hội', 'một cửa')
+        asked_for = _GENERIC_UNITS_IN_TEXT_RE.sub(lambda m: " " if _ASKED_RE.search(plain[m.end() : m.end() + 40])
+                                                  else m.group(), plain)
+        for name in unit_matches(asked_for):  # the forms only a question uses ('văn hóa xã hội', 'một cửa')
             if name not in doers and name not in receivers:
                 doers.append(name)
         return tuple(doers), tuple(receivers)
@@ -474,7 +499,8 @@ class QuestionParser:
         cue = _covered(tokens, spans)
         kept = _covered(tokens, [m.span() for m in _CUE_CONTENT_RE.finditer(folded)])
         cue = [c and not k for c, k in zip(cue, kept, strict=True)]
-        boilerplate = _covered(tokens, [m.span() for m in _STOP_PHRASES.finditer(folded)])
+        boilerplate = _covered(tokens, [m.span() for m in _STOP_PHRASES.finditer(folded)]
+                               + [m.span() for m in _FOLLOW_UP_FRAME_RE.finditer(folded)])
         plan_kind = _covered(tokens, type_spans)  # 'KH NQ57', 'mô hình xã ĐMST' name the plan, not the subject
         negated = _covered(tokens, [(m.start(), folded.find(" | ", m.end()) % (len(folded) + 1) or len(folded))
                                     for m in _NEGATION_RE.finditer(folded)])

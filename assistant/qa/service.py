@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 
 from assistant.config import Settings
 from assistant.qa.conversation import resolve_with_previous
+from assistant.qa.evidence import ROMAN, coverage
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
+from assistant.qa.handlers.lists import group_number
 from assistant.qa.handlers.plans import answer_compare
 from assistant.qa.plan import (
     FACT_SLOTS,
@@ -33,7 +35,7 @@ from assistant.qa.render import LONG_CAP, SHORT_CAP, fit, not_found_text
 from assistant.qa.types import Answer, Source
 from ingest.model import TABLE_FACT_KINDS, FactKind
 from ingest.normalize import fold
-from vectorstore.knowledge import KnowledgeView
+from vectorstore.knowledge import KnowledgeView, fact_words
 from vectorstore.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,8 @@ ROUTES: tuple[RouteRule, ...] = (
         p.field in (DocField.DATE, DocField.TITLE, DocField.ISSUER, None) and not p.asks(Slot.COUNT))),
     RouteRule(Route.DOC_FIELD, lambda p: p.field is not None and p.asks(Slot.FIELD)),
     RouteRule(Route.COUNT, lambda p: p.asks(Slot.COUNT)),
-    RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES)),
+    RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES) and not p.group),  # 'nhóm III gồm những việc gì'
+    RouteRule(Route.ITEMS, lambda p: p.asks(Slot.DUTIES) and bool(p.group)),
     RouteRule(Route.UNITS, lambda p: p.asks(Slot.UNITS)),
     RouteRule(Route.ITEMS, lambda p: p.asks(Slot.ITEMS)),
     RouteRule(Route.FACT, lambda p: any(s in FACT_SLOTS for s in p.slots)),
@@ -76,7 +79,22 @@ def choose_route(plan: QuestionPlan) -> Route:
     return next(rule.route for rule in ROUTES if rule.when(plan))
 
 
-_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8"}
+
+
+def _named_pillar(plan: QuestionPlan) -> tuple[str, ...]:
+    """The subject words that follow 'trụ cột' in the question: the pillar it names ('trụ cột Tác động')."""
+    words = plan.phrase
+    if re.search(r"\b(?:cac|nhung|moi|tung)\s+tru cot\b", plan.folded):  # 'các trụ cột': all of them, none named
+        return ()
+    for i in range(len(words) - 1):
+        if words[i : i + 2] == ("tru", "cot"):
+            named = []
+            for word in words[i + 2 :]:
+                if word not in plan.subject:
+                    break
+                named.append(word)
+            return tuple(named)
+    return ()
 
 
 def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> str | None:
@@ -86,25 +104,21 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         return None
     where = ", ".join(f"xã {kb.documents[d].commune}" for d in docs[:3])
     if plan.appendix:
-        wanted = _ROMAN.get(plan.appendix, plan.appendix)
+        wanted = ROMAN.get(plan.appendix, plan.appendix)
         labels = {fold(c.section.split(" > ")[0]) for d in docs for c in kb.chunks(d)}
-        numbers = {_ROMAN.get(m.group(1), m.group(1)) for label in labels
+        numbers = {ROMAN.get(m.group(1), m.group(1)) for label in labels
                    for m in re.finditer(r"\bphu luc\s+(\d|[ivx]{1,4})\b", label)}
         unnumbered = any(re.match(r"phu luc\b(?!\s+(?:\d|[ivx]{1,4})\b)", label) for label in labels)
         if wanted not in numbers and not (unnumbered and wanted == "1"):
             return f"Kế hoạch của {where} không có Phụ lục {plan.appendix.upper()}."
     if plan.group:
-        groups = [fold(" ".join([*f.group_path, f.subject, f.row_no or ""]))
-                  for f in kb.facts(set(docs), {FactKind.GROUP, FactKind.KPI})]
-        wanted = _ROMAN.get(plan.group, plan.group)
-        if groups and not any(re.search(rf"\bnhom\s+{wanted}\b", g) for g in groups):
+        facts = kb.facts(set(docs), {FactKind.GROUP, FactKind.KPI})
+        numbers = {group_number(label) for f in facts for label in (f.subject, f.row_no or "", *f.group_path)}
+        if facts and ROMAN.get(plan.group, plan.group) not in numbers:
             return f"Kế hoạch của {where} không có nhóm {plan.group.upper()}."
-    if " tru cot " in f" {plan.folded} " and plan.subject:
-        from assistant.qa.evidence import coverage
-        from vectorstore.knowledge import fact_words
-
+    if pillar := _named_pillar(plan):
         groups = kb.facts(set(docs), {FactKind.GROUP})
-        if groups and max(coverage(kb, plan.subject, fact_words(g.subject))[0] for g in groups) < 0.5:
+        if groups and max(coverage(kb, pillar, fact_words(g.subject))[0] for g in groups) < 0.5:
             return f"Bảng của kế hoạch {where} không có trụ cột như câu hỏi nêu."
     if plan.rows and doc_ids is not None:
         rows = {f.row_no for f in kb.facts(set(docs), TABLE_FACT_KINDS) if f.row_no}

@@ -20,7 +20,7 @@ from assistant.qa.handlers.base import (
     place,
 )
 from assistant.qa.plan import DocField, QuestionPlan
-from assistant.qa.render import capitalize, shorten
+from assistant.qa.render import SHORT_CAP, capitalize, shorten
 from ingest.model import FactKind, Record
 from ingest.normalize import fold
 from vectorstore.knowledge import KnowledgeView
@@ -101,15 +101,15 @@ def _filter_references(plan: QuestionPlan, refs: list[Record]) -> list[Record]:
     return out
 
 
-def reference_line(ref: Record) -> str:
+def reference_line(ref: Record, about_chars: int = 160) -> str:
     attrs = ref.attrs
     text = f"{attrs.get('doc_type', '')} số {attrs.get('number', '')}"
     if attrs.get("date"):
         text += f" ngày {attrs['date']}"
     if attrs.get("issuer"):
         text += f" của {attrs['issuer']}"
-    if attrs.get("about"):
-        text += f" {shorten(attrs['about'], 160)}"
+    if attrs.get("about") and about_chars >= 20:
+        text += f" {shorten(attrs['about'], about_chars)}"
     return text.strip()
 
 
@@ -177,10 +177,13 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
                              if bases else f"Kế hoạch của {where} không có phần căn cứ.")
             return False
         result.lines.append(f"Kế hoạch của {where} căn cứ/thực hiện các văn bản:" if len(chosen) > 1 else "")
+        # a list of bases is read as a short answer: the subjects get what the numbers and issuers leave
+        room = (SHORT_CAP - 80) // len(chosen)
         for ref in chosen:
             n = result.cite(fact_source(kb, ref))
             prefix = "- " if len(chosen) > 1 else f"Kế hoạch của {where} căn cứ/thực hiện "
-            result.lines.append(f"{prefix}{reference_line(ref)} [{n}]")
+            about = min(160, room - len(reference_line(ref, 0)) - 8)
+            result.lines.append(f"{prefix}{reference_line(ref, about)} [{n}]")
         result.lines = [line for line in result.lines if line]
         result.short = False
         return True

@@ -16,6 +16,7 @@ from ingest.model import FactKind, Record
 from ingest.record_text import unit_names
 
 FAIR_GAP = 0.25  # a fact with the slot this close to a best without it still answers, if it covers as much
+MAX_PLANS_UNSCOPED = 3  # a question naming no plan is answered from at most this many plans that match as well
 
 # Kinds that can answer each slot.
 SLOT_KINDS: dict[Slot, frozenset[FactKind]] = {
@@ -73,7 +74,7 @@ def choose(matches: list[FactMatch], plan: QuestionPlan) -> tuple[FactMatch | No
     return None, best
 
 
-def fact_line(kb_place: str, fact: Record, plan: QuestionPlan, n: int) -> str:
+def fact_line(kb_place: str, fact: Record, plan: QuestionPlan, n: int, subject_chars: int = 220) -> str:
     """'<subject> (xã X): đơn vị chủ trì: …; phối hợp: …; thời gian: …; chỉ tiêu: … [n].'"""
     pieces: list[str] = []
     slots = plan.fact_slots
@@ -83,7 +84,7 @@ def fact_line(kb_place: str, fact: Record, plan: QuestionPlan, n: int) -> str:
         text = slot_value(fact, slot, plan)
         if text and (slot in slots or len(pieces) < 3):
             pieces.append(f"{SLOT_LABELS[slot]}: {text}")
-    subject = subject_label(fact, 220, focus=plan.subject)
+    subject = subject_label(fact, subject_chars, focus=plan.subject)
     return f"{capitalize(subject)} ({kb_place}) — " + "; ".join(pieces) + f" [{n}]."
 
 
@@ -121,6 +122,8 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
     kb = ctx.kb
     slots = plan.fact_slots
     if not (plan.subject or plan.rows or plan.units or ctx.preferred or plan.quarter):
+        if slots == (Slot.VALUE,):  # 'kế hoạch đặt mục tiêu gì': the plan's goals, from its text
+            return not_found(Route.FACT)
         return not_found(Route.FACT, "Câu hỏi chưa nêu nhiệm vụ, chỉ tiêu hay nội dung nào.")
     matches = rank_facts(kb, plan, doc_ids, kinds_for(slots))
     # a follow-up ('Đơn vị phối hợp là ai?') is about the fact the previous answer gave, when it says so
@@ -145,7 +148,27 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         reason = (f"«{subject_label(chosen.fact, 120)}» ({place(kb, chosen.fact.doc_id)}) chỉ có chỉ tiêu cho các năm "
                   f"{given}; không có năm {', '.join(str(y) for y in years)}.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
-    result = Result(Route.FACT, True, confidence=min(1.0, chosen.score), facts=[chosen.fact])
-    n = result.cite(fact_source(kb, chosen.fact, chosen.score))
-    result.lines.append(fact_line(place(kb, chosen.fact.doc_id), chosen.fact, plan, n))
+    answers = [chosen] if doc_ids is not None or followed else _equally_good_per_plan(chosen, matches, plan)
+    result = Result(Route.FACT, True, confidence=min(1.0, chosen.score), facts=[m.fact for m in answers])
+    if len(answers) > 1:
+        result.lines.append("Câu hỏi chưa nêu xã; các kế hoạch có nội dung này:")
+    for match in answers:
+        n = result.cite(fact_source(kb, match.fact, match.score))
+        line = fact_line(place(kb, match.fact.doc_id), match.fact, plan, n, 220 if len(answers) == 1 else 100)
+        result.lines.append(line if len(answers) == 1 else f"- {line}")
     return result
+
+
+def _equally_good_per_plan(chosen: FactMatch, matches: list[FactMatch], plan: QuestionPlan) -> list[FactMatch]:
+    """A question that names no plan, answered as well by other plans: the best fact of each, best first
+    (one plan's row alone would pass for the answer when the officer's own plan says otherwise)."""
+    answers, seen = [chosen], {chosen.fact.doc_id}
+    for match in matches:
+        if len(answers) >= MAX_PLANS_UNSCOPED:
+            break
+        if match.fact.doc_id in seen or match.score < chosen.score - NEAR_BEST or not confident(match):
+            continue
+        if all(has_slot(match.fact, s) for s in plan.fact_slots):
+            answers.append(match)
+            seen.add(match.fact.doc_id)
+    return answers

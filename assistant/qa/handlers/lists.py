@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.qa.evidence import coverage, score_fact
+from assistant.qa.evidence import ROMAN, coverage, score_fact
 from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten, subject_label
@@ -130,6 +130,18 @@ _COUNTED_KINDS: dict[str, frozenset[FactKind]] = {
 }
 
 
+_GROUP_NUMBER_RE = re.compile(r"^(?:nhom|tru cot)\s+(\d{1,2}|[ivx]{1,4})\b|^(\d{1,2}|[ivx]{1,4})(?:\s*[.):]|\s+(?=\w))")
+
+
+def group_number(label: str) -> str | None:
+    """The number a group is known by, in Arabic digits: 'Nhóm II …', 'III. KINH TẾ SỐ', '2. Hạ tầng' -> '2', '3', '2'."""
+    match = _GROUP_NUMBER_RE.match(fold(label).strip())
+    if not match:
+        return None
+    number = match.group(1) or match.group(2)
+    return ROMAN.get(number, number)
+
+
 def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> list[tuple[float, Record]]:
     """Groups of the plans' tables that the question names (by number, 'nhóm 2', or by words)."""
     out = []
@@ -138,10 +150,10 @@ def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         label = fold(group.subject)
         own = fact_words(f"{group.subject} {group.attrs.get('header', '')}")  # its own name, not its parents'
         score = coverage(kb, tuple(words), own, plan.phrase)[0] if words else 0.0
-        if plan.group and re.search(rf"\bnhom\s+{plan.group}\b|^{plan.group}\b", label):
+        if plan.group and group_number(group.subject) == ROMAN.get(plan.group, plan.group):
             score += 1.0
-        if plan.appendix and re.search(rf"\bphu luc\s+{plan.appendix}\b", label):
-            score += 0.6
+        if plan.appendix and re.search(rf"\bphu luc\s+{plan.appendix}\b", fold(group.attrs.get("table", label))):
+            score += 0.6  # the appendix and every group in it
         if plan.counted == "nhom" or plan.counted == "tru cot":
             score += 0.2 if group.attrs.get("depth") == "0" else 0.0
         out.append((score, group))
@@ -158,6 +170,12 @@ def _members(kb: KnowledgeView, group: Record) -> list[Record]:
     ]
 
 
+def _group_named(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> bool:
+    """The plan has the group the question names by its number."""
+    wanted = ROMAN.get(plan.group or "", plan.group)
+    return any(group_number(g.subject) == wanted for g in kb.facts({doc_id}, {FactKind.GROUP}))
+
+
 def _filtered_items(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[list[Record], str] | None:
     """The items a question's filters select in one plan, with a label; None when it names no filter."""
     kinds: frozenset[FactKind] = TABLE_FACT_KINDS
@@ -172,7 +190,7 @@ def _filtered_items(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple
                 and "." in (f.row_no or "")]
         if subs:
             return subs, f"các mục con của mục {', '.join(parents)}"
-    if plan.units:
+    if plan.units and not (plan.group and _group_named(kb, plan, doc_id)):  # 'Nhóm III (…, doanh nghiệp)': a name
         role_partner = plan.asks(Slot.PARTNER) or " phoi hop " in f" {plan.folded} "
         facts = [
             f for f in kb.facts({doc_id}, kinds | {FactKind.DUTY} if not kinds & TABLE_FACT_KINDS else kinds)
@@ -317,7 +335,7 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
         main = [f for f in members if "." not in (f.row_no or "")] if "chinh" in plan.folded else members
         stated = _STATED_COUNT_RE.search(scope.subject) or _STATED_COUNT_RE.search(scope.attrs.get("header", ""))
         return main, scope.subject, int(stated.group(1)) if stated else None
-    facts = [f for f in kb.facts({doc_id}, kinds) if f.attrs.get("source") != "prose"]
+    facts = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row]
     if not facts:
         return [], "", None
     tables = sorted({f.section.split(" > ")[0] for f in facts})

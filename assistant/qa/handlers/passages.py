@@ -92,7 +92,8 @@ _UNIT_HINT_RE = re.compile(r"\b(?:Phòng|Văn phòng|Trung tâm|Công an|Ủy ba
 def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
     need = _evidence_of(plan)
-    if need is None and doc_ids and len(doc_ids) <= 2 and (section := named_section(kb, plan, doc_ids)):
+    named = need is None or not (plan.subject or plan.units)  # 'kế hoạch đặt mục tiêu gì': the section it names
+    if named and doc_ids and len(doc_ids) <= 2 and (section := named_section(kb, plan, doc_ids)):
         return _section_answer(kb, plan, *section)
     if not plan.subject and not plan.context:
         return not_found(Route.PASSAGE)
