@@ -46,9 +46,11 @@ class TableRow:
 
 # --- column words ---------------------------------------------------------------------------------
 
-# 'Năm 2026', 'Kế hoạch năm 2027', 'Năm 2025 (thực hiện)', 'Thực hiện năm 2026'
+# 'Năm 2026', 'Kế hoạch năm 2027', 'Năm 2025 (thực hiện)', 'Thực hiện năm 2026', 'Mức Năm 2026' (a two-row
+# header 'Mức phấn đấu' over 'Năm 2026 | Năm 2027' whose words PDF layout split between the columns)
 _YEAR_COL_RE = re.compile(
-    r"^(?:(?P<before>thuc hien|ke hoach|uoc thuc hien|uoc|muc tieu|chi tieu|du kien|phan dau)\s+)?(?:nam\s+)?"
+    r"^(?:(?P<before>thuc hien|ke hoach|uoc thuc hien|uoc|muc tieu|chi tieu|du kien|phan dau|muc phan dau|muc)\s+)?"
+    r"(?:nam\s+)?"
     r"(?P<year>20\d\d)(?:\s+(?P<after>thuc hien|ke hoach|uoc thuc hien|uoc th|uoc|du kien|muc tieu))?$"
 )
 _ACTUAL = ("thuc hien", "uoc thuc hien", "uoc", "uoc th")

@@ -44,6 +44,7 @@ PENALTY_VALUE_KIND = 0.4  # the question wants money, the fact gives a percentag
 MIN_FACT_COVERAGE = 0.5  # below: the fact is not about what is asked
 MIN_FACT_SCORE = 0.55
 CONFIDENT_SCORE = 0.8  # no dense check needed above this
+MIN_PREFIX_RECALL = 0.6  # a fact named by its first words must also hold this share of the question's subject
 MIN_ROW_COVERAGE = 0.3  # a row named by its number must share this much of the question's subject
 NEAR_BEST = 0.08  # facts within this of the best are equally good answers
 MIN_SENTENCE_COVERAGE = 0.5
@@ -63,7 +64,8 @@ def _alternatives(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:
     out: list[tuple[tuple[str, ...], ...]] = []
     for word in words:
         full = table.get(word)
-        out.append(((word,), tuple(_spelling(t) for t in full.split())) if full else ((word,),))
+        own = (_spelling(word),)  # spelled as the texts' words are ('chữ ký' -> 'chu ki', like 'chữ kí')
+        out.append((own, tuple(_spelling(t) for t in full.split())) if full else (own,))
     return out
 
 
@@ -167,9 +169,9 @@ class FactMatch:
         return W_COVERAGE * self.coverage + W_PHRASE * self.phrase + W_HEAD * self.head
 
 
-def _head_score(fact: Record, plan: QuestionPlan) -> tuple[float, bool]:
-    """(share of the fact's name found in the question, whether the question names it word for word: its
-    whole name, or its first words when the name is long)."""
+def _head_score(fact: Record, plan: QuestionPlan) -> tuple[float, bool, bool]:
+    """(share of the fact's name found in the question, whether the question names it word for word, whether it
+    names its first five words or more)."""
     words = list(_words_of(fact_head(fact)))[:12]
     if not words:
         return 0.0, False
@@ -180,11 +182,11 @@ def _head_score(fact: Record, plan: QuestionPlan) -> tuple[float, bool]:
         if f" {' '.join(words[:size])} " in asked:
             run = size
             break
-    named = run == len(words) and run >= 2 or run >= 5
-    return inside, named
+    whole = run == len(words) and run >= 2
+    return inside, whole, run >= 5
 
 
-def _appendix_of(fact: Record) -> str | None:
+def appendix_of(fact: Record) -> str | None:
     match = re.search(r"\bphu luc\s+(\d|[ivx]{1,4})\b", fold(fact.section or " ".join(fact.group_path)))
     return match.group(1) if match else None
 
@@ -192,17 +194,19 @@ def _appendix_of(fact: Record) -> str | None:
 ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "viii": "8", "ix": "9", "x": "10"}
 
 
-def _same_number(a: str, b: str) -> bool:
+def same_number(a: str, b: str) -> bool:
     return ROMAN.get(a, a) == ROMAN.get(b, b)
 
 
 def score_fact(kb: KnowledgeView, plan: QuestionPlan, fact: Record, words: tuple[str, ...]) -> FactMatch:
     text_words = _words_of(fact_text(fact))
     recall, phrase = coverage(kb, words, text_words, plan.phrase, plan.context)
-    head, head_phrase = _head_score(fact, plan)
+    head, whole_name, long_prefix = _head_score(fact, plan)
     match = FactMatch(fact, recall, phrase, head)
     score = match.evidence
-    if head_phrase:
+    # a long name's first words name it only when the question says little else ('Tỷ lệ người dân có …' opens
+    # many rows: the words after it decide)
+    if whole_name or (long_prefix and recall >= MIN_PREFIX_RECALL):
         score += BONUS_HEAD_PHRASE
         match.notes.append("head")
     if plan.rows and fact.row_no:
@@ -236,10 +240,13 @@ def score_fact(kb: KnowledgeView, plan: QuestionPlan, fact: Record, words: tuple
         to = fold(fact.attrs.get("to", ""))
         if any(word in to for name in plan.recipients for word in [fold(name).split()[-1]]):
             score += BONUS_UNIT
-    if plan.appendix and (appendix := _appendix_of(fact)):
-        score += 0.15 if _same_number(appendix, plan.appendix) else -0.3
+    if plan.appendix and (appendix := appendix_of(fact)):
+        score += 0.15 if same_number(appendix, plan.appendix) else -0.3
     if plan.kinds and fact.kind in plan.kinds:
         score += BONUS_KIND
+    if asks_rate(plan) and not _is_rate(fact, text_words):  # 'chỉ tiêu tỷ lệ X': a task about X is no rate
+        score -= PENALTY_VALUE_KIND
+        match.notes.append("not-a-rate")
     if plan.value_kind and Slot.VALUE in plan.slots and not _value_fits(fact, plan.value_kind):
         score -= PENALTY_VALUE_KIND
         match.notes.append("value-kind")
@@ -247,6 +254,20 @@ def score_fact(kb: KnowledgeView, plan: QuestionPlan, fact: Record, words: tuple
         score += BONUS_SLOT
     match.score = score
     return match
+
+
+def pairs(words: tuple[str, ...]) -> set[tuple[str, str]]:
+    return set(zip(words, words[1:], strict=False))
+
+
+def asks_rate(plan: QuestionPlan) -> bool:
+    """The question is about a rate ('chỉ tiêu tỷ lệ …'): a fact or sentence without one does not answer it."""
+    return ("ti", "le") in pairs(fact_words(" ".join(plan.phrase)))
+
+
+def _is_rate(fact: Record, text_words: tuple[str, ...]) -> bool:
+    return ("ti", "le") in pairs(text_words) or "%" in " ".join(
+        [*fact.targets.values(), fact.unit_of_measure or "", fact.attrs.get("value", "")])
 
 
 def _value_fits(fact: Record, kind: str) -> bool:

@@ -201,6 +201,7 @@ class CorpusTerms:
 _STOP_PHRASES = re.compile(
     r"\b(?:ke hoach|uy ban nhan dan|ubnd|don vi|co quan|chu tri|phoi hop|nhiem vu|chi tieu|chi so|muc tieu|ty le|"
     r"ti le|theo doi|danh gia|duoc giao|phu trach|dau moi|thuc hien|trien khai|tren dia ban|dia ban|cho hoi|"
+    r"han chot|han cuoi|han(?= (?:khi|nao|la|bao|ngay|thang)\b)|"
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
     r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu)\b"
@@ -208,10 +209,10 @@ _STOP_PHRASES = re.compile(
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
 _STOP_WRITTEN = set(
-    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "thể", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt"]
+    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "thể", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm"]
 )
 _STOP_FOLDED = set(
-    ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon"]
+    ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon", "giua"]
 )
 # 'năm 2030', 'quý III', 'tháng 5': the time word goes with its number (a filter, not the subject)
 _TIME_WORDS = {"nam", "quy", "thang", "ngay"}
@@ -251,8 +252,10 @@ _GROUP_RE = re.compile(r"\b(?:nhom|tru cot)\s+(\d{1,2}|[ivx]{1,4})\b")
 _APPENDIX_RE = re.compile(r"\bphu luc\s+(\d|[ivx]{1,4})\b")
 _DOC_NUMBER_RE = re.compile(
     r"(?<![\w/])(\d{1,4}(?:/\d{4})?(?:-[A-ZĐa-zđ][\wĐđ&.]*)?/[A-ZĐa-zđ][\wĐđ&.\-]*[\wĐđ])"
-    r"|\b(?:ke hoach|kh|nghi quyet|nq|chuong trinh|ctr|quyet dinh|qd|nghi dinh|so)\s+(?:so\s+)?(\d{1,4})\b(?![\d/%.,])"
+    r"|\b(?:(?:ke hoach|kh|nghi quyet|nq|chuong trinh|ctr|quyet dinh|qd|nghi dinh|so)\s+|(?:kh|nq|ctr|qd)(?=\d))"
+    r"(?:so\s+)?(\d{1,4})\b(?![\d/%.,])"
 )
+_GLUED_NUMBER_RE = re.compile(r"(?:kh|nq|ctr|qd)\d{1,4}")
 _COUNT_RE = re.compile(
     r"\b(?:bao nhieu|may|tong so|tong cong|so luong)\s+(?:cac\s+)?(chi tieu|chi so|nhiem vu|nhom|tieu chi|tru cot|"
     r"giai doan|xa|don vi|ke hoach|noi dung|linh vuc|muc|van ban|hang muc|dong|phu luc|nguon|co quan|phong)\b"
@@ -345,6 +348,8 @@ def _covered(tokens: list[tuple[str, str, tuple[int, int]]], spans: list[tuple[i
 _CLAUSE_SPLIT_RE = re.compile(r"[;?!:]+|\.(?=\s|$)|\s[-–]\s")
 _NEGATION_RE = re.compile(r"\b(?:chu khong phai|khong phai la|khong phai|ngoai tru|ngoai)\b")
 _RECIPIENT_BEFORE_RE = re.compile(r"\b(?:gui|ve|qua|cho|toi|len|den|bao cao)\s*(?:cho\s+|toi\s+|ve\s+)?$")
+# Words before a unit that make it a place or an object, not a doer: 'ở các ấp', 'tỷ lệ doanh nghiệp …'.
+_PLACE_BEFORE_RE = re.compile(r"\b(?:o|tai|tren dia ban|den tung|den cac|den|ty le|ti le|so luong|so|ho tro|thu hut)\s*$")
 _PARTNER_BEFORE_RE = re.compile(r"\bphoi hop (?:chat che )?(?:voi\s+)?$")
 _QUOTED_RE = re.compile(r"[“\"«]([^”\"»]{6,})[”\"»]")
 
@@ -458,26 +463,34 @@ class QuestionParser:
 
     @staticmethod
     def _units(text: str, plain: str, terms: CorpusTerms) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(units named as doers or filters, units named as those reported to: 'gửi Phòng VH-XH')."""
+        """(units named as doers or filters, units named as those reported to: 'gửi Phòng VH-XH'). Units asked
+        for ('các đơn vị nào') and places ('ở các ấp', 'tại trường học') are neither."""
         doers: list[str] = []
         receivers: list[str] = []
-        covered = " " + " ".join(fold(text[u.start : u.end]) for u in find_units(text)) + " "
+        spans = find_units(text)
+        covered = " " + " ".join(fold(text[u.start : u.end]) for u in spans) + " "
         for key, name in sorted(terms.units, key=lambda u: len(u[0]), reverse=True):
             # a unit the alias table does not know but a plan names ('Trường THCS Quảng Phú')
-            if f" {key} " in f" {plain} " and f" {key} " not in covered and name not in doers:
+            at = f" {plain} ".find(f" {key} ")
+            if at >= 0 and f" {key} " not in covered and name not in doers and not _PLACE_BEFORE_RE.search(plain[:at]):
                 doers.append(name)
                 covered += f" {key} "
-        for span in find_units(text):
-            after = fold(text[span.end : span.end + 40])
-            if _GENERIC_UNITS_RE.fullmatch(fold(text[span.start : span.end])) and _ASKED_RE.search(after):
-                continue  # 'các đơn vị phối hợp gồm những ai': the units asked for, not one named
+        unnamed: list[str] = []  # the folded words of units asked for and of places
+        for span in spans:
+            written = fold(text[span.start : span.end])
             before = fold(text[max(0, span.start - 30) : span.start])
+            after = fold(text[span.end : span.end + 40])
+            if (_GENERIC_UNITS_RE.fullmatch(written) and _ASKED_RE.search(after)) or _PLACE_BEFORE_RE.search(before):
+                unnamed.append(written)
+                continue
             target = receivers if _RECIPIENT_BEFORE_RE.search(before) else doers
             if span.name not in target:
                 target.append(span.name)
-        asked_for = _GENERIC_UNITS_IN_TEXT_RE.sub(lambda m: " " if _ASKED_RE.search(plain[m.end() : m.end() + 40])
-                                                  else m.group(), plain)
-        for name in unit_matches(asked_for):  # the forms only a question uses ('văn hóa xã hội', 'một cửa')
+        rest = _GENERIC_UNITS_IN_TEXT_RE.sub(lambda m: " " if _ASKED_RE.search(plain[m.end() : m.end() + 40])
+                                             else m.group(), plain)
+        for written in unnamed:
+            rest = rest.replace(written, " ")
+        for name in unit_matches(rest):  # the forms only a question uses ('văn hóa xã hội', 'một cửa')
             if name not in doers and name not in receivers:
                 doers.append(name)
         return tuple(doers), tuple(receivers)
@@ -490,7 +503,7 @@ class QuestionParser:
         """(the subject's content words, the words of cues, boilerplate and units the question holds (they count
         a little), the question's words in order for phrase matching)."""
         place_words = {w for name in [*communes, *provinces] for w in fold(name).split()}
-        written_units = [fold(text[u.start : u.end]) for u in find_units(text)] + [
+        written_units = [fold(text[u.start : u.end]) for u in find_units(text) if u.name in units] + [
             key for key, name in terms.units if name in units and f" {key} " in f" {fold(text)} "]
         unit_words = {w for name in [*units, *written_units] for w in fold(name).split()}
         quoted = [fold(q) for q in _QUOTED_RE.findall(text)]
@@ -509,12 +522,16 @@ class QuestionParser:
         phrase: list[str] = []
         typed_with_diacritics = fold(text) != text.lower()
         for i, (written, key, _) in enumerate(tokens):
-            if negated[i] or plan_kind[i] or key in place_words or key in title_words or _YEAR_RE.fullmatch(key):
+            if (negated[i] or plan_kind[i] or key in place_words or key in title_words or _YEAR_RE.fullmatch(key)
+                    or _GLUED_NUMBER_RE.fullmatch(key)):  # 'kh128' names a plan
                 continue
             function_word = written in _STOP_WRITTEN if typed_with_diacritics else key in _STOP_FOLDED
             following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-            time_word = key in _TIME_WORDS and (_YEAR_RE.fullmatch(following) or following in _QUARTERS)
-            if function_word or time_word or key in _INTERROGATIVES:
+            preceding = tokens[i - 1][1] if i else ""
+            time_word = (key in _TIME_WORDS and (_YEAR_RE.fullmatch(following) or following in _QUARTERS)) or (
+                preceding == "quy" and key in _QUARTERS)  # 'quý III': a filter, not the subject
+            interrogative = key in _INTERROGATIVES and (key != "bao" or following in ("nhieu", "nhiu", "gio", "lau"))
+            if function_word or time_word or interrogative:  # 'báo cáo' is no 'bao nhiêu'
                 continue
             phrase.append(key)
             if cue[i] or boilerplate[i] or key in unit_words or key in _GENERIC:

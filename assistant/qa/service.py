@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from assistant.config import Settings
 from assistant.qa.conversation import resolve_with_previous
-from assistant.qa.evidence import ROMAN, coverage
+from assistant.qa.evidence import ROMAN, appendix_of, coverage, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
 from assistant.qa.handlers.lists import group_number
 from assistant.qa.handlers.plans import answer_compare
@@ -53,8 +53,9 @@ class RouteRule:
 ROUTES: tuple[RouteRule, ...] = (
     RouteRule(Route.CROSS_PLAN, lambda p: p.scope is Scope.ALL),
     RouteRule(Route.COMPARE, lambda p: len(p.communes) > 1),
-    RouteRule(Route.REFERENCE, lambda p: bool(p.numbers) and (
-        p.field in (DocField.DATE, DocField.TITLE, DocField.ISSUER, None) and not p.asks(Slot.COUNT))),
+    RouteRule(Route.REFERENCE, lambda p: (bool(p.numbers) or _cites(p)) and not p.asks(Slot.COUNT) and (
+        p.field in (DocField.DATE, DocField.TITLE, DocField.ISSUER, DocField.NUMBER, None)
+        and not (p.field is None and (p.asks(Slot.PARTNER) or p.asks(Slot.LEAD) or p.asks(Slot.DEADLINE))))),
     RouteRule(Route.DOC_FIELD, lambda p: p.field is not None and p.asks(Slot.FIELD)),
     RouteRule(Route.COUNT, lambda p: p.asks(Slot.COUNT)),
     RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES) and not p.group),  # 'nhóm III gồm những việc gì'
@@ -73,6 +74,17 @@ FALLBACKS: dict[Route, Route] = {
     Route.COUNT: Route.ITEMS,
     Route.FACT: Route.PASSAGE,  # a sentence that names what is asked (a unit, a date, a value), or nothing
 }
+
+
+# A document the plan cites, described rather than numbered: 'Nghị quyết HĐND xã … mà kế hoạch viện dẫn'.
+_CITED_DOC_RE = re.compile(
+    r"\b(?:nghi quyet|quyet dinh|chi thi|nghi dinh|thong tu|chuong trinh hanh dong|cong van|luat|de an|van ban)\b"
+    r".*\b(?:vien dan|can cu|trich dan|dan chieu|duoc neu|de cap)\b"
+)
+
+
+def _cites(plan: QuestionPlan) -> bool:
+    return bool(_CITED_DOC_RE.search(plan.folded)) and plan.field in (DocField.NUMBER, DocField.DATE, DocField.ISSUER)
 
 
 def choose_route(plan: QuestionPlan) -> Route:
@@ -121,9 +133,13 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         if groups and max(coverage(kb, pillar, fact_words(g.subject))[0] for g in groups) < 0.5:
             return f"Bảng của kế hoạch {where} không có trụ cột như câu hỏi nêu."
     if plan.rows and doc_ids is not None:
-        rows = {f.row_no for f in kb.facts(set(docs), TABLE_FACT_KINDS) if f.row_no}
+        facts = kb.facts(set(docs), TABLE_FACT_KINDS)
+        if plan.appendix:  # 'nhiệm vụ số 20 trong Phụ lục II': the rows of that appendix
+            facts = [f for f in facts if (a := appendix_of(f)) and same_number(a, plan.appendix)] or facts
+        rows = {f.row_no for f in facts if f.row_no}
         if rows and not any(r in rows or r.split(".")[0] in rows for r in plan.rows):
-            return f"Bảng của kế hoạch {where} không có dòng số {', '.join(plan.rows)}."
+            where_rows = f"Phụ lục {plan.appendix.upper()} của kế hoạch {where}" if plan.appendix else f"Bảng của kế hoạch {where}"
+            return f"{where_rows} không có dòng số {', '.join(plan.rows)}."
     return None
 
 

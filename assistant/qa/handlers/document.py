@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.qa.evidence import coverage
 from assistant.qa.handlers.base import (
     Context,
     Result,
@@ -23,7 +24,7 @@ from assistant.qa.plan import DocField, QuestionPlan
 from assistant.qa.render import SHORT_CAP, capitalize, shorten
 from ingest.model import FactKind, Record
 from ingest.normalize import fold
-from vectorstore.knowledge import KnowledgeView
+from vectorstore.knowledge import KnowledgeView, fact_words
 
 PLAN_TYPE_LABELS = {
     "pii": "kế hoạch cải thiện, nâng cao Chỉ số đổi mới sáng tạo cấp địa phương (PII)",
@@ -50,16 +51,18 @@ def issuer_level(ref: Record) -> str:
     return "province"
 
 
-def asked_level(plan: QuestionPlan) -> str | None:
+def asked_levels(plan: QuestionPlan) -> set[str]:
+    """The issuers' levels the question names ('văn bản nào của tỉnh và Đảng ủy xã' -> province, commune)."""
     text = plan.folded
+    levels = set()
     if _CENTRAL_RE.search(text):
-        return "central"
+        levels.add("central")
     if re.search(r"\b(?:ubnd|uy ban nhan dan|dang uy|hdnd) xa\b|\bcap xa\b", text):
-        return "commune"
-    if re.search(r"\b(?:cua|do) (?:ubnd |uy ban nhan dan |ban thuong vu |ban chi dao )?(?:tinh|thanh pho)\b|"
+        levels.add("commune")
+    if re.search(r"\b(?:cua|do|va) (?:ubnd |uy ban nhan dan |ban thuong vu |ban chi dao )?(?:tinh|thanh pho)\b|"
                  r"\btinh uy\b|\bcap tinh\b", text):
-        return "province"
-    return None
+        levels.add("province")
+    return levels
 
 
 def _header_source(kb: KnowledgeView, doc_id: str, needle: str):
@@ -96,8 +99,8 @@ def _filter_references(plan: QuestionPlan, refs: list[Record]) -> list[Record]:
     if types:
         typed = [r for r in out if any(r.attrs.get("doc_type", "").startswith(t) for t in types)]
         out = typed or out if len(types) > 1 else typed
-    if level := asked_level(plan):
-        out = [r for r in out if issuer_level(r) == level]
+    if levels := asked_levels(plan):
+        out = [r for r in out if issuer_level(r) in levels]
     return out
 
 
@@ -261,10 +264,28 @@ def matching_references(kb: KnowledgeView, numbers: tuple[str, ...], doc_ids: se
     return out
 
 
+MIN_REFERENCE_COVERAGE = 0.6  # a cited document named by its words (no number) must match this well
+
+
+def described_references(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> list[Record]:
+    """Cited documents the question describes by their kind, issuer and subject ('Nghị quyết HĐND xã về dự
+    toán ngân sách 2026'): the best match, when it covers most of the question's subject."""
+    if not plan.subject:
+        return []
+    scored = []
+    for ref in kb.facts(doc_ids, {FactKind.REFERENCE}):
+        own = fact_words(" ".join([ref.subject, *ref.attrs.values()]))
+        scored.append((coverage(kb, plan.subject, own, plan.phrase, plan.context)[0], ref))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    if not scored or scored[0][0] < MIN_REFERENCE_COVERAGE:
+        return []
+    return [ref for score, ref in scored if score >= scored[0][0] - 0.05][:3]
+
+
 @handles(Route.REFERENCE)
 def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
-    refs = matching_references(kb, plan.numbers, doc_ids)
+    refs = matching_references(kb, plan.numbers, doc_ids) if plan.numbers else described_references(kb, plan, doc_ids)
     if not refs:
         return not_found(Route.REFERENCE)
     result = Result(Route.REFERENCE, True, confidence=0.9)

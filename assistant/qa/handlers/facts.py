@@ -13,6 +13,7 @@ from assistant.qa.handlers.base import Context, Result, Route, fact_source, hand
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import SLOT_LABELS, capitalize, shorten, subject_label, value_text
 from ingest.model import FactKind, Record
+from ingest.normalize import fold
 from ingest.record_text import unit_names
 
 FAIR_GAP = 0.25  # a fact with the slot this close to a best without it still answers, if it covers as much
@@ -53,6 +54,17 @@ def _co_leads(fact: Record, plan: QuestionPlan) -> list:  # -> list[UnitRef]
     return [u for u in fact.leads if u.name not in named]
 
 
+def coordinating_duty(fact: Record, plan: QuestionPlan) -> bool:
+    """A duty that is itself to coordinate ('Phối hợp triển khai …') names no partner: its holder is the unit that
+    coordinates, the answer to 'đơn vị nào phối hợp …' (not to 'X phối hợp với ai', which names the holder)."""
+    return (fact.kind is FactKind.DUTY and not fact.partners and not plan.units
+            and fold(fact.subject).startswith("phoi hop"))
+
+
+def holds(fact: Record, slot: Slot, plan: QuestionPlan) -> bool:
+    return has_slot(fact, slot) or (slot is Slot.PARTNER and coordinating_duty(fact, plan))
+
+
 def choose(matches: list[FactMatch], plan: QuestionPlan) -> tuple[FactMatch | None, FactMatch | None]:
     """(the fact to answer from, the best subject match when it lacks what is asked).
 
@@ -65,9 +77,9 @@ def choose(matches: list[FactMatch], plan: QuestionPlan) -> tuple[FactMatch | No
     near = [m for m in matches if m.score >= best.score - NEAR_BEST and confident(m)]
     fair = [m for m in matches if m.score >= best.score - FAIR_GAP and confident(m)]
     for pool in (
-        [m for m in near if all(has_slot(m.fact, s) for s in slots)],
-        [m for m in near if has_slot(m.fact, slots[0])],
-        [m for m in fair if has_slot(m.fact, slots[0]) and m.coverage >= best.coverage - 0.1],
+        [m for m in near if all(holds(m.fact, s, plan) for s in slots)],
+        [m for m in near if holds(m.fact, slots[0], plan)],
+        [m for m in fair if holds(m.fact, slots[0], plan) and m.coverage >= best.coverage - 0.1],
     ):
         if pool:
             return pool[0], None
@@ -92,7 +104,7 @@ def slot_value(fact: Record, slot: Slot, plan: QuestionPlan) -> str | None:
     if slot is Slot.LEAD:
         return unit_names(fact.leads) or None
     if slot is Slot.PARTNER:
-        return unit_names(fact.partners) or None
+        return unit_names(fact.partners or (fact.leads if coordinating_duty(fact, plan) else [])) or None
     if slot is Slot.DEADLINE:
         if fact.kind is FactKind.REPORT and fact.attrs.get("deadlines"):
             return report_deadline(fact, plan)
@@ -112,8 +124,6 @@ def report_deadline(fact: Record, plan: QuestionPlan) -> str:
 
 
 def _fold_words(text: str) -> list[str]:
-    from ingest.normalize import fold
-
     return [w for w in fold(text).split() if w not in ("truoc", "ngay", "bao", "cao")]
 
 
@@ -127,7 +137,7 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         return not_found(Route.FACT, "Câu hỏi chưa nêu nhiệm vụ, chỉ tiêu hay nội dung nào.")
     matches = rank_facts(kb, plan, doc_ids, kinds_for(slots))
     # a follow-up ('Đơn vị phối hợp là ai?') is about the fact the previous answer gave, when it says so
-    followed = [m for m in matches if m.fact in ctx.preferred and has_slot(m.fact, slots[0])]
+    followed = [m for m in matches if m.fact in ctx.preferred and holds(m.fact, slots[0], plan)]
     chosen, missing = (followed[0], None) if followed else choose(matches, plan)
     if chosen is None and missing is not None and confident(missing) and (others := _co_leads(missing.fact, plan)):
         # 'ngoài phòng X còn ai': the plan names the other units beside X in the same cell
@@ -168,7 +178,7 @@ def _equally_good_per_plan(chosen: FactMatch, matches: list[FactMatch], plan: Qu
             break
         if match.fact.doc_id in seen or match.score < chosen.score - NEAR_BEST or not confident(match):
             continue
-        if all(has_slot(match.fact, s) for s in plan.fact_slots):
+        if all(holds(match.fact, s, plan) for s in plan.fact_slots):
             answers.append(match)
             seen.add(match.fact.doc_id)
     return answers

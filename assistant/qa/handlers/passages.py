@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.qa.evidence import MIN_SENTENCE_COVERAGE, coverage, rank_sentences
+from assistant.qa.evidence import MIN_SENTENCE_COVERAGE, asks_rate, coverage, pairs, rank_sentences
 from assistant.qa.handlers.base import Context, Result, Route, chunk_source, handles, not_found, place
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten
@@ -101,7 +101,8 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
         named = tuple(w for name in plan.units for w in fold(name).split() if w not in ("cac", "xa"))
         plan = replace(plan, subject=named or plan.context, context=())
     if need is not None:  # a fact question answered by one sentence that holds the fact
-        found = [s for s in rank_sentences(kb, plan, doc_ids, need=need) if s.coverage >= FACT_FALLBACK_COVERAGE]
+        found = [s for s in rank_sentences(kb, plan, doc_ids, need=need) if s.coverage >= FACT_FALLBACK_COVERAGE
+                 and (not asks_rate(plan) or ("ti", "le") in pairs(fact_words(s.text)) or "%" in s.text)]
         if not found:
             return not_found(Route.PASSAGE)
         best = found[0]
