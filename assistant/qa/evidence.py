@@ -63,6 +63,9 @@ def _alternatives(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:
     table = abbreviations()
     out: list[tuple[tuple[str, ...], ...]] = []
     for word in words:
+        if "_" in word:  # a synonym phrase put in for another: found whole or not at all
+            out.append((tuple(_spelling(t) for t in word.split("_")),))
+            continue
         full = table.get(word)
         own = (_spelling(word),)  # spelled as the texts' words are ('chữ ký' -> 'chu ki', like 'chữ kí')
         out.append((own, tuple(_spelling(t) for t in full.split())) if full else (own,))
@@ -79,7 +82,7 @@ def _synonym_variants(words: tuple[str, ...]) -> list[tuple[str, ...]]:
             if phrase and key in text:
                 for other in group:
                     if other != phrase:
-                        variants.append(tuple(text.replace(key, f" {' '.join(other)} ").split()))
+                        variants.append(tuple(text.replace(key, f" {'_'.join(other)} ").split()))
     return variants
 
 
@@ -103,14 +106,17 @@ def coverage(
                      if any(all(t in tokens for t in alt) for alt in unit))
     for variant in _synonym_variants(words):
         units = _alternatives(variant)
-        weights = [kb.idf_of(unit[0][0]) for unit in units]
+        weights = [max(kb.idf_of(t) for t in unit[0]) for unit in units]
         total = (sum(weights) + sum(extra_weights)) or 1.0
         hits = sum(w for w, unit in zip(weights, units, strict=True) if any(all(t in tokens for t in alt) for alt in unit))
-        # the context's words can only help: they count when the text has them
+        # the context's words can only help, and only a text that holds some of the subject
         recall = max((hits + extra_hits) / total, hits / (sum(weights) or 1.0) if weights else 0.0)
+        if weights and not hits:
+            recall = 0.0
         share = pair_share if pair_share is not None else recall
         if variant is not words:  # a synonym's words come in its own order
-            own = list(zip(variant, variant[1:], strict=False))
+            spelled = tuple(w for token in variant for w in token.split("_"))
+            own = list(zip(spelled, spelled[1:], strict=False))
             share = max(share, sum(p in pairs_in_text for p in own) / len(own) if own else recall)
         if (recall, share) > best:
             best = (recall, share)
@@ -186,6 +192,14 @@ def _head_score(fact: Record, plan: QuestionPlan) -> tuple[float, bool, bool]:
     return inside, whole, run >= 5
 
 
+_ROW_LABEL_RE = re.compile(r"^(?:giai doan|buoc|dot)\s+(?=\d)")
+
+
+def row_key(row_no: str) -> str:
+    """A row's number as questions name it: '15.3', 'II', and '2' for 'Giai đoạn 2' (a roadmap's rows)."""
+    return _ROW_LABEL_RE.sub("", fold(row_no)) if _ROW_LABEL_RE.match(fold(row_no)) else row_no
+
+
 def appendix_of(fact: Record) -> str | None:
     match = re.search(r"\bphu luc\s+(\d|[ivx]{1,4})\b", fold(fact.section or " ".join(fact.group_path)))
     return match.group(1) if match else None
@@ -210,7 +224,7 @@ def score_fact(kb: KnowledgeView, plan: QuestionPlan, fact: Record, words: tuple
         score += BONUS_HEAD_PHRASE
         match.notes.append("head")
     if plan.rows and fact.row_no:
-        if fact.row_no in plan.rows:
+        if row_key(fact.row_no) in plan.rows:
             score += BONUS_ROW
             if len(words) <= 2 or recall >= MIN_ROW_COVERAGE:  # a row number names a row; words that say
                 match.notes.append("row")  # something else make it a coincidence ('mục 2' beside another task)

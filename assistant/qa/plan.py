@@ -201,7 +201,7 @@ class CorpusTerms:
 _STOP_PHRASES = re.compile(
     r"\b(?:ke hoach|uy ban nhan dan|ubnd|don vi|co quan|chu tri|phoi hop|nhiem vu|chi tieu|chi so|muc tieu|ty le|"
     r"ti le|theo doi|danh gia|duoc giao|phu trach|dau moi|thuc hien|trien khai|tren dia ban|dia ban|cho hoi|"
-    r"han chot|han cuoi|han(?= (?:khi|nao|la|bao|ngay|thang)\b)|"
+    r"han chot|han cuoi|han(?= (?:khi|nao|la|bao|ngay|thang)\b)|ke ca|dong chu tri|keo dai|trong tam|tat ca|toan bo|tong cong|tong so|"
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
     r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu)\b"
@@ -246,14 +246,14 @@ _GENERIC_UNITS_IN_TEXT_RE = re.compile(r"\b(?:cac |nhung )?(?:co quan|don vi)(?:
 _ASKED_RE = re.compile(r"^\W*(?:\w+\W+){0,3}(?:nao|ai|gom)\b")
 _DOTTED_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])")  # '15.3', not 'Chợ 4.0'
 _LEVEL_RE = re.compile(r"\bmức\b", re.IGNORECASE)
-_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|dong|stt|tt|muc|hang)"
+_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|dong|stt|tt|muc|hang|giai doan|buoc|dot)"
                      r"\s+(?:so\s+|thu\s+)?(\d{1,2})\b(?!\s*(?:/|%|nam|thang|ngay))")
 _GROUP_RE = re.compile(r"\b(?:nhom|tru cot)\s+(\d{1,2}|[ivx]{1,4})\b")
 _APPENDIX_RE = re.compile(r"\bphu luc\s+(\d|[ivx]{1,4})\b")
 _DOC_NUMBER_RE = re.compile(
     r"(?<![\w/])(\d{1,4}(?:/\d{4})?(?:-[A-ZĐa-zđ][\wĐđ&.]*)?/[A-ZĐa-zđ][\wĐđ&.\-]*[\wĐđ])"
     r"|\b(?:(?:ke hoach|kh|nghi quyet|nq|chuong trinh|ctr|quyet dinh|qd|nghi dinh|so)\s+|(?:kh|nq|ctr|qd)(?=\d))"
-    r"(?:so\s+)?(\d{1,4})\b(?![\d/%.,])"
+    r"(?:so\s+)?(?!(?:19|20)\d\d\b)(\d{1,4})\b(?![\d/%.,])"  # 'kế hoạch 2027' is a year
 )
 _GLUED_NUMBER_RE = re.compile(r"(?:kh|nq|ctr|qd)\d{1,4}")
 _COUNT_RE = re.compile(
@@ -512,8 +512,11 @@ class QuestionParser:
         cue = _covered(tokens, spans)
         kept = _covered(tokens, [m.span() for m in _CUE_CONTENT_RE.finditer(folded)])
         cue = [c and not k for c, k in zip(cue, kept, strict=True)]
+        levels = bool(_LEVEL_RE.search(text))  # 'mức 2' is no row: its words stay in the subject
+        row_spans = [m.span() for m in _ROW_RE.finditer(folded) if not (levels and m.group(0).startswith("muc"))]
+        row_spans += [m.span() for pattern in (_APPENDIX_RE, _GROUP_RE) for m in pattern.finditer(folded)]
         boilerplate = _covered(tokens, [m.span() for m in _STOP_PHRASES.finditer(folded)]
-                               + [m.span() for m in _FOLLOW_UP_FRAME_RE.finditer(folded)])
+                               + [m.span() for m in _FOLLOW_UP_FRAME_RE.finditer(folded)] + row_spans)
         plan_kind = _covered(tokens, type_spans)  # 'KH NQ57', 'mô hình xã ĐMST' name the plan, not the subject
         negated = _covered(tokens, [(m.start(), folded.find(" | ", m.end()) % (len(folded) + 1) or len(folded))
                                     for m in _NEGATION_RE.finditer(folded)])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from assistant.config import Settings
 from assistant.qa.conversation import resolve_with_previous
-from assistant.qa.evidence import ROMAN, appendix_of, coverage, same_number
+from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
 from assistant.qa.handlers.lists import group_number
 from assistant.qa.handlers.plans import answer_compare
@@ -55,7 +55,7 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule(Route.COMPARE, lambda p: len(p.communes) > 1),
     RouteRule(Route.REFERENCE, lambda p: (bool(p.numbers) or _cites(p)) and not p.asks(Slot.COUNT) and (
         p.field in (DocField.DATE, DocField.TITLE, DocField.ISSUER, DocField.NUMBER, None)
-        and not (p.field is None and (p.asks(Slot.PARTNER) or p.asks(Slot.LEAD) or p.asks(Slot.DEADLINE))))),
+        and not (p.field is None and any(p.asks(s) for s in (Slot.PARTNER, Slot.LEAD, Slot.DEADLINE, Slot.VALUE))))),
     RouteRule(Route.DOC_FIELD, lambda p: p.field is not None and p.asks(Slot.FIELD)),
     RouteRule(Route.COUNT, lambda p: p.asks(Slot.COUNT)),
     RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES) and not p.group),  # 'nhóm III gồm những việc gì'
@@ -136,7 +136,7 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         facts = kb.facts(set(docs), TABLE_FACT_KINDS)
         if plan.appendix:  # 'nhiệm vụ số 20 trong Phụ lục II': the rows of that appendix
             facts = [f for f in facts if (a := appendix_of(f)) and same_number(a, plan.appendix)] or facts
-        rows = {f.row_no for f in facts if f.row_no}
+        rows = {row_key(f.row_no) for f in facts if f.row_no}
         if rows and not any(r in rows or r.split(".")[0] in rows for r in plan.rows):
             where_rows = f"Phụ lục {plan.appendix.upper()} của kế hoạch {where}" if plan.appendix else f"Bảng của kế hoạch {where}"
             return f"{where_rows} không có dòng số {', '.join(plan.rows)}."

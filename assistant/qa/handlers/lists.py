@@ -153,7 +153,7 @@ def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         if plan.group and group_number(group.subject) == ROMAN.get(plan.group, plan.group):
             score += 1.0
         if plan.appendix and re.search(rf"\bphu luc\s+{plan.appendix}\b", fold(group.attrs.get("table", label))):
-            score += 0.6  # the appendix and every group in it
+            score += 0.6 if group.attrs.get("depth") == "0" else 0.4  # the appendix; a group in it, when named
         if plan.counted == "nhom" or plan.counted == "tru cot":
             score += 0.2 if group.attrs.get("depth") == "0" else 0.0
         out.append((score, group))
