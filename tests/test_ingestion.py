@@ -276,3 +276,20 @@ def test_ingest_paths_of_an_empty_folder(fresh_services: Services, tmp_path: Pat
     report = fresh_services.ingestor.ingest_paths([empty])
     assert report.results == [] and report.chunks_added == 0
     assert fresh_services.store.snapshot.documents == {}
+
+
+def test_a_question_never_waits_for_an_upload_embedding(base_services: Services) -> None:
+    """Passages (ingestion) run on a model instance of their own: while an upload holds it, a question is
+    embedded all the same, and both sides give the model's vectors."""
+    import threading
+
+
+    embedder = base_services.embedder
+    before = embedder.embed_passages(["Phòng Kinh tế chủ trì chuyển đổi số"])
+    asked: list[np.ndarray] = []
+    with embedder._passage_lock:  # an upload in the middle of embedding its passages
+        worker = threading.Thread(target=lambda: asked.append(embedder.embed_query("Ai chủ trì chuyển đổi số?")))
+        worker.start()
+        worker.join(timeout=60)
+        assert asked, "the question waited for the upload"
+    assert float(before[0] @ asked[0]) > 0.8  # the same model on both sides

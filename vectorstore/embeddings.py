@@ -40,7 +40,6 @@ class Embedder:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         import torch
         import transformers
-        from sentence_transformers import SentenceTransformer
 
         transformers.utils.logging.disable_progress_bar()
 
@@ -48,23 +47,40 @@ class Embedder:
         path = resolve_model_path(settings)
         local = Path(path).exists()
         self.model_name = settings.embedding_model
-        self.model = SentenceTransformer(path, device=settings.embedding_device, local_files_only=local)
+        self._path, self._device, self._local = path, settings.embedding_device, local
+        self.model = self._load()
         self.query_prefix = settings.embedding_query_prefix
         self.passage_prefix = settings.embedding_passage_prefix
         self.batch_size = settings.embedding_batch_size
         dimension = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dimension = int(dimension() or 0)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # a tokenizer serves one thread at a time
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Passages (ingestion) get an instance of their own, so a question never waits for an upload.
+        self._passage_lock = threading.Lock()
+        self._passage_model: Any = None
+
+    def _load(self) -> Any:
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(self._path, device=self._device, local_files_only=self._local)
+
+    def _passages(self) -> Any:
+        """The ingestion side's model (call with ``_passage_lock`` held)."""
+        if self._passage_model is None:
+            self._passage_model = self._load()
+        return self._passage_model
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(self.passage_prefix + text, add_special_tokens=True)["input_ids"])
+        with self._passage_lock:
+            tokenizer = self._passages().tokenizer
+            return len(tokenizer(self.passage_prefix + text, add_special_tokens=True)["input_ids"])
 
     def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            return self.model.encode(
+        with self._passage_lock:
+            return self._passages().encode(
                 [self.passage_prefix + t for t in texts],
                 batch_size=self.batch_size,
                 normalize_embeddings=True,
