@@ -64,8 +64,8 @@ def _date_text(raw: str | None) -> str:
     if not raw:
         return ""
     match = re.match(r"(\d{1,2})\s*[/-]\s*(\d{1,2})\s*[/-]\s*(\d{4})", raw)
-    if match:
-        return f"{int(match.group(1))}/{int(match.group(2))}/{match.group(3)}"
+    if match:  # the digits as the plan writes them ('12/02/2026'), only the separators made one
+        return f"{match.group(1)}/{match.group(2)}/{match.group(3)}"
     match = re.match(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", raw)
     return f"{int(match.group(1))}/{int(match.group(2))}/{match.group(3)}" if match else raw
 

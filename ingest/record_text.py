@@ -37,6 +37,9 @@ def unit_label(unit: UnitRef) -> str:
     """Canonical name, with the plan's own wording when it says something the name does not."""
     name, written = unit.name, " ".join(unit.written.split())
     folded_name, folded_written = fold(name), fold(written)
+    extra = folded_written.replace(folded_name, " ").split() if folded_name in folded_written else []
+    if extra and all(w.isdigit() for w in extra):  # the number the name leaves out: 'chi nhánh Khu vực 8'
+        return written
     if not written or folded_written in folded_name or folded_name in folded_written or len(written) > 60:
         return name
     return f"{name} ({written})"

@@ -40,7 +40,7 @@ def has(answer: Answer, *needles: str) -> bool:
 # --- the probe sets (written blind from the plans; kept apart from the shared gold set) ----------------------
 
 
-@pytest.mark.parametrize(("name", "min_accuracy"), [("probes_officers.jsonl", 0.9), ("probes_conversation.jsonl", 0.9)])
+@pytest.mark.parametrize(("name", "min_accuracy"), [("probes_officers.jsonl", 0.9), ("probes_conversation.jsonl", 0.9), ("probes_structure.jsonl", 0.9)])
 def test_probe_sets(qa: QAService, name: str, min_accuracy: float) -> None:
     items = [json.loads(line) for line in (PROBES / name).read_text(encoding="utf-8").splitlines() if line.strip()]
     failures, wrong = [], 0

@@ -128,6 +128,29 @@ def test_units_asked_for_are_not_units_named(parser: QuestionParser, question: s
 
 
 @pytest.mark.parametrize(
+    ("question", "unlisted"),
+    [
+        ("Phòng Tài chính - Kế hoạch xã Hòa Điền được giao nhiệm vụ gì?", ("Phòng Tài chính - Kế hoạch",)),
+        ("Đội Thanh niên tình nguyện làm gì?", ("Đội Thanh niên tình nguyện",)),
+        ("Trường THCS Quảng Phú làm gì?", ()),  # a plan names it
+        ("Phòng Văn hóa - Xã hội chủ trì gì?", ()),  # the alias table knows it
+        ("phòng nào lo hạ tầng số?", ()),  # no name
+    ],
+)
+def test_units_no_plan_or_table_knows(parser: QuestionParser, question: str, unlisted: tuple[str, ...]) -> None:
+    assert parser.parse(question, TERMS).unlisted_units == unlisted
+
+
+def test_function_words_typed_without_diacritics_even_with_punctuation(parser: QuestionParser) -> None:
+    plan = parser.parse("tram y te xa Vinh Thuan chu tri nhiem vu gi trong phu luc?", TERMS)
+    assert "trong" not in plan.subject
+    about = parser.parse("Kế hoạch của xã Hòa Điền nói gì về hợp tác xã?", TERMS)
+    assert about.recipients == ()  # 'về' after 'nói gì' is what it is about, not whom it is sent to
+    province = parser.parse("Những xã nào thuộc tỉnh An Giang?", TERMS)
+    assert province.subject == () and province.provinces == ("An Giang",)
+
+
+@pytest.mark.parametrize(
     ("question", "rows"),
     [
         ("Hạn cấp định danh điện tử mức 2 ở Hòa Điền là khi nào?", ()),  # a level, not 'mục 2'

@@ -146,3 +146,13 @@ def test_alias_table_is_consistent() -> None:
     for name, forms in table.items():
         for form in forms:
             assert canonical_unit(form).name == name, form
+
+
+def test_a_unit_label_keeps_the_number_its_canonical_name_leaves_out() -> None:
+    from ingest.model import UnitRef
+    from ingest.record_text import unit_label
+
+    written = "Ngân hàng Nhà nước chi nhánh Khu vực 8"
+    assert unit_label(UnitRef("Ngân hàng Nhà nước chi nhánh Khu vực", written)) == written
+    assert unit_label(UnitRef("Phòng Văn hóa - Xã hội", "Phòng VH-XH")) == "Phòng Văn hóa - Xã hội (Phòng VH-XH)"
+    assert unit_label(UnitRef("Công an xã", "Công an xã")) == "Công an xã"

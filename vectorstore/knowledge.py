@@ -66,6 +66,7 @@ class _Derived:
         self.chunks_by_doc: dict[str, list[Chunk]] = defaultdict(list)
         for chunk in snapshot.chunks:
             self.chunks_by_doc[chunk.doc_id].append(chunk)
+        self.folded_text: dict[str, str] = {}  # filled on first use, per plan
         counts: dict[str, int] = defaultdict(int)
         texts = [c.body for c in snapshot.chunks if c.kind != "record"] + [r.subject for r in snapshot.records]
         for text in texts:
@@ -178,6 +179,14 @@ class KnowledgeView:
         wanted = {self.snapshot.record_chunk.get(r.record_id): r.record_id for r in records}
         hits = self.store.dense_search(query, max(40, len(records) * 2), self.snapshot, doc_ids, kinds={"record"})
         return {wanted[i]: cosine for i, cosine in hits if i in wanted}
+
+    def mentions(self, doc_id: str, phrase: str) -> bool:
+        """The plan's text holds the phrase (folded, whole words)."""
+        text = self._d.folded_text.get(doc_id)
+        if text is None:
+            text = " " + " ".join(fold(c.body) for c in self.chunks(doc_id) if c.kind != "record") + " "
+            self._d.folded_text[doc_id] = text
+        return f" {fold(phrase)} " in text
 
     def table_lines(self, doc_id: str) -> set[int]:
         """Lines of the plan that its table facts were read from."""

@@ -19,7 +19,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ingest.model import FactKind
-from ingest.normalize import fold, words
+from ingest.normalize import fold, strip_diacritics, words
 from ingest.units import find_units, unit_matches
 
 RULES_PATH = Path(__file__).with_name("question_rules.toml")
@@ -144,6 +144,7 @@ class QuestionPlan:
     years: tuple[int, ...] = ()
     quarter: str | None = None
     units: tuple[str, ...] = ()  # canonical units named as doers (or filters)
+    unlisted_units: tuple[str, ...] = ()  # units named with a capital that no table knows ('Phòng Tài chính - Kế hoạch')
     recipients: tuple[str, ...] = ()  # units named as those reported to ("gửi Phòng …", "về UBND xã")
     rows: tuple[str, ...] = ()  # row numbers named ("15", "15.3")
     group: str | None = None  # "nhom 2", a pillar's words …
@@ -204,15 +205,16 @@ _STOP_PHRASES = re.compile(
     r"han chot|han cuoi|han(?= (?:khi|nao|la|bao|ngay|thang)\b)|ke ca|dong chu tri|keo dai|trong tam|tat ca|toan bo|tong cong|tong so|"
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
-    r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu)\b"
+    r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
+    r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the)\b"
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
 _STOP_WRITTEN = set(
-    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "thể", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm"]
+    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm", "chỉ", "ghi", "thuộc", "đc", "dc", "k", "ko", "tt"]
 )
 _STOP_FOLDED = set(
-    ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon", "giua"]
+    ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon", "giua", "dc", "ko", "tt"]
 )
 # 'năm 2030', 'quý III', 'tháng 5': the time word goes with its number (a filter, not the subject)
 _TIME_WORDS = {"nam", "quy", "thang", "ngay"}
@@ -248,6 +250,15 @@ _DOTTED_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])")  #
 _LEVEL_RE = re.compile(r"\bmức\b", re.IGNORECASE)
 _ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|dong|stt|tt|muc|hang|giai doan|buoc|dot)"
                      r"\s+(?:so\s+|thu\s+)?(\d{1,2})\b(?!\s*(?:/|%|nam|thang|ngay))")
+# A unit's name as an officer writes it: a head word, then a capitalized name ('Phòng Tài chính - Kế hoạch');
+# the name ends before the first word that is no part of a name.
+_NAMED_UNIT_RE = re.compile(
+    r"\b(?:Phòng|Ban|Trung tâm|Trạm|Trường|Hội|Đội|Tổ|Văn phòng|Chi cục|Công ty|Đài|Bộ phận)"
+    r"((?:\s*[-–&]?\s*[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ]\w*(?:\s+\w+){0,4}){1,3})"
+)
+_UNIT_NAME_END = frozenset(
+    ["xa", "duoc", "co", "o", "tai", "cua", "chu", "phu", "lam", "giao", "lo", "thi", "la", "trong", "theo", "phoi", "nhung", "nao", "gi", "da", "se", "can", "phai", "thuc", "tham", "va", "voi", "tren", "ai", "ben", "nhiem", "ve", "cho", "hay", "hoac", "dang"]
+)
 _GROUP_RE = re.compile(r"\b(?:nhom|tru cot)\s+(\d{1,2}|[ivx]{1,4})\b")
 _APPENDIX_RE = re.compile(r"\bphu luc\s+(\d|[ivx]{1,4})\b")
 _DOC_NUMBER_RE = re.compile(
@@ -299,6 +310,29 @@ def _has_capitals(text: str) -> bool:
     return any(ch.isupper() for ch in text)
 
 
+def _unlisted_units(text: str, terms: CorpusTerms) -> tuple[str, ...]:
+    """Units the question names with a head word and a capitalized name that neither the alias table nor any
+    plan's table knows ('Phòng Tài chính - Kế hoạch'): a plan that never mentions one has nothing on it."""
+    known_spans = [(u.start, u.end) for u in find_units(text)]
+    known_names = {key for key, _ in terms.units}
+    found: list[str] = []
+    for match in _NAMED_UNIT_RE.finditer(text):
+        if any(a < match.end() and match.start() < b for a, b in known_spans):
+            continue
+        words = match.group(1).split()
+        kept: list[str] = []
+        for word in words:
+            if word not in ("-", "–", "&") and not word[:1].isupper() and (fold(word) in _UNIT_NAME_END or not fold(word)):
+                break
+            kept.append(word)
+        while kept and kept[-1] in "-–&":
+            kept.pop()
+        name = (text[match.start() : match.start(1)] + " " + " ".join(kept)).strip()
+        if kept and fold(name) not in known_names:
+            found.append(" ".join(name.split()))
+    return tuple(found)
+
+
 def _unknown_commune(text: str, folded: str, known: set[str]) -> str | None:
     """'xã Tân Lập' in a question, when the index has no such commune; None for 'xã hội', 'hợp tác xã'."""
     for match in _COMMUNE_MENTION_RE.finditer(text):
@@ -347,7 +381,8 @@ def _covered(tokens: list[tuple[str, str, tuple[int, int]]], spans: list[tuple[i
 
 _CLAUSE_SPLIT_RE = re.compile(r"[;?!:]+|\.(?=\s|$)|\s[-–]\s")
 _NEGATION_RE = re.compile(r"\b(?:chu khong phai|khong phai la|khong phai|ngoai tru|ngoai)\b")
-_RECIPIENT_BEFORE_RE = re.compile(r"\b(?:gui|ve|qua|cho|toi|len|den|bao cao)\s*(?:cho\s+|toi\s+|ve\s+)?$")
+_RECIPIENT_BEFORE_RE = re.compile(
+    r"\b(?:gui|(?:nop|chuyen|tong hop|bao cao) ve|qua|cho|toi|len|den|bao cao)\s*(?:cho\s+|toi\s+|ve\s+)?$")
 # Words before a unit that make it a place or an object, not a doer: 'ở các ấp', 'tỷ lệ doanh nghiệp …'.
 _PLACE_BEFORE_RE = re.compile(r"\b(?:o|tai|tren dia ban|den tung|den cac|den|ty le|ti le|so luong|so|ho tro|thu hut)\s*$")
 _PARTNER_BEFORE_RE = re.compile(r"\bphoi hop (?:chat che )?(?:voi\s+)?$")
@@ -380,6 +415,7 @@ class QuestionParser:
         unknown = None if communes else _unknown_commune(text, plain, known)
         provinces = tuple(p for p in terms.provinces if f" {fold(p)} " in f" {plain} ")
         units, recipients = self._units(text, plain, terms)
+        unlisted = _unlisted_units(text, terms)
         spans: list[tuple[int, int]] = []
 
         slots: list[Slot] = []
@@ -455,6 +491,7 @@ class QuestionParser:
             communes=tuple(communes), unknown_commune=unknown, provinces=provinces,
             plan_number=own_number.split("/")[0] if own_number else None, plan_type=plan_type, years=years,
             quarter=_QUARTERS[quarter.group(1)] if quarter else None, units=units, recipients=recipients, rows=rows,
+            unlisted_units=unlisted,
             group=group.group(1) if group else None, appendix=appendix.group(1) if appendix else None,
             kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
             periods=tuple((int(a), int(b)) for a, b in _PERIOD_RE.findall(plain)), value_kind=_value_kind(plain),
@@ -503,6 +540,8 @@ class QuestionParser:
         """(the subject's content words, the words of cues, boilerplate and units the question holds (they count
         a little), the question's words in order for phrase matching)."""
         place_words = {w for name in [*communes, *provinces] for w in fold(name).split()}
+        if provinces:  # 'thuộc tỉnh An Giang', 'ở thành phố Hải Phòng'
+            place_words |= {"thuoc", "tinh", "thanh", "pho", "tp"}
         written_units = [fold(text[u.start : u.end]) for u in find_units(text) if u.name in units] + [
             key for key, name in terms.units if name in units and f" {key} " in f" {fold(text)} "]
         unit_words = {w for name in [*units, *written_units] for w in fold(name).split()}
@@ -523,12 +562,12 @@ class QuestionParser:
         subject: list[str] = []
         context: list[str] = []
         phrase: list[str] = []
-        typed_with_diacritics = fold(text) != text.lower()
+        typed_with_diacritics = strip_diacritics(text) != text  # punctuation does not count
         for i, (written, key, _) in enumerate(tokens):
             if (negated[i] or plan_kind[i] or key in place_words or key in title_words or _YEAR_RE.fullmatch(key)
                     or _GLUED_NUMBER_RE.fullmatch(key)):  # 'kh128' names a plan
                 continue
-            function_word = written in _STOP_WRITTEN if typed_with_diacritics else key in _STOP_FOLDED
+            function_word = written in _STOP_WRITTEN or (not typed_with_diacritics and key in _STOP_FOLDED)
             following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
             preceding = tokens[i - 1][1] if i else ""
             time_word = (key in _TIME_WORDS and (_YEAR_RE.fullmatch(following) or following in _QUARTERS)) or (

@@ -53,9 +53,10 @@ class RouteRule:
 ROUTES: tuple[RouteRule, ...] = (
     RouteRule(Route.CROSS_PLAN, lambda p: p.scope is Scope.ALL),
     RouteRule(Route.COMPARE, lambda p: len(p.communes) > 1),
-    RouteRule(Route.REFERENCE, lambda p: (bool(p.numbers) or _cites(p)) and not p.asks(Slot.COUNT) and (
+    RouteRule(Route.REFERENCE, lambda p: (bool(p.numbers) or _cites(p)) and not p.asks(Slot.COUNT) and ((
         p.field in (DocField.DATE, DocField.TITLE, DocField.ISSUER, DocField.NUMBER, None)
-        and not (p.field is None and any(p.asks(s) for s in (Slot.PARTNER, Slot.LEAD, Slot.DEADLINE, Slot.VALUE))))),
+        and not (p.field is None and any(p.asks(s) for s in (Slot.PARTNER, Slot.LEAD, Slot.DEADLINE, Slot.VALUE))))
+        or (p.field is DocField.BASES and bool(p.numbers) and len(p.fields) > 1))),  # 'KH 91 làm căn cứ … ngày nào'
     RouteRule(Route.DOC_FIELD, lambda p: p.field is not None and p.asks(Slot.FIELD)),
     RouteRule(Route.COUNT, lambda p: p.asks(Slot.COUNT)),
     RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES) and not p.group),  # 'nhóm III gồm những việc gì'
@@ -115,6 +116,9 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
     if not docs or plan.scope is Scope.ALL:
         return None
     where = ", ".join(f"xã {kb.documents[d].commune}" for d in docs[:3])
+    for unit in plan.unlisted_units:
+        if not any(kb.mentions(d, unit) for d in docs):
+            return f"{f'Kế hoạch của {where}' if doc_ids is not None else 'Các kế hoạch đã nạp'} không nêu {unit}."
     if plan.appendix:
         wanted = ROMAN.get(plan.appendix, plan.appendix)
         labels = {fold(c.section.split(" > ")[0]) for d in docs for c in kb.chunks(d)}

@@ -24,6 +24,7 @@ from assistant.qa.plan import DocField, QuestionPlan
 from assistant.qa.render import SHORT_CAP, capitalize, shorten
 from ingest.model import FactKind, Record
 from ingest.normalize import fold
+from ingest.units import find_units
 from vectorstore.knowledge import KnowledgeView, fact_words
 
 PLAN_TYPE_LABELS = {
@@ -196,7 +197,20 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
             return False
         n = result.cite(line_source(kb, doc_id, recipients[0].line_start, recipients[-1].line_end,
                                     "\n".join(f"- {r.subject}" for r in recipients), "Nơi nhận"))
-        result.lines.append(f"Nơi nhận kế hoạch của {where} [{n}]: " + "; ".join(r.subject for r in recipients) + ".")
+        listed = "; ".join(r.subject for r in recipients)
+        yes_no = re.search(r"\b(?:khong|ko|chua)\W*$", fold(plan.text))
+        asked = plan.recipients or (plan.units if yes_no else ())
+        if asked:  # 'có gửi Ủy ban MTTQ xã không?', 'nơi nhận có Ban CHQS xã không?'
+            named = {u.name for r in recipients for u in find_units(r.subject)}
+            held = [u for u in asked if u in named]
+            if held:
+                result.lines.append(f"Có. Nơi nhận kế hoạch của {where} có {', '.join(held)}; gồm: {listed} [{n}].")
+            else:
+                result.lines.append(f"Không. Nơi nhận kế hoạch của {where} không có {', '.join(asked)}; "
+                                    f"gồm: {listed} [{n}].")
+            result.short = False
+            return True
+        result.lines.append(f"Nơi nhận kế hoạch của {where} [{n}]: {listed}.")
         result.short = False
         return True
     return False

@@ -6,9 +6,19 @@ from __future__ import annotations
 import re
 
 from assistant.qa.evidence import ROMAN, coverage, score_fact
-from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
+from assistant.qa.handlers.base import (
+    Context,
+    Result,
+    Route,
+    chunk_source,
+    fact_source,
+    handles,
+    not_found,
+    place,
+)
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten, subject_label
+from ingest.chunking import Chunk
 from ingest.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
 from ingest.normalize import fold
 from ingest.record_text import unit_label, unit_names
@@ -53,6 +63,14 @@ def _relevant(kb: KnowledgeView, plan: QuestionPlan, facts: list[Record], thresh
     return kept if kept or strict else [f for _, _, f in scored]
 
 
+def _in_named_group(plan: QuestionPlan, rows: list[Record]) -> list[Record]:
+    """The rows under a group whose label holds the whole subject, in order ('thể chế' in 'I. THỂ CHẾ')."""
+    if not plan.subject:
+        return []
+    wanted = f" {' '.join(plan.subject)} "
+    return [r for r in rows if any(wanted in f" {fold(label)} " for label in r.group_path)]
+
+
 @handles(Route.DUTIES)
 def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
@@ -61,7 +79,8 @@ def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) ->
     for doc_id in sorted(doc_ids or kb.documents):
         duties = [f for f in kb.facts({doc_id}, {FactKind.DUTY}) if units & {u.name for u in f.leads}]
         rows = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if units & {u.name for u in f.leads}]
-        chosen = _relevant(kb, plan, duties + rows, strict=True) if plan.subject else duties + rows
+        in_group = _in_named_group(plan, rows)  # 'những chỉ số thuộc nhóm Thể chế mà Phòng KT chủ trì'
+        chosen = in_group or (_relevant(kb, plan, duties + rows, strict=True) if plan.subject else duties + rows)
         if not chosen:
             if duties or rows:
                 about = " ".join(plan.subject)
@@ -232,6 +251,52 @@ def _roadmap(stages: list[Record]) -> list[Record]:
     return max(by_section.values(), key=len)
 
 
+# Words of a question that name a part of the plan, not its heading ('những nhóm nhiệm vụ, giải pháp nào').
+_PART_WORDS = {"ke", "hoach", "nhom", "muc", "phan", "noi", "dung", "chinh", "co", "gom", "cua", "nhung", "cac", "nao",
+               "gi", "la", "bao", "nhieu", "may"}
+_NUMBERING_RE = re.compile(r"^\s*(?:[IVX]+|\d+(?:\.\d+)*|[a-zđ])\s*[.)\-–]\s*", re.IGNORECASE)
+
+
+def section_outline(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[str, list[tuple[str, Chunk]]] | None:
+    """(the heading the question names, its sub-headings in order with the first passage of each): the parts of
+    a section asked ('Kế hoạch có những nhóm nhiệm vụ, giải pháp nào?'). The heading's words must all be asked."""
+    children: dict[str, dict[str, Chunk]] = {}
+    for chunk in kb.chunks(doc_id, {"text", "table"}):
+        parts = [p.strip() for p in chunk.section.split(" > ") if p.strip()]
+        for depth in range(len(parts) - 1):
+            parent, child = " > ".join(parts[: depth + 1]), parts[depth + 1]
+            children.setdefault(parent, {}).setdefault(child, chunk)
+    named = named_section(kb, plan, doc_id, within={p for p, kids in children.items() if len(kids) >= 2})
+    return (named[0].split(" > ")[-1], list(children[named[0]].items())) if named else None
+
+
+def named_section(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, within: set[str] | None = None
+                  ) -> tuple[str, Chunk] | None:
+    """(the section path, its first passage) of the section whose heading the question names in full, with
+    some of the subject among its words ('mục Kinh phí thực hiện'); the longest such heading."""
+    asked = set(fact_words(plan.text)) - _PART_WORDS  # every word written (a heading may hold 'vụ', 'các' …)
+    best: tuple[int, str, Chunk] | None = None
+    for chunk in kb.chunks(doc_id, {"text", "table"}):
+        parts = [p.strip() for p in chunk.section.split(" > ") if p.strip()]
+        for depth in range(len(parts)):
+            path = " > ".join(parts[: depth + 1])
+            if within is not None and path not in within:
+                continue
+            heading = set(fact_words(_NUMBERING_RE.sub("", parts[depth])))
+            if not heading or not heading <= asked or not heading & set(plan.subject):
+                continue
+            if best is None or len(heading) > best[0]:
+                best = (len(heading), path, chunk)
+    return (best[1], best[2]) if best else None
+
+
+def _outline_lines(kb: KnowledgeView, result: Result, heading: str, parts: list[tuple[str, Chunk]], where: str) -> None:
+    result.lines.append(f"Phần «{heading}» của kế hoạch {where} gồm {len(parts)} mục:")
+    for title, chunk in parts:
+        n = result.cite(chunk_source(kb, chunk))
+        result.lines.append(f"- {shorten(title, 200)} [{n}]")
+
+
 @handles(Route.ITEMS)
 def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
@@ -244,11 +309,11 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
             if groups and groups[0][0] >= 0.5:
                 group = groups[0][1]
                 selected = (_members(kb, group), shorten(group.subject, 120))
-        if selected is None:
+        if selected is None or not selected[0]:
+            if outline := section_outline(kb, plan, doc_id):
+                _outline_lines(kb, result, outline[0], outline[1], place(kb, doc_id))
             continue
         facts, label = selected
-        if not facts:
-            continue
         head = f"{capitalize(label)} ({place(kb, doc_id)})" if label else capitalize(place(kb, doc_id))
         result.lines.append(f"{head}:")
         _bullets(kb, result, facts, ITEM_CHARS, with_units=plan.asks(Slot.LEAD) and not plan.units)

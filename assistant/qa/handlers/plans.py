@@ -6,6 +6,7 @@ every plan that matches is listed with a citation of its own; a count of commune
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from assistant.qa.evidence import confident, coverage, rank_facts
@@ -21,13 +22,37 @@ from assistant.qa.handlers.base import (
     place,
 )
 from assistant.qa.handlers.document import PLAN_TYPE_LABELS, matching_references, reference_line, signer_text
+from assistant.qa.handlers.lists import named_section
 from assistant.qa.plan import QuestionPlan, Scope
-from assistant.qa.render import shorten, subject_label
+from assistant.qa.render import capitalize, shorten, subject_label
 from ingest.model import FactKind
+from ingest.units import find_units
 from vectorstore.knowledge import KnowledgeView, fact_words
 
 MIN_PLAN_EVIDENCE = 0.6
+MIN_PASSAGE_EVIDENCE = 0.9  # a plan that only mentions the subject in prose must hold nearly all its words
 NEAR_BEST_PLAN = 0.1
+_DOCUMENT_WORDS = {"van", "ban", "cu", "the", "ro"}  # 'số hiệu văn bản cụ thể': the plan's own field
+_PART_RE = re.compile(r"\b(?:muc|phan|chuong|de muc)\b")
+_TAKING_PART = {"tham", "gia", "co", "thuc", "hien", "phan", "cong"}
+
+
+def _sentence_with(body: str, words: tuple[str, ...]) -> str:
+    """The sentence of a passage that holds most of the words asked about."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.;:])\s+|\n(?=\s*[-+•])", body) if s.strip()]
+    wanted, pairs = set(words), set(zip(words, words[1:], strict=False))
+
+    def held(sentence: str) -> int:
+        own = fact_words(sentence)
+        return len(wanted & set(own)) + 2 * len(pairs & set(zip(own, own[1:], strict=False)))
+
+    best = " ".join(max(sentences, key=held, default=body).split())
+    if len(best) <= 160 or not words:
+        return shorten(best, 160)
+    tokens = best.split()
+    at = next((i for i, t in enumerate(tokens) if fact_words(t)[:1] == (words[0],)), 0)
+    start = max(0, at - 6)
+    return ("… " if start else "") + shorten(" ".join(tokens[start:]), 150)
 
 
 def _header_text(kb: KnowledgeView, doc_id: str) -> str:
@@ -49,6 +74,8 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
     words = plan.subject
     if not words:
         return None
+    if _PART_RE.search(plan.folded) and (named := named_section(kb, plan, doc_id)):  # 'xã nào có mục Kinh phí'
+        return 1.0, f"mục «{named[0].split(' > ')[-1]}»", chunk_source(kb, named[1])
     header, _ = coverage(kb, words, fact_words(_header_text(kb, doc_id)), context=plan.context)
     best = (header, shorten(kb.documents[doc_id].metadata.get("title") or "", 160), None)
     kinds = {k for k in FactKind if k not in (FactKind.GROUP, FactKind.RECIPIENT)}
@@ -56,7 +83,21 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
     if matches and confident(matches[0]) and (not plan.units or "unit" in matches[0].notes):
         top = matches[0]
         if top.coverage >= best[0] or plan.units:
-            best = (max(top.coverage, top.score - 0.2), subject_label(top.fact, 160), fact_source(kb, top.fact))
+            best = (max(top.coverage, top.score - 0.2), subject_label(top.fact, 160, focus=plan.subject),
+                    fact_source(kb, top.fact))
+    if plan.units and set(words) <= _TAKING_PART:  # 'xã nào có Trạm y tế tham gia': the unit is the subject
+        named = [f for f in kb.facts({doc_id}) if set(plan.units) & {u.name for u in (*f.leads, *f.partners)}]
+        if named:
+            return 1.0, subject_label(named[0], 160), fact_source(kb, named[0])
+        for chunk in kb.chunks(doc_id, {"text", "table"}):
+            if any(unit.name in plan.units for unit in find_units(chunk.body)):
+                return 1.0, _sentence_with(chunk.body, tuple(fact_words(" ".join(plan.units)))), chunk_source(kb, chunk)
+        return None
+    if best[0] < MIN_PLAN_EVIDENCE:  # said in prose only: 'xã nào có nhắc tới sản phẩm OCOP'
+        for hit in kb.search_chunks(" ".join(plan.phrase), {doc_id}, {"text", "table"}, k=3, dense=False):
+            held, in_order = coverage(kb, words, fact_words(hit.chunk.body))
+            if held >= MIN_PASSAGE_EVIDENCE and (len(words) < 2 or in_order >= 0.5) and held > best[0]:
+                best = (held, _sentence_with(hit.chunk.body, words), chunk_source(kb, hit.chunk))
     if best[2] is None:
         chunks = kb.chunks(doc_id, {"text"})
         if not chunks:
@@ -69,6 +110,8 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
 def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
     inner = replace(plan, scope=Scope.ONE)
+    if plan.fields and set(plan.subject) <= _DOCUMENT_WORDS:  # 'xã nào ghi số hiệu (văn bản)': each plan's field
+        return _field_of_each(ctx, inner, sorted(doc_ids or kb.documents))
     scored = []
     if plan.plan_type or plan.provinces:  # 'xã nào có kế hoạch PII', 'các xã của tỉnh Đồng Nai'
         doc_ids = kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type) & (doc_ids or set(kb.documents))
@@ -91,7 +134,31 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
     result.lines.append(f"Có {len(kept)} xã:" if counting else "Các xã có nội dung phù hợp:")
     for _, doc_id, what, source in kept:
         n = result.cite(source)  # type: ignore[arg-type]
-        result.lines.append(f"- {place(kb, doc_id).capitalize()}: {what} [{n}]")
+        result.lines.append(f"- {capitalize(place(kb, doc_id))}: {what} [{n}]")
+    return result
+
+
+def _field_of_each(ctx: Context, plan: QuestionPlan, doc_ids: list[str]) -> Result:
+    """The plans that state the field asked, with its value each; the others are named as not stating it."""
+    from assistant.qa.handlers.document import answer_field
+
+    result = Result(Route.CROSS_PLAN, False, short=False, confidence=1.0)
+    lacking = []
+    for doc_id in doc_ids:
+        one = answer_field(ctx, plan, {doc_id})
+        if not one.found:
+            lacking.append(ctx.kb.documents[doc_id].commune)
+            continue
+        text = " ".join(one.lines)
+        for i, source in enumerate(one.sources, start=1):
+            text = text.replace(f"[{i}]", f"[#{result.cite(source)}]")
+        result.lines.append(f"- {capitalize(place(ctx.kb, doc_id))}: {text.replace('[#', '[')}")
+    if not result.lines:
+        return not_found(Route.CROSS_PLAN, "Không kế hoạch nào nêu thông tin này.")
+    result.found = True
+    result.lines.insert(0, f"Có {len(result.lines)} kế hoạch nêu thông tin này:")
+    if lacking:
+        result.lines.append(f"Kế hoạch của các xã {', '.join(lacking)} không ghi thông tin này.")
     return result
 
 
