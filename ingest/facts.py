@@ -67,7 +67,7 @@ def _date_text(raw: str | None) -> str:
     if match:  # the digits as the plan writes them ('12/02/2026'), only the separators made one
         return f"{match.group(1)}/{match.group(2)}/{match.group(3)}"
     match = re.match(r"(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", raw)
-    return f"{int(match.group(1))}/{int(match.group(2))}/{match.group(3)}" if match else raw
+    return f"{match.group(1)}/{match.group(2)}/{match.group(3)}" if match else raw
 
 
 def _about(text: str | None) -> str:

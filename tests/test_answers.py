@@ -68,7 +68,7 @@ def test_probe_sets(qa: QAService, name: str, min_accuracy: float) -> None:
         ("Ở Hà Đông, Công an xã được giao nhiệm vụ gì?", "Công an xã"),  # a unit with no duty there
         ("Công an xã Vũ Quang chủ trì nhiệm vụ thương mại điện tử nào?", "thuong mai dien tu"),
         ("Vĩnh Thuận: chỉ số hạ tầng số trong phụ lục có thời hạn hoàn thành khi nào?", "thoi gian"),
-        ("Quý I năm 2026 Hà Đông triển khai những nhiệm vụ gì theo bảng tiến độ?", "thoi gian nay"),
+        ("Quý I năm 2026 Hà Đông triển khai những nhiệm vụ gì theo bảng tiến độ?", "Quý I/2026"),
     ],
 )
 def test_near_misses_are_not_found_and_say_why(qa: QAService, question: str, why: str) -> None:
@@ -99,7 +99,7 @@ def test_an_unknown_commune_is_not_found_with_the_known_ones(qa: QAService) -> N
         ("Năm 2028 Hà Đông đẩy mạnh thanh toán không tiền mặt: ai chủ trì, ai phối hợp?", ["Phòng Kinh tế", "Các thôn"]),
         ("Vũ Quang: báo cáo 6 tháng nộp trước ngày nào?", ["10/6"]),
         ("Kế hoạch của Phước An do ai ký, ký thay hay ký trực tiếp?", ["Huỳnh Minh Đức", "Chủ tịch", "ký trực tiếp"]),
-        ("Kế hoạch số 68/KH-UBND được nhắc trong kế hoạch Hòa Điền ban hành ngày nào?", ["9/2/2026"]),
+        ("Kế hoạch số 68/KH-UBND được nhắc trong kế hoạch Hòa Điền ban hành ngày nào?", ["09/02/2026"]),
         ("Hòa Điền gửi kế hoạch cho những nơi nào?", ["Sở Khoa học và Công nghệ", "Trưởng các ấp"]),
     ],
 )

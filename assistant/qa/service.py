@@ -31,7 +31,7 @@ from assistant.qa.plan import (
     Slot,
     find_communes,
 )
-from assistant.qa.render import LONG_CAP, SHORT_CAP, fit, not_found_text
+from assistant.qa.render import LONG_CAP, SHORT_CAP, fit, not_found_text, shorten
 from assistant.qa.types import Answer, Source
 from ingest.model import TABLE_FACT_KINDS, FactKind
 from ingest.normalize import fold
@@ -63,6 +63,8 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule(Route.ITEMS, lambda p: p.asks(Slot.DUTIES) and bool(p.group)),
     RouteRule(Route.UNITS, lambda p: p.asks(Slot.UNITS)),
     RouteRule(Route.ITEMS, lambda p: p.asks(Slot.ITEMS)),
+    # 'quý II năm 2026 triển khai nhiệm vụ gì (, ai chủ trì)': the roadmap rows of that time
+    RouteRule(Route.ITEMS, lambda p: bool(p.quarter) and not p.subject and not p.asks(Slot.VALUE)),
     RouteRule(Route.FACT, lambda p: any(s in FACT_SLOTS for s in p.slots)),
     RouteRule(Route.PASSAGE, lambda p: True),
 )
@@ -80,8 +82,19 @@ FALLBACKS: dict[Route, Route] = {
 # A document the plan cites, described rather than numbered: 'Nghị quyết HĐND xã … mà kế hoạch viện dẫn'.
 _CITED_DOC_RE = re.compile(
     r"\b(?:nghi quyet|quyet dinh|chi thi|nghi dinh|thong tu|chuong trinh hanh dong|cong van|luat|de an|van ban)\b"
-    r".*\b(?:vien dan|can cu|trich dan|dan chieu|duoc neu|de cap)\b"
+    r".*\b(?:vien dan|can cu|trich dan|dan chieu|duoc neu|de cap|duoc dan)\b"
+    r"|\bke hoach\b.*\b(?:vien dan|trich dan|dan chieu|duoc dan)\b"  # 'kế hoạch CCHC … được dẫn là KH số mấy'
 )
+
+
+# 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
+_SECOND_CLAUSE_RE = re.compile(r"[,;]\s*(?:còn|con)\s+(?=\S)", re.IGNORECASE)
+
+
+def _short_subject(line: str, chars: int = 120) -> str:
+    """A fact line's subject cut to ``chars`` (two answers must fit where one did)."""
+    match = re.match(r"(.*?)( \((?:xã|phường) [^)]*\) — .*)$", line, re.DOTALL)
+    return shorten(match.group(1), chars) + match.group(2) if match and len(match.group(1)) > chars else line
 
 
 def _cites(plan: QuestionPlan) -> bool:
@@ -136,6 +149,13 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         groups = kb.facts(set(docs), {FactKind.GROUP})
         if groups and max(coverage(kb, pillar, fact_words(g.subject))[0] for g in groups) < 0.5:
             return f"Bảng của kế hoạch {where} không có trụ cột như câu hỏi nêu."
+    if plan.quarter and doc_ids is not None:  # 'quý I năm 2026' that the roadmap does not have
+        rows = kb.facts(set(docs), {FactKind.SCHEDULE})
+        timed = [f for f in rows if f.quarter]
+        wanted = [f for f in timed if f.quarter == plan.quarter and (not plan.years or f.year in plan.years)]
+        if timed and not wanted:
+            when = f"Quý {plan.quarter}" + (f"/{plan.years[0]}" if plan.years else "")
+            return f"Bảng tiến độ của kế hoạch {where} không có nhiệm vụ nào cho {when}."
     if plan.rows and doc_ids is not None:
         facts = kb.facts(set(docs), TABLE_FACT_KINDS)
         if plan.appendix:  # 'nhiệm vụ số 20 trong Phụ lục II': the rows of that appendix
@@ -243,6 +263,8 @@ class QAService:
         ctx = Context(kb, self.settings, preferred or [])
         if route is Route.COMPARE:
             return answer_compare(ctx, plan, self._route_one)
+        if route is Route.FACT and (both := self._each_clause(ctx, kb, plan, doc_ids)) is not None:
+            return both
         result = self._run(ctx, plan, route, doc_ids)
         if result.found and route is Route.COUNT and plan.asks(Slot.VALUE):  # 'mấy nhóm, tổng bao nhiêu điểm'
             value = HANDLERS[Route.FACT](ctx, self._clause_plan(kb, plan, Slot.VALUE), doc_ids)
@@ -252,6 +274,31 @@ class QAService:
                         line = line.replace(f"[{i}]", f"[#{result.cite(source)}]")
                     result.lines.insert(1, line.replace("[#", "["))
         return result
+
+    def _each_clause(self, ctx: Context, kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
+                     ) -> Result | None:
+        """'Các đơn vị gửi Phòng VH-XH trước ngày mấy, còn Phòng VH-XH báo cáo UBND xã trước ngày mấy?': two
+        questions in one, each answered on its own about the plans the whole names."""
+        parts = [p for p in _SECOND_CLAUSE_RE.split(plan.text) if p.strip()]
+        if len(parts) != 2:
+            return None
+        results = []
+        for part in parts:
+            sub = self.parser.parse(part, self.terms(kb))
+            if not any(s in FACT_SLOTS for s in sub.slots):
+                return None
+            sub = replace(sub, communes=sub.communes or plan.communes, provinces=sub.provinces or plan.provinces,
+                          plan_number=sub.plan_number or plan.plan_number, scope=Scope.ONE)
+            results.append(self._run(ctx, sub, choose_route(sub), doc_ids))
+        if not all(r.found for r in results):
+            return None
+        combined = Result(Route.FACT, True, confidence=min(r.confidence for r in results))
+        for sub_result in results:
+            for line in sub_result.lines:
+                for i, source in enumerate(sub_result.sources, start=1):
+                    line = line.replace(f"[{i}]", f"[#{combined.cite(source)}]")
+                combined.lines.append(_short_subject(line.replace("[#", "[")))
+        return combined
 
     def _clause_plan(self, kb: KnowledgeView, plan: QuestionPlan, slot: Slot) -> QuestionPlan:
         """The part of a two-part question that asks ``slot``, parsed alone, about the plans the whole names."""

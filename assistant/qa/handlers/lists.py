@@ -393,6 +393,9 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
                 units.setdefault(unit.name, fact)
         return list(units.values()), "Các đơn vị được phân công", None
     kinds = _COUNTED_KINDS.get(counted, TABLE_FACT_KINDS)
+    if plan.units:  # 'mấy chỉ tiêu do Trung tâm PVHCC theo dõi': the rows the unit leads
+        led = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row and set(plan.units) & {u.name for u in f.leads}]
+        return led, f"Các mục do {', '.join(plan.units)} chủ trì", None
     groups = _groups(kb, plan, {doc_id})
     scope = next((g for s, g in groups if s >= 0.6), None)
     if scope is not None:

@@ -23,8 +23,8 @@ from assistant.qa.handlers.base import (
 )
 from assistant.qa.handlers.document import PLAN_TYPE_LABELS, matching_references, reference_line, signer_text
 from assistant.qa.handlers.lists import named_section
-from assistant.qa.plan import QuestionPlan, Scope
-from assistant.qa.render import capitalize, shorten, subject_label
+from assistant.qa.plan import DocField, QuestionPlan, Scope, Slot
+from assistant.qa.render import capitalize, shorten, subject_label, value_text
 from ingest.model import FactKind
 from ingest.units import find_units
 from vectorstore.knowledge import KnowledgeView, fact_words
@@ -71,6 +71,10 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
         if refs:
             return 1.0, reference_line(refs[0]), fact_source(kb, refs[0])
         return None
+    if plan.recipients:  # 'bao nhiêu xã gửi kế hoạch cho Sở KH&CN'
+        sent = [r for r in kb.facts({doc_id}, {FactKind.RECIPIENT})
+                if set(plan.recipients) & {u.name for u in find_units(r.subject)}]
+        return (1.0, f"nơi nhận có {sent[0].subject.rstrip(' ;.')}", fact_source(kb, sent[0])) if sent else None
     words = plan.subject
     if not words:
         return None
@@ -83,8 +87,10 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
     if matches and confident(matches[0]) and (not plan.units or "unit" in matches[0].notes):
         top = matches[0]
         if top.coverage >= best[0] or plan.units:
-            best = (max(top.coverage, top.score - 0.2), subject_label(top.fact, 160, focus=plan.subject),
-                    fact_source(kb, top.fact))
+            what = subject_label(top.fact, 160, focus=plan.subject)
+            if plan.asks(Slot.VALUE) and (value := value_text(top.fact, plan.years)):  # 'mỗi xã đặt mức bao nhiêu'
+                what += f": {value}"
+            best = (max(top.coverage, top.score - 0.2), what, fact_source(kb, top.fact))
     if plan.units and set(words) <= _TAKING_PART:  # 'xã nào có Trạm y tế tham gia': the unit is the subject
         named = [f for f in kb.facts({doc_id}) if set(plan.units) & {u.name for u in (*f.leads, *f.partners)}]
         if named:
@@ -98,6 +104,8 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
             held, in_order = coverage(kb, words, fact_words(hit.chunk.body))
             if held >= MIN_PASSAGE_EVIDENCE and (len(words) < 2 or in_order >= 0.5) and held > best[0]:
                 best = (held, _sentence_with(hit.chunk.body, words), chunk_source(kb, hit.chunk))
+    if best[0] < MIN_PLAN_EVIDENCE and (named := named_section(kb, plan, doc_id)):  # 'xã nào có lộ trình triển khai'
+        best = (MIN_PLAN_EVIDENCE + 0.2, f"mục «{named[0].split(' > ')[-1]}»", chunk_source(kb, named[1]))
     if best[2] is None:
         chunks = kb.chunks(doc_id, {"text"})
         if not chunks:
@@ -110,6 +118,8 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
 def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
     inner = replace(plan, scope=Scope.ONE)
+    if plan.field in _SIGNER_FIELDS:  # 'kế hoạch của xã nào do Chủ tịch ký trực tiếp'
+        return _signers(ctx, plan, sorted(doc_ids or kb.documents))
     if plan.fields and set(plan.subject) <= _DOCUMENT_WORDS:  # 'xã nào ghi số hiệu (văn bản)': each plan's field
         return _field_of_each(ctx, inner, sorted(doc_ids or kb.documents))
     scored = []
@@ -135,6 +145,33 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
     for _, doc_id, what, source in kept:
         n = result.cite(source)  # type: ignore[arg-type]
         result.lines.append(f"- {capitalize(place(kb, doc_id))}: {what} [{n}]")
+    return result
+
+
+_SIGNER_FIELDS = (DocField.SIGNER, DocField.SIGNER_ROLE, DocField.SIGN_MODE)
+_DIRECT_RE = re.compile(r"\b(?:truc tiep|khong (?:phai )?(?:ky thay|kt)|chinh chu tich)\b")
+_ON_BEHALF_RE = re.compile(r"\b(?:ky thay|kt|pho chu tich)\b")
+
+
+def _signers(ctx: Context, plan: QuestionPlan, doc_ids: list[str]) -> Result:
+    """Each plan's signer; only those signing directly, or on behalf, when the question asks which."""
+    kb = ctx.kb
+    direct = bool(_DIRECT_RE.search(plan.folded))
+    on_behalf = not direct and bool(_ON_BEHALF_RE.search(plan.folded))
+    result = Result(Route.CROSS_PLAN, False, short=False, confidence=1.0)
+    for doc_id in doc_ids:
+        signer = next(iter(kb.facts({doc_id}, {FactKind.SIGNER})), None)
+        if signer is None:
+            continue
+        behalf = "KT." in (signer.attrs.get("mode") or "")
+        if (direct and behalf) or (on_behalf and not behalf):
+            continue
+        n = result.cite(fact_source(kb, signer))
+        result.lines.append(f"- {capitalize(place(kb, doc_id))}: {signer_text(signer)} [{n}]")
+    if not result.lines:
+        return not_found(Route.CROSS_PLAN, "Không kế hoạch nào có người ký như câu hỏi nêu.")
+    result.found = True
+    result.lines.insert(0, f"Có {len(result.lines)} kế hoạch:" if direct or on_behalf else "Người ký các kế hoạch:")
     return result
 
 
