@@ -17,8 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from assistant import cli_draft, cli_server
-from assistant.config import DEFAULT_EMBEDDING_MODEL, get_settings
 from assistant.services import Services
+from core.config import DEFAULT_EMBEDDING_MODEL, get_settings
 
 app = typer.Typer(help="Trợ lý kế hoạch cấp xã (Plan Assistant).", no_args_is_help=True, add_completion=False)
 models_app = typer.Typer(help="Quản lý mô hình nhúng (embedding).", no_args_is_help=True)
@@ -130,7 +130,8 @@ def info() -> None:
     chroma = settings.chroma_dir if settings.chroma_mode == "embedded" else f"{settings.chroma_host}:{settings.chroma_port}"
     console.print(f"Chroma: {settings.chroma_mode} ({chroma}), bộ sưu tập '{settings.collection_name}'")
     console.print(f"Mô hình nhúng: {settings.embedding_model}")
-    console.print(f"LLM: {settings.llm_base_url + ' / ' + settings.llm_model if settings.llm_enabled else 'không cấu hình (trả lời trích xuất)'}")
+    llm = f"{settings.llm_base_url} / {settings.llm_model}" if settings.llm_enabled else "không cấu hình (trả lời trích xuất)"
+    console.print(f"LLM: {llm}")
     console.print(
         f"Kế hoạch: {len(snapshot.documents)}; xã: {', '.join(snapshot.communes) or '—'}; "
         f"đoạn: {sum(c.kind != 'record' for c in snapshot.chunks)}; bản ghi: {len(snapshot.records)}"

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from assistant.config import get_settings
 from assistant.services import Services
+from core.config import get_settings
 
 console = Console()
 err = Console(stderr=True)

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from assistant.config import get_settings
 from assistant.records_query import RecordFilter, RecordQueryError, query_records, to_csv
+from core.config import get_settings
 from ingest.record_text import KIND_LABELS, attrs_text, targets_text, unit_names
 
 console = Console()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.qa.service import QAService
-from ingest.normalize import fold
+from core.normalize import fold
 
 SHORT_KINDS = {"lead", "partner", "target", "deadline", "metadata", "nodiacritics"}
 SHORT_CAP, LONG_CAP = 600, 2500

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.model import Record, UnitRef
-from ingest.normalize import fold
+from core.model import Record, UnitRef
+from core.normalize import fold
 from ingest.record_text import KIND_LABELS, attrs_text, targets_text, unit_names
 from ingest.units import canonical_unit, unit_matches
 from vectorstore.catalog import DocumentRow

@@ -10,12 +10,12 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistant.config import Settings, get_settings
+from core.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from assistant.drafting.service import DraftService
+    from assistant.indexing import Ingestor
     from assistant.qa.service import QAService
-    from ingest.pipeline import Ingestor
     from vectorstore.embeddings import Embedder, HashEmbedder
     from vectorstore.store import Store
 
@@ -41,7 +41,7 @@ class Services:
 
     @cached_property
     def ingestor(self) -> Ingestor:
-        from ingest.pipeline import Ingestor
+        from assistant.indexing import Ingestor
 
         with self._lock:
             return Ingestor(self.store)

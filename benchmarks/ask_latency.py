@@ -15,9 +15,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from assistant.config import get_settings  # noqa: E402
 from assistant.evaluation import percentile  # noqa: E402
 from assistant.services import Services  # noqa: E402
+from core.config import get_settings  # noqa: E402
 
 DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
 

@@ -26,11 +26,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.config import get_settings  # noqa: E402
 from assistant.drafting.docx_export import write_docx  # noqa: E402
 from assistant.drafting.model import Draft  # noqa: E402
 from assistant.services import Services  # noqa: E402
-from ingest.normalize import fold  # noqa: E402
+from core.config import get_settings  # noqa: E402
+from core.normalize import fold  # noqa: E402
 
 PLAN_TYPES = ("pii", "nq57", "innovative")
 HEADER_LINES = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")

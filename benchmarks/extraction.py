@@ -89,8 +89,8 @@ def main() -> None:
 
 def ask_questions(directory: Path, verbose: bool) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from assistant.config import Settings
     from assistant.services import Services
+    from core.config import Settings
 
     embedder = None
     for path in sorted(directory.glob("*.docx")) + sorted(directory.glob("*.pdf")):

@@ -21,9 +21,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from assistant.config import get_settings  # noqa: E402
 from assistant.evaluation import grade, percentile  # noqa: E402
 from assistant.services import Services  # noqa: E402
+from core.config import get_settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILES = [ROOT.parent / "shared" / "eval" / "dev.jsonl", *sorted((ROOT / "tests" / "probes").glob("*.jsonl"))]

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ingest.model import Chunk, ParsedDocument, SourceLine
+from core.model import Chunk, ParsedDocument, SourceLine
 from ingest.parse import heading_level
 
 TokenCounter = Callable[[str], int]

@@ -12,8 +12,8 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
-from ingest.model import SourceLine, UnitRef
-from ingest.normalize import fold
+from core.model import SourceLine, UnitRef
+from core.normalize import fold
 from ingest.units import leading_units
 
 _HEADING_RE = re.compile(

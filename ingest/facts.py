@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from core.model import FactKind, SourceLine, UnitRef
+from core.normalize import fold
 from ingest.duties import Paragraph
-from ingest.model import FactKind, SourceLine, UnitRef
-from ingest.normalize import fold
 from ingest.units import leading_units
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.normalize import is_vietnamese_syllable
+from core.normalize import is_vietnamese_syllable
 from ingest.table_text import TextCell, TextTable
 
 BULLETS = ("-", "+", "•", "–", "*")

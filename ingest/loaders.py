@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest.model import IngestError
+from core.model import IngestError
 
 if TYPE_CHECKING:
     from ingest.pdf_layout import PageItems

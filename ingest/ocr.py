@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from core.normalize import is_vietnamese_syllable
 from ingest.grid import Segment, Table, Word, find_tables
-from ingest.normalize import is_vietnamese_syllable
 from ingest.ocr_text import fix_diacritics, repair_line, repair_row_number
 from ingest.pdf_layout import MIN_CELL_PT, PageItems, layout_items
 
@@ -182,7 +182,7 @@ def recognise_image(image: Any, number: int, dpi: float, turned: bool = False) -
     grey = np.asarray(image, dtype=np.uint8)
     angle = estimate_skew(grey)
     if abs(angle) >= 0.05:
-        image = image.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
+        image = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=False, fillcolor=255)
         grey = np.asarray(image, dtype=np.uint8)
     ink = grey < otsu_threshold(grey)
     horizontal, vertical = rule_masks(ink, dpi)
@@ -273,7 +273,7 @@ def _reread_quarters(image: Any, tables: list[Table], words: list[Word], dpi: fl
     for cell, _ in cells:
         box = (int(cell.x0) + 3, int(cell.top) + 3, int(cell.x1) - 3, int(cell.bottom) - 3)
         crop = image.crop(box)
-        crops.append((crop.resize((crop.width * scale, crop.height * scale), Image.LANCZOS), box))
+        crops.append((crop.resize((crop.width * scale, crop.height * scale), Image.Resampling.LANCZOS), box))
     strip = Image.new("L", (max(c.width for c, _ in crops) + 2 * gap, sum(c.height + gap for c, _ in crops) + gap), 255)
     offsets = []
     y = gap
@@ -348,9 +348,9 @@ def _read_empty_number_cells(image: Any, tables: list[Table], words: list[Word],
     for word in tesseract_words(strip, dpi, 6):
         if not _NUMBER_LIKE_RE.search(word.text):
             continue
-        for (start, end), (_, x0, top) in zip(offsets, crops, strict=True):
+        for (start, end), (_, crop_x0, crop_top) in zip(offsets, crops, strict=True):
             if start <= word.cy <= end:
-                dx, dy = x0 - gap, top - start
+                dx, dy = crop_x0 - gap, crop_top - start
                 found.append(Word(word.text, word.x0 + dx, word.x1 + dx, word.top + dy, word.bottom + dy, word.conf))
                 break
     return found

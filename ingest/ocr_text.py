@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.normalize import is_vietnamese_syllable
+from core.normalize import is_vietnamese_syllable
 
 _TOKEN_RE = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ACRONYM_TAIL_RE = re.compile(r"^([A-ZĐ]{2,})([a-zà-ỹđ]{1,5})$")
@@ -112,7 +112,7 @@ _SPECK_DOT_RE = re.compile(r"(?<![^\W\d_])([a-zà-ỹđ][^\W\d_]+)\.(?=[^\W\d_])
 @lru_cache(maxsize=1)
 def _by_skeleton() -> dict[str, str]:
     """Skeleton (no diacritics) -> the corpus's most frequent syllable with it."""
-    from ingest.normalize import strip_diacritics
+    from core.normalize import strip_diacritics
 
     out: dict[str, tuple[float, str]] = {}
     for word, cost in _syllables().items():
@@ -127,7 +127,7 @@ def fix_diacritics(token: str) -> str:
     marks, is read with those marks: 'phãm' -> 'phẩm', 'triến' -> 'triển'. Capitalised words
     (names) and known syllables are kept. Only for words Tesseract itself doubts: the corpus does not
     know every word ('chợ', 'trả')."""
-    from ingest.normalize import strip_diacritics
+    from core.normalize import strip_diacritics
 
     if not token.islower() or token in _syllables():
         return token

@@ -7,10 +7,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
+from core.model import IngestError, ParsedDocument, PlanMetadata, SourceLine
+from core.normalize import drop_noise_lines, fold, normalize_line
 from ingest import facts
 from ingest.loaders import LoadedText, LoadLimits, PageProgress, load_file
-from ingest.model import IngestError, ParsedDocument, PlanMetadata, SourceLine
-from ingest.normalize import drop_noise_lines, fold, normalize_line
 
 # --- document identity -----------------------------------------------------------------------
 

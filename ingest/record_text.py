@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
-from ingest.normalize import fold
+from core.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
+from core.normalize import fold
 
 # Kinds of facts that come from table rows (the others come from prose).
 TABLE_KINDS = TABLE_FACT_KINDS

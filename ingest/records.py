@@ -7,10 +7,10 @@ import hashlib
 import logging
 import re
 
+from core.model import FactKind, ParsedDocument, Record, UnitRef
+from core.normalize import fold
 from ingest import facts as prose
 from ingest.duties import Duty, extract_duties, paragraphs
-from ingest.model import FactKind, ParsedDocument, Record, UnitRef
-from ingest.normalize import fold
 from ingest.parse import plan_years
 from ingest.tables import (
     DEADLINE,

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.normalize import fold
+from core.normalize import fold
 from ingest.units import find_units
 
 

@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ingest.model import SourceLine
-from ingest.normalize import fold
+from core.model import SourceLine
+from core.normalize import fold
 from ingest.units import find_units, starts_with_unit
 
 # cell roles
@@ -227,7 +227,8 @@ def grid_rows(lines: list[SourceLine], headings: list[str | None]) -> tuple[list
     for block in _grid_blocks(lines):
         used.update(i for i, _ in block)
         first, header = block[0]
-        roles = _roles(header) if not _ROW_NUMBER_RE.match(_clean(header[0])) else [None] * len(header)
+        roles: list[str | None] = (_roles(header) if not _ROW_NUMBER_RE.match(_clean(header[0]))
+                                   else [None] * len(header))
         skip = 1
         if len(block) > 1 and _is_header(block[1][1]):
             # a two-row header ('Phân công thực hiện' over 'Cơ quan chủ trì' | 'Cơ quan phối hợp'): the
@@ -241,7 +242,8 @@ def grid_rows(lines: list[SourceLine], headings: list[str | None]) -> tuple[list
         if _useful(roles):
             caption = " ".join(lines[j].text for j in range(max(0, first - 3), first))
             year = _TITLE_YEAR_RE.search(fold(" ".join(header) + " " + caption))
-            context = [headings[first]] if headings[first] else []
+            heading = headings[first]
+            context = [heading] if heading else []
             grid = _Grid(roles, _kind(roles), year.group(1) if year else "", context, first)
             body = block[skip:]
         elif grid and first - grid.last_line <= 8 and len(header) == len(grid.roles):

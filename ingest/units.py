@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.model import UnitRef
-from ingest.normalize import strip_diacritics
+from core.model import UnitRef
+from core.normalize import strip_diacritics
 
 ALIASES_PATH = Path(__file__).with_name("unit_aliases.json")
 

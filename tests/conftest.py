@@ -12,8 +12,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from assistant.config import DEFAULT_CORPUS_DIR, Settings  # noqa: E402
 from assistant.services import Services  # noqa: E402
+from core.config import DEFAULT_CORPUS_DIR, Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = DEFAULT_CORPUS_DIR

@@ -14,7 +14,7 @@ from assistant.evaluation import grade
 from assistant.qa.service import QAService
 from assistant.qa.types import Answer
 from assistant.services import Services
-from ingest.normalize import fold
+from core.normalize import fold
 
 PROBES = Path(__file__).parent / "probes"
 

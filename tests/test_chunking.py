@@ -11,9 +11,9 @@ import pytest
 from corpus import HA_DONG, HOA_DIEN, PHUOC_AN, PLANS, STEMS, VINH_THUAN, VU_QUANG
 
 from assistant.services import Services
+from core.model import Chunk, ParsedDocument, PlanMetadata, SourceLine
+from core.normalize import normalize_line
 from ingest.chunking import approx_tokens, chunk_document, context_prefix, is_table_line, join_wrapped
-from ingest.model import Chunk, ParsedDocument, PlanMetadata, SourceLine
-from ingest.normalize import normalize_line
 from ingest.parse import parse_file, section_paths
 
 MODEL_WINDOW = 512

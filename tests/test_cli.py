@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant import cli
-from assistant.config import get_settings
 from assistant.services import Services
+from core.config import get_settings
 
 PLANS = Path(__file__).resolve().parent.parent / "data" / "plans"
 HOA_DIEN = "xa-hoa-dien-an-giang-kh128-pii-2026"

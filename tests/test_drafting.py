@@ -39,7 +39,7 @@ from assistant.drafting.model import Draft
 from assistant.drafting.spelling import correct
 from assistant.drafting.units import canonical_name, heading_units
 from assistant.services import Services
-from ingest.normalize import fold
+from core.normalize import fold
 
 COMMUNE, PROVINCE, YEAR, PERIOD = "Tân Lập", "Đồng Nai", 2027, "2027-2030"
 START, END = 2027, 2030

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.model import FactKind, Record
+from core.model import FactKind, Record
 from ingest.parse import parse_file
 from ingest.records import extract_records
 

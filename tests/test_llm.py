@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
 from assistant.qa.llm import NOT_FOUND_TOKEN, build_context, citations_valid
 from assistant.qa.types import Answer, Source
 from assistant.services import Services
+from core.config import Settings
 
 QUESTION = "Ở xã Hà Đông, đơn vị nào chủ trì tổ chức hội thi, diễn đàn đổi mới sáng tạo cấp xã?"
 GOOD_REPLY = "Phòng Văn hóa - Xã hội (Phòng VH-XH) chủ trì tổ chức hội thi, diễn đàn đổi mới sáng tạo cấp xã [1]."

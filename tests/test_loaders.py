@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from core.model import IngestError
 from ingest.loaders import decode_text, load_file
-from ingest.model import IngestError
 from ingest.parse import parse_file
 
 PLANS = Path(__file__).resolve().parent.parent / "data" / "plans"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.normalize import (
+from core.normalize import (
     drop_noise_lines,
     fold,
     is_vietnamese_syllable,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from corpus import HA_DONG, HOA_DIEN, PHUOC_AN, PLANS, VINH_THUAN, VU_QUANG
 
-from ingest.model import ParsedDocument
+from core.model import ParsedDocument
 from ingest.parse import document_id, heading_level, parse_file, plan_type_of, section_label
 
 

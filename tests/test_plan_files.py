@@ -34,8 +34,8 @@ from fixtures.plan_docs import (
     variant,
 )
 
+from core.model import IngestError, page_of_line
 from ingest.loaders import LoadLimits, load_file
-from ingest.model import IngestError, page_of_line
 from ingest.ocr import missing_engine
 from ingest.parse import parse_file
 from ingest.records import extract_records

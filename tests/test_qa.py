@@ -16,7 +16,7 @@ from assistant.evaluation import SHORT_CAP, evaluate, grade, summary
 from assistant.qa.retriever import HybridRetriever
 from assistant.qa.types import Answer, Source
 from assistant.services import Services
-from ingest.normalize import fold, strip_diacritics
+from core.normalize import fold, strip_diacritics
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVAL = ROOT.parent / "shared" / "eval" / "dev.jsonl"  # as in conftest.py

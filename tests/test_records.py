@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from corpus import HA_DONG, HOA_DIEN, PHUOC_AN, PLANS, VINH_THUAN, VU_QUANG
 
-from ingest.model import FactKind, ParsedDocument, PlanMetadata, Record, SourceLine
-from ingest.normalize import normalize_line
+from core.model import FactKind, ParsedDocument, PlanMetadata, Record, SourceLine
+from core.normalize import normalize_line
 from ingest.parse import parse_file
 from ingest.records import extract_records
 

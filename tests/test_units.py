@@ -149,7 +149,7 @@ def test_alias_table_is_consistent() -> None:
 
 
 def test_a_unit_label_keeps_the_number_its_canonical_name_leaves_out() -> None:
-    from ingest.model import UnitRef
+    from core.model import UnitRef
     from ingest.record_text import unit_label
 
     written = "Ngân hàng Nhà nước chi nhánh Khu vực 8"

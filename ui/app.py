@@ -23,13 +23,12 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from assistant import records_query
-from assistant.api.access import SIGN_OUT_PATH, is_authorized, sign_in_url
-from assistant.api.routers.draft import download_name
+from assistant.access import SIGN_OUT_PATH, is_authorized, sign_in_url
 from assistant.drafting.docx_export import write_docx
 from assistant.drafting.markdown_export import sources_markdown, to_markdown
 from assistant.drafting.model import ROLES, DraftInputError
 from assistant.records_query import RecordMatch
-from ingest.normalize import fold
+from core.normalize import fold
 from ingest.record_text import KIND_LABELS, targets_text, unit_names
 from ui import render
 from ui.theme import CSS, HEAD, make_theme
@@ -469,7 +468,7 @@ class PlanUI:
         warnings = "".join(f"> ⚠️ {render.safe_markdown(w)}\n>\n" for w in draft.warnings)
         preview = (f"{warnings}\n" if warnings else "") + render.safe_markdown(to_markdown(draft))
         preview += "\n\n---\n\n" + render.safe_markdown(sources_markdown(draft)).replace("# ", "### ", 1)
-        path = write_docx(draft, self.export_dir(draft.request) / download_name(draft, "docx"))
+        path = write_docx(draft, self.export_dir(draft.request) / draft.request.file_name("docx"))
         return preview, str(path)
 
     def draft_examples(self) -> gr.Dropdown:
@@ -736,15 +735,15 @@ def build_ui(services: Services) -> gr.Blocks:
         ]
         demo.load(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden", api_name="refresh")
 
-        chat_io = dict(inputs=[question, chat, history, qa_commune], outputs=[chat, history, question])
-        question.submit(ui.answer, **chat_io)
-        send.click(ui.answer, **chat_io)
+        chat_in, chat_out = [question, chat, history, qa_commune], [chat, history, question]
+        question.submit(ui.answer, inputs=chat_in, outputs=chat_out)
+        send.click(ui.answer, inputs=chat_in, outputs=chat_out)
 
         def example_question(selected: gr.SelectData) -> str:
             return selected.value["text"]
 
         chat.example_select(example_question, outputs=question, show_progress="hidden").then(
-            ui.answer, **chat_io
+            ui.answer, inputs=chat_in, outputs=chat_out
         )
         clear.click(lambda: ([], [], ""), outputs=[chat, history, question], show_progress="hidden")
         chat.clear(lambda: [], outputs=history, show_progress="hidden")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.qa.types import Source
-from ingest.normalize import fold, strip_diacritics, words
+from core.normalize import fold, strip_diacritics, words
 
 # Question words that carry no topic: never highlighted.
 _STOPWORDS = (
@@ -24,7 +24,7 @@ _STOPWORDS = (
 _QUESTION_STOPWORDS = frozenset(fold(w) for w in _STOPWORDS.split())
 
 _TOKEN_RE = re.compile(r"\w+|\W+", re.UNICODE)
-_WORD_RE = re.compile(r"\w+", re.UNICODE)  # as ``ingest.normalize.words`` splits
+_WORD_RE = re.compile(r"\w+", re.UNICODE)  # as ``core.normalize.words`` splits
 
 SOURCE_KIND_LABELS = {"text": "Đoạn văn", "table": "Bảng", "record": "Bản ghi"}
 PLAN_TYPE_LABELS = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.model import Chunk, FactKind, Record, UnitRef
+from core.model import Chunk, FactKind, Record, UnitRef
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (

@@ -8,7 +8,7 @@ import chromadb
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
-from assistant.config import Settings
+from core.config import Settings
 from vectorstore.embeddings import ChromaEmbeddingFunction, Embedder, HashEmbedder
 
 

@@ -371,10 +371,10 @@ def build_bert(ckpt: E5Checkpoint) -> Any:
 
 def _st_modules() -> tuple[type, type, type]:
     try:  # sentence-transformers >= 6
-        from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+        from sentence_transformers.sentence_transformer import modules
     except ImportError:
-        from sentence_transformers.models import Normalize, Pooling, Transformer
-    return Transformer, Pooling, Normalize
+        from sentence_transformers import models as modules  # type: ignore[attr-defined,no-redef]
+    return modules.Transformer, modules.Pooling, modules.Normalize
 
 
 # ----------------------------------------------------------------------------- conversion

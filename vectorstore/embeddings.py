@@ -18,7 +18,7 @@ import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
 from chromadb.api.types import Embeddings as ChromaEmbeddings
 
-from assistant.config import DEFAULT_EMBEDDING_MODEL, Settings
+from core.config import DEFAULT_EMBEDDING_MODEL, Settings
 
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
 
@@ -116,7 +116,7 @@ class HashEmbedder:
         return int(len(_TOKEN_RE.findall(text)) * 1.4) + 2
 
     def _vector(self, text: str) -> np.ndarray:
-        from ingest.normalize import fold
+        from core.normalize import fold
 
         words = fold(text).split()
         vector = np.zeros(self.dimension, dtype=np.float32)

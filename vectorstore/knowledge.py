@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
-from ingest.model import TABLE_FACT_KINDS, Chunk, FactKind, Record
-from ingest.normalize import expand_abbreviations, fold
+from core.model import TABLE_FACT_KINDS, Chunk, FactKind, Record
+from core.normalize import expand_abbreviations, fold
 from vectorstore.catalog import DocumentRow
 from vectorstore.store import Snapshot, Store
 
@@ -107,7 +107,7 @@ class KnowledgeView:
 
     @cached_property
     def provinces(self) -> list[str]:
-        return sorted({d.metadata.get("province") for d in self.documents.values() if d.metadata.get("province")})
+        return sorted({str(d.metadata["province"]) for d in self.documents.values() if d.metadata.get("province")})
 
     def docs_where(
         self,

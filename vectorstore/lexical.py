@@ -10,7 +10,7 @@ from __future__ import annotations
 import bm25s
 import numpy as np
 
-from ingest.normalize import expand_abbreviations, strip_diacritics, words
+from core.normalize import expand_abbreviations, strip_diacritics, words
 
 
 def lexical_tokens(text: str) -> list[str]:

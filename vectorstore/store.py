@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from assistant.config import Settings
-from ingest.model import Chunk, Record
-from ingest.normalize import fold
+from core.config import Settings
+from core.model import Chunk, Record
+from core.normalize import fold
 from vectorstore.catalog import Catalog, DocumentRow
 from vectorstore.chroma_store import ChromaIndex
 from vectorstore.embeddings import Embedder, HashEmbedder, make_embedder

@@ -18,8 +18,8 @@ from assistant.api import access
 from assistant.api.deps import ReadAccess
 from assistant.api.errors import MB, BodyTooLarge, error_response, install_error_handlers, too_large_message
 from assistant.api.routers import ask, documents, health, openai_compat, records, search
-from assistant.config import get_settings
 from assistant.services import Services
+from core.config import get_settings
 
 logger = logging.getLogger("assistant.api")
 
@@ -173,12 +173,4 @@ def create_app(services: Services | None = None, *, ensure_corpus: bool = False)
     def root() -> RedirectResponse:
         return RedirectResponse("/ui")
 
-    from ui.app import mount_ui
-
-    mount_ui(app, services)
     return app
-
-
-def app_factory() -> FastAPI:
-    """For `uvicorn assistant.api.app:app_factory --factory` (settings from the environment)."""
-    return create_app(ensure_corpus=True)

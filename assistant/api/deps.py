@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from assistant.api.access import is_authorized
+from assistant.access import is_authorized
 from assistant.api.errors import APIError
-from assistant.config import Settings
 from assistant.services import Services
+from core.config import Settings
 
 bearer = HTTPBearer(
     auto_error=False,

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.drafting.spelling import correct
-from ingest.normalize import fold
+from core.normalize import fold
 
 PLACEHOLDER = "[…]"
 CHECK_MARK = "[cần kiểm tra]"

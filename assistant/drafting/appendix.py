@@ -21,8 +21,8 @@ from assistant.drafting import facts
 from assistant.drafting.adapt import CHECK_MARK, PLACEHOLDER, Adapter, tidy
 from assistant.drafting.examples import ExampleCorpus, section_key, strip_numbering
 from assistant.drafting.model import Appendix, AppendixRow, DraftRequest
-from ingest.model import Record
-from ingest.normalize import fold
+from core.model import Record
+from core.normalize import fold
 
 KIND_OF_RECORD = {"task": "tasks", "indicator": "indicators", "target": "targets", "schedule": "schedule",
                   "kpi": "kpi"}

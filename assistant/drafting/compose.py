@@ -46,6 +46,7 @@ from assistant.drafting.examples import (
 from assistant.drafting.model import (
     Appendix,
     Block,
+    BlockKind,
     Draft,
     DraftRequest,
     DraftSection,
@@ -62,7 +63,7 @@ from assistant.drafting.units import (
     is_commune_unit,
     unit_order,
 )
-from ingest.normalize import fold
+from core.normalize import fold
 
 # Closest plan types first, for a type without examples.
 TYPE_NEIGHBOURS = {"pii": ("pii", "nq57", "innovative"), "nq57": ("nq57", "pii", "innovative"),
@@ -768,9 +769,9 @@ class Composer:
     def bases(self) -> list[str]:
         r = self.request
         if r.bases:
-            bases = [b if b.startswith(("Căn cứ", "Thực hiện")) else f"Căn cứ {b}" for b in
+            given = [b if b.startswith(("Căn cứ", "Thực hiện")) else f"Căn cứ {b}" for b in
                      (b.rstrip(" ;.") for b in r.bases)]
-            return [f"{b};" for b in bases[:-1]] + [f"{bases[-1]}."]
+            return [f"{b};" for b in given[:-1]] + [f"{given[-1]}."]
         local = [d for d in self.pool if self._same_province(self.docs[d])]
         sources = local or self.pool[:1]
         bases: list[str] = []
@@ -825,7 +826,7 @@ class Composer:
         """A list of items as one style: bullets when any of them is a bullet (items of two examples)."""
         if not chosen and placeholder:
             return [Block("bullet", f"[Bổ sung {what}].")]
-        kind = "bullet" if any(c.kind == "bullet" for c in chosen) else "paragraph"
+        kind: BlockKind = "bullet" if any(c.kind == "bullet" for c in chosen) else "paragraph"
         return [Block(kind, c.text) for c in chosen]
 
     def compose(self) -> Draft:

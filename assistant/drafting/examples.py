@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from assistant.drafting.units import heading_units
-from ingest.model import FactKind, Record
-from ingest.normalize import fold
+from core.model import FactKind, Record
+from core.normalize import fold
 from ingest.parse import heading_level
 from vectorstore.store import Snapshot, Store
 

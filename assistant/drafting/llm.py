@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from assistant.config import PROMPTS_DIR, Settings
 from assistant.drafting.model import PLAN_TYPES, Block, DraftRequest, DraftSection
+from core.config import PROMPTS_DIR, Settings
 
 PROMPT_FILE = PROMPTS_DIR / "draft_section.md"
 USER_MARKER = "---user---"

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from ingest.normalize import fold
+from core.normalize import fold
 
 PLAN_TYPES: dict[str, str] = {
     "pii": "Cải thiện và nâng cao Chỉ số đổi mới sáng tạo cấp địa phương (PII)",

@@ -13,7 +13,6 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from assistant.config import Settings
 from assistant.drafting.adapt import NameGuard
 from assistant.drafting.compose import Composer, FocusScore
 from assistant.drafting.examples import (
@@ -32,7 +31,8 @@ from assistant.drafting.model import (
     DraftRequest,
     parse_plan_type,
 )
-from ingest.normalize import fold
+from core.config import Settings
+from core.normalize import fold
 from vectorstore.store import Store
 
 MAX_EXAMPLE_CHARS = 6000

@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 
 from assistant.qa.plan import CorpusTerms, QuestionParser, QuestionPlan, merge_follow_up
-from ingest.normalize import fold
+from core.normalize import fold
 from ingest.units import unit_matches
 
 _UNIT_ANAPHORA_RE = re.compile(r"\b(?:phong|don vi|co quan|bo phan|ban|to|trung tam) (?:do|nay|ay|tren|vua neu)\b")

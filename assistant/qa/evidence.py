@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.qa.plan import QuestionPlan, Slot
-from ingest.model import FactKind, Record
-from ingest.normalize import abbreviations, fold
+from core.model import FactKind, Record
+from core.normalize import abbreviations, fold
 from ingest.record_text import KIND_LABELS
 from vectorstore.knowledge import KnowledgeView, _spelling, fact_words
 
@@ -180,7 +180,7 @@ def _head_score(fact: Record, plan: QuestionPlan) -> tuple[float, bool, bool]:
     names its first five words or more)."""
     words = list(_words_of(fact_head(fact)))[:12]
     if not words:
-        return 0.0, False
+        return 0.0, False, False
     asked = f" {' '.join(_words_of(plan.folded))} "
     inside = sum(f" {w} " in asked for w in words) / len(words)
     run = 0

@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from ingest.normalize import fold
+from core.normalize import fold
 
 EXAMPLES_PATH = Path(__file__).with_name("intent_examples.toml")
 MIN_PROBABILITY = 0.4

@@ -16,9 +16,9 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_openai import ChatOpenAI
 
-from assistant.config import PROMPTS_DIR, Settings
 from assistant.qa.plan import QuestionPlan
 from assistant.qa.types import Answer
+from core.config import PROMPTS_DIR, Settings
 
 log = logging.getLogger(__name__)
 NOT_FOUND_TOKEN = "KHÔNG_TÌM_THẤY"

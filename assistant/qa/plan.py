@@ -18,8 +18,8 @@ from enum import StrEnum
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from ingest.model import FactKind
-from ingest.normalize import fold, strip_diacritics, words
+from core.model import FactKind
+from core.normalize import fold, strip_diacritics, words
 from ingest.units import find_units, unit_matches
 
 RULES_PATH = Path(__file__).with_name("question_rules.toml")
@@ -605,10 +605,10 @@ class QuestionParser:
             return [Slot.UNITS]
         if Slot.ITEMS in slots:
             return [Slot.ITEMS, *(s for s in slots if s in (Slot.LEAD, Slot.DEADLINE, Slot.VALUE))]
-        strong = [s for s in slots if s is not Slot.TEXT]
+        strong: list[Slot] = [s for s in slots if s is not Slot.TEXT]
         if strong:
             return strong
-        weak_facts = [s for s in weak if s is not Slot.TEXT]
+        weak_facts: list[Slot] = [s for s in weak if s is not Slot.TEXT]
         if weak_facts and Slot.TEXT not in slots:
             return weak_facts
         return slots or weak

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from assistant.qa.plan import Slot
-from ingest.model import FactKind, Record
-from ingest.normalize import fold
+from core.model import FactKind, Record
+from core.normalize import fold
 
 SHORT_CAP = 560
 LONG_CAP = 2300

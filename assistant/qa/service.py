@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from assistant.config import Settings
 from assistant.qa.conversation import resolve_with_previous
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
@@ -33,8 +32,9 @@ from assistant.qa.plan import (
 )
 from assistant.qa.render import LONG_CAP, SHORT_CAP, fit, not_found_text, shorten
 from assistant.qa.types import Answer, Source
-from ingest.model import TABLE_FACT_KINDS, FactKind
-from ingest.normalize import fold
+from core.config import Settings
+from core.model import TABLE_FACT_KINDS, FactKind
+from core.normalize import fold
 from vectorstore.knowledge import KnowledgeView, fact_words
 from vectorstore.store import Store
 
@@ -142,7 +142,7 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
             return f"Kế hoạch của {where} không có Phụ lục {plan.appendix.upper()}."
     if plan.group:
         facts = kb.facts(set(docs), {FactKind.GROUP, FactKind.KPI})
-        numbers = {group_number(label) for f in facts for label in (f.subject, f.row_no or "", *f.group_path)}
+        numbers = {n for f in facts for label in (f.subject, f.row_no or "", *f.group_path) if (n := group_number(label))}
         if facts and ROMAN.get(plan.group, plan.group) not in numbers:
             return f"Kế hoạch của {where} không có nhóm {plan.group.upper()}."
     if pillar := _named_pillar(plan):
@@ -150,10 +150,9 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         if groups and max(coverage(kb, pillar, fact_words(g.subject))[0] for g in groups) < 0.5:
             return f"Bảng của kế hoạch {where} không có trụ cột như câu hỏi nêu."
     if plan.quarter and doc_ids is not None:  # 'quý I năm 2026' that the roadmap does not have
-        rows = kb.facts(set(docs), {FactKind.SCHEDULE})
-        timed = [f for f in rows if f.quarter]
-        wanted = [f for f in timed if f.quarter == plan.quarter and (not plan.years or f.year in plan.years)]
-        if timed and not wanted:
+        timed = [f for f in kb.facts(set(docs), {FactKind.SCHEDULE}) if f.quarter]
+        in_quarter = [f for f in timed if f.quarter == plan.quarter and (not plan.years or f.year in plan.years)]
+        if timed and not in_quarter:
             when = f"Quý {plan.quarter}" + (f"/{plan.years[0]}" if plan.years else "")
             return f"Bảng tiến độ của kế hoạch {where} không có nhiệm vụ nào cho {when}."
     if plan.rows and doc_ids is not None:

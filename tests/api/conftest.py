@@ -30,7 +30,7 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`uvicorn assistant.api.app:app_factory --factory` in a subprocess, with its log in a file."""
+    """`uvicorn assistant.server:app_factory --factory` in a subprocess, with its log in a file."""
 
     def __init__(self, data_dir: Path, models_dir: Path, log_path: Path, **settings: str) -> None:
         port = free_port()
@@ -47,7 +47,7 @@ class ServerProcess:
             **{f"PLAN_ASSISTANT_{k.upper()}": v for k, v in settings.items()},
         }
         command = [
-            sys.executable, "-m", "uvicorn", "assistant.api.app:app_factory", "--factory",
+            sys.executable, "-m", "uvicorn", "assistant.server:app_factory", "--factory",
             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
         ]  # fmt: skip
         self._log = log_path.open("wb")

@@ -11,7 +11,7 @@ import pytest
 from docx import Document
 
 from assistant.api.routers.documents import safe_filename
-from ingest.normalize import fold
+from core.normalize import fold
 
 SOURCE_FIELDS = {
     "document",

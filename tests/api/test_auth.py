@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from assistant.api.access import SESSION_COOKIE, is_authorized, may_read, safe_next, session_token
-from assistant.config import Settings
+from assistant.access import SESSION_COOKIE, is_authorized, may_read, safe_next, session_token
+from core.config import Settings
 
 TEXT = "KẾ HOẠCH\nThử khóa API năm 2026\nI. MỤC ĐÍCH\n1. Phòng Kinh tế chủ trì thử nghiệm khóa API.\n"
 WRONG = [None, "Bearer wrong-key", "Bearer", "Basic c2VjcmV0LWtleQ==", "secret-key"]

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from assistant.records_query import RecordFilter, RecordQueryError, normalize_kind, query_records, to_csv
-from ingest.model import Record, UnitRef
+from core.model import Record, UnitRef
 from vectorstore.catalog import DocumentRow
 
 

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from assistant.config import Settings
 from assistant.server import choose_host
+from core.config import Settings
 
 
 def test_without_keys_binds_loopback_and_says_so(caplog: pytest.LogCaptureFixture) -> None:

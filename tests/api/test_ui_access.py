@@ -9,7 +9,7 @@ import httpx
 import pytest
 from gradio_client import Client
 
-from assistant.api.access import SESSION_COOKIE, SIGN_IN_PATH, session_token
+from assistant.access import SESSION_COOKIE, SIGN_IN_PATH, session_token
 
 PLAN = "xa-vu-quang-ha-tinh-nq57-2026"
 

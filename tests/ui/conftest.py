@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.config import Settings
 from assistant.qa.types import Answer, Source
-from ingest.model import Record, UnitRef
+from core.config import Settings
+from core.model import Record, UnitRef
 from vectorstore.catalog import DocumentRow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,7 +195,7 @@ class RunningServer:
 def ui_server(
     request: pytest.FixtureRequest, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningServer]:
-    """The real app (``assistant.api.app``) in a uvicorn subprocess, over a copy of the ingested corpus.
+    """The real app (``assistant.server``) in a uvicorn subprocess, over a copy of the ingested corpus.
 
     ``PLAN_ASSISTANT_UI_TEST_URL`` points the test at a server already running (over the default
     corpus) instead, to iterate on the UI without ingesting the corpus again.
@@ -220,7 +220,7 @@ def ui_server(
         sys.executable,
         "-m",
         "uvicorn",
-        "assistant.api.app:app_factory",
+        "assistant.server:app_factory",
         "--factory",
         "--host",
         "127.0.0.1",

@@ -1,4 +1,4 @@
-"""End to end: the real server (``assistant.api.app``) driven in headless Chromium.
+"""End to end: the real server (``assistant.server``) driven in headless Chromium.
 
 Every step is saved as a screenshot at laptop (1280 px) and phone (390 px) width under
 ``test-artifacts/ui/``.

@@ -25,9 +25,9 @@ from assistant.api.schemas import (
     ReindexResult,
     UploadResult,
 )
+from assistant.indexing import source_warnings
 from assistant.services import Services
 from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.pipeline import source_warnings
 from vectorstore.catalog import DocumentRow
 
 logger = logging.getLogger("assistant.api")

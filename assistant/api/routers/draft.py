@@ -173,11 +173,6 @@ def draft_response(draft: Draft) -> DraftOut:
                     warnings=draft.warnings, used_llm=draft.used_llm)
 
 
-def download_name(draft: Draft, suffix: str) -> str:
-    """'ke-hoach-pii-xa-tan-lap-2027.docx' (ASCII: safe in a Content-Disposition header)."""
-    return draft.request.file_name(suffix)
-
-
 @router.post(
     "",
     response_model=DraftOut,
@@ -205,10 +200,10 @@ def draft(
         raise APIError(422, str(exc), code="draft_input_invalid") from None
     if format == "docx":
         return Response(to_docx(result), media_type=DOCX_MIME,
-                        headers={"Content-Disposition": f'attachment; filename="{download_name(result, "docx")}"'})
+                        headers={"Content-Disposition": f'attachment; filename="{result.request.file_name("docx")}"'})
     if format == "markdown":
         return Response(to_markdown(result).encode("utf-8"), media_type="text/markdown; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{download_name(result, "md")}"'})
+                        headers={"Content-Disposition": f'attachment; filename="{result.request.file_name("md")}"'})
     return draft_response(result)
 
 

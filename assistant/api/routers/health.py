@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from assistant.api.access import may_read
+from assistant.access import may_read
 from assistant.api.schemas import HealthResponse, ReadyResponse
 
 router = APIRouter(tags=["Tình trạng"])

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from assistant.config import Settings
 from assistant.qa.plan import QuestionPlan
 from assistant.qa.types import Source
-from ingest.model import Chunk, FactKind, Record, page_of_line
+from core.config import Settings
+from core.model import Chunk, FactKind, Record, page_of_line
 from ingest.record_text import record_sentence
 from vectorstore.knowledge import KnowledgeView
 

@@ -22,8 +22,8 @@ from assistant.qa.handlers.base import (
 )
 from assistant.qa.plan import DocField, QuestionPlan
 from assistant.qa.render import SHORT_CAP, capitalize, shorten
-from ingest.model import FactKind, Record
-from ingest.normalize import fold
+from core.model import FactKind, Record
+from core.normalize import fold
 from ingest.units import find_units
 from vectorstore.knowledge import KnowledgeView, fact_words
 

@@ -12,8 +12,8 @@ from assistant.qa.evidence import NEAR_BEST, FactMatch, confident, has_slot, ran
 from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import SLOT_LABELS, capitalize, shorten, subject_label, value_text
-from ingest.model import FactKind, Record
-from ingest.normalize import fold
+from core.model import FactKind, Record
+from core.normalize import fold
 from ingest.record_text import unit_names
 
 FAIR_GAP = 0.25  # a fact with the slot this close to a best without it still answers, if it covers as much

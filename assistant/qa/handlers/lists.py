@@ -18,9 +18,9 @@ from assistant.qa.handlers.base import (
 )
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten, subject_label
+from core.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
+from core.normalize import fold
 from ingest.chunking import Chunk
-from ingest.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
-from ingest.normalize import fold
 from ingest.record_text import unit_label, unit_names
 from vectorstore.knowledge import KnowledgeView, fact_words
 
@@ -266,14 +266,15 @@ def section_outline(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple
         for depth in range(len(parts) - 1):
             parent, child = " > ".join(parts[: depth + 1]), parts[depth + 1]
             children.setdefault(parent, {}).setdefault(child, chunk)
-    named = named_section(kb, plan, doc_id, within={p for p, kids in children.items() if len(kids) >= 2})
+    named = section_by_heading_words(kb, plan, doc_id, within={p for p, kids in children.items() if len(kids) >= 2})
     return (named[0].split(" > ")[-1], list(children[named[0]].items())) if named else None
 
 
-def named_section(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, within: set[str] | None = None
+def section_by_heading_words(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, within: set[str] | None = None
                   ) -> tuple[str, Chunk] | None:
-    """(the section path, its first passage) of the section whose heading the question names in full, with
-    some of the subject among its words ('mục Kinh phí thực hiện'); the longest such heading."""
+    """(the section path, its first passage) of the section whose heading's words the question holds, in any
+    order and with some of the subject among them ('nhóm nhiệm vụ, giải pháp' for 'III. NHIỆM VỤ, GIẢI PHÁP');
+    the longest such heading. (``passages.named_section`` wants a title written as a phrase.)"""
     asked = set(fact_words(plan.text)) - _PART_WORDS  # every word written (a heading may hold 'vụ', 'các' …)
     best: tuple[int, str, Chunk] | None = None
     for chunk in kb.chunks(doc_id, {"text", "table"}):
@@ -406,12 +407,12 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
     facts = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row]
     if not facts:
         return [], "", None
-    tables = sorted({f.section.split(" > ")[0] for f in facts})
-    label = tables[0] if len(tables) == 1 else "Kế hoạch"
-    stated = None
+    table_names = sorted({f.section.split(" > ")[0] for f in facts})
+    label = table_names[0] if len(table_names) == 1 else "Kế hoạch"
+    stated_count: int | None = None
     for table in kb.facts({doc_id}, {FactKind.GROUP}):
-        if table.attrs.get("depth") == "0" and table.attrs.get("table") in tables:
+        if table.attrs.get("depth") == "0" and table.attrs.get("table") in table_names:
             match = _STATED_COUNT_RE.search(table.attrs.get("header", ""))
             if match and (not match.group(2) or fold(match.group(2)).startswith(counted)):
-                stated = int(match.group(1))
-    return facts, label or "Kế hoạch", stated
+                stated_count = int(match.group(1))
+    return facts, label or "Kế hoạch", stated_count

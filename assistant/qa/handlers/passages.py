@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 from assistant.qa.evidence import MIN_SENTENCE_COVERAGE, asks_rate, coverage, pairs, rank_sentences
 from assistant.qa.handlers.base import Context, Result, Route, chunk_source, handles, not_found, place
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten
-from ingest.normalize import fold
+from core.normalize import fold
 from vectorstore.knowledge import KnowledgeView, fact_words
 
 MAX_SENTENCES = 4
@@ -98,8 +99,8 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     if not plan.subject and not plan.context:
         return not_found(Route.PASSAGE)
     if not plan.subject:  # 'Kế hoạch nói gì về hợp tác xã?': the units named are the subject
-        named = tuple(w for name in plan.units for w in fold(name).split() if w not in ("cac", "xa"))
-        plan = replace(plan, subject=named or plan.context, context=())
+        unit_words = tuple(w for name in plan.units for w in fold(name).split() if w not in ("cac", "xa"))
+        plan = replace(plan, subject=unit_words or plan.context, context=())
     if need is not None:  # a fact question answered by one sentence that holds the fact
         found = [s for s in rank_sentences(kb, plan, doc_ids, need=need) if s.coverage >= FACT_FALLBACK_COVERAGE
                  and (not asks_rate(plan) or ("ti", "le") in pairs(fact_words(s.text)) or "%" in s.text)]
@@ -137,7 +138,7 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     return result
 
 
-def _list_under(sentence) -> list[str]:  # type: ignore[no-untyped-def]
+def _list_under(sentence: Any) -> list[str]:
     """The bullets that follow a lead-in line ('Lĩnh vực cụ thể:') in its passage."""
     lines = sentence.chunk.body.split("\n")
     start = next((i for i, line in enumerate(lines) if line.strip(" -+•").startswith(sentence.text.strip()[:40])), None)

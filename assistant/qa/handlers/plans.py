@@ -22,10 +22,11 @@ from assistant.qa.handlers.base import (
     place,
 )
 from assistant.qa.handlers.document import PLAN_TYPE_LABELS, matching_references, reference_line, signer_text
-from assistant.qa.handlers.lists import named_section
+from assistant.qa.handlers.lists import section_by_heading_words
 from assistant.qa.plan import DocField, QuestionPlan, Scope, Slot
 from assistant.qa.render import capitalize, shorten, subject_label, value_text
-from ingest.model import FactKind
+from assistant.qa.types import Source
+from core.model import FactKind
 from ingest.units import find_units
 from vectorstore.knowledge import KnowledgeView, fact_words
 
@@ -64,7 +65,7 @@ def _header_text(kb: KnowledgeView, doc_id: str) -> str:
     ])
 
 
-def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[float, str, object] | None:
+def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[float, str, Source] | None:
     """(score, what matched, its source) of one plan for a question over every plan."""
     if plan.numbers:
         refs = matching_references(kb, plan.numbers, {doc_id})
@@ -78,11 +79,11 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
     words = plan.subject
     if not words:
         return None
-    if _PART_RE.search(plan.folded) and (named := named_section(kb, plan, doc_id)):  # 'xã nào có mục Kinh phí'
-        return 1.0, f"mục «{named[0].split(' > ')[-1]}»", chunk_source(kb, named[1])
+    if _PART_RE.search(plan.folded) and (heading := section_by_heading_words(kb, plan, doc_id)):  # 'mục Kinh phí'
+        return 1.0, f"mục «{heading[0].split(' > ')[-1]}»", chunk_source(kb, heading[1])
     header, _ = coverage(kb, words, fact_words(_header_text(kb, doc_id)), context=plan.context)
-    best = (header, shorten(kb.documents[doc_id].metadata.get("title") or "", 160), None)
-    kinds = {k for k in FactKind if k not in (FactKind.GROUP, FactKind.RECIPIENT)}
+    best: tuple[float, str, Source | None] = (header, shorten(kb.documents[doc_id].metadata.get("title") or "", 160), None)
+    kinds: set[FactKind] = {k for k in FactKind if k not in (FactKind.GROUP, FactKind.RECIPIENT)}
     matches = rank_facts(kb, plan, {doc_id}, kinds, use_dense=False)
     if matches and confident(matches[0]) and (not plan.units or "unit" in matches[0].notes):
         top = matches[0]
@@ -92,9 +93,9 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
                 what += f": {value}"
             best = (max(top.coverage, top.score - 0.2), what, fact_source(kb, top.fact))
     if plan.units and set(words) <= _TAKING_PART:  # 'xã nào có Trạm y tế tham gia': the unit is the subject
-        named = [f for f in kb.facts({doc_id}) if set(plan.units) & {u.name for u in (*f.leads, *f.partners)}]
-        if named:
-            return 1.0, subject_label(named[0], 160), fact_source(kb, named[0])
+        taking_part = [f for f in kb.facts({doc_id}) if set(plan.units) & {u.name for u in (*f.leads, *f.partners)}]
+        if taking_part:
+            return 1.0, subject_label(taking_part[0], 160), fact_source(kb, taking_part[0])
         for chunk in kb.chunks(doc_id, {"text", "table"}):
             if any(unit.name in plan.units for unit in find_units(chunk.body)):
                 return 1.0, _sentence_with(chunk.body, tuple(fact_words(" ".join(plan.units)))), chunk_source(kb, chunk)
@@ -104,14 +105,12 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
             held, in_order = coverage(kb, words, fact_words(hit.chunk.body))
             if held >= MIN_PASSAGE_EVIDENCE and (len(words) < 2 or in_order >= 0.5) and held > best[0]:
                 best = (held, _sentence_with(hit.chunk.body, words), chunk_source(kb, hit.chunk))
-    if best[0] < MIN_PLAN_EVIDENCE and (named := named_section(kb, plan, doc_id)):  # 'xã nào có lộ trình triển khai'
-        best = (MIN_PLAN_EVIDENCE + 0.2, f"mục «{named[0].split(' > ')[-1]}»", chunk_source(kb, named[1]))
-    if best[2] is None:
-        chunks = kb.chunks(doc_id, {"text"})
-        if not chunks:
-            return None
-        best = (best[0], best[1], chunk_source(kb, chunks[0]))
-    return best
+    if best[0] < MIN_PLAN_EVIDENCE and (heading := section_by_heading_words(kb, plan, doc_id)):  # 'có lộ trình'
+        best = (MIN_PLAN_EVIDENCE + 0.2, f"mục «{heading[0].split(' > ')[-1]}»", chunk_source(kb, heading[1]))
+    if best[2] is not None:
+        return best[0], best[1], best[2]
+    chunks = kb.chunks(doc_id, {"text"})
+    return (best[0], best[1], chunk_source(kb, chunks[0])) if chunks else None
 
 
 @handles(Route.CROSS_PLAN)
@@ -122,7 +121,7 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
         return _signers(ctx, plan, sorted(doc_ids or kb.documents))
     if plan.fields and set(plan.subject) <= _DOCUMENT_WORDS:  # 'xã nào ghi số hiệu (văn bản)': each plan's field
         return _field_of_each(ctx, inner, sorted(doc_ids or kb.documents))
-    scored = []
+    scored: list[tuple[float, str, str, Source | None]] = []
     if plan.plan_type or plan.provinces:  # 'xã nào có kế hoạch PII', 'các xã của tỉnh Đồng Nai'
         doc_ids = kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type) & (doc_ids or set(kb.documents))
         if not plan.subject and not plan.numbers:
@@ -143,8 +142,8 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
     counting = plan.counted == "xa"
     result.lines.append(f"Có {len(kept)} xã:" if counting else "Các xã có nội dung phù hợp:")
     for _, doc_id, what, source in kept:
-        n = result.cite(source)  # type: ignore[arg-type]
-        result.lines.append(f"- {capitalize(place(kb, doc_id))}: {what} [{n}]")
+        cited = f" [{result.cite(source)}]" if source is not None else ""
+        result.lines.append(f"- {capitalize(place(kb, doc_id))}: {what}{cited}")
     return result
 
 
@@ -184,7 +183,7 @@ def _field_of_each(ctx: Context, plan: QuestionPlan, doc_ids: list[str]) -> Resu
     for doc_id in doc_ids:
         one = answer_field(ctx, plan, {doc_id})
         if not one.found:
-            lacking.append(ctx.kb.documents[doc_id].commune)
+            lacking.append(ctx.kb.documents[doc_id].commune or ctx.kb.documents[doc_id].filename)
             continue
         text = " ".join(one.lines)
         for i, source in enumerate(one.sources, start=1):

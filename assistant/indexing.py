@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from core.model import Chunk, IngestError, ParsedDocument, Record
 from ingest.chunking import chunk_document, make_chunk
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, PageProgress
-from ingest.model import Chunk, IngestError, ParsedDocument, Record
 from ingest.parse import parse_file
 from ingest.record_text import record_sentence
 from ingest.records import extract_records
@@ -29,7 +29,7 @@ from vectorstore.catalog import DocumentRow
 from vectorstore.store import Store
 
 if TYPE_CHECKING:
-    from assistant.config import Settings
+    from core.config import Settings
 
 Progress = Callable[[str, int, int], None]  # (file name, index, total)
 
