@@ -248,7 +248,7 @@ _GENERIC_UNITS_IN_TEXT_RE = re.compile(r"\b(?:cac |nhung )?(?:co quan|don vi)(?:
 _ASKED_RE = re.compile(r"^\W*(?:\w+\W+){0,3}(?:nao|ai|gom)\b")
 _DOTTED_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])")  # '15.3', not 'Chợ 4.0'
 _LEVEL_RE = re.compile(r"\bmức\b", re.IGNORECASE)
-_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|dong|stt|tt|muc|hang|giai doan|buoc|dot)"
+_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|(?<!hanh )dong|stt|tt|muc|hang|giai doan|buoc|dot)"
                      r"\s+(?:so\s+|thu\s+)?(\d{1,2})\b(?!\s*(?:/|%|nam|thang|ngay))")
 # A unit's name as an officer writes it: a head word, then a capitalized name ('Phòng Tài chính - Kế hoạch');
 # the name ends before the first word that is no part of a name.

@@ -83,18 +83,21 @@ FALLBACKS: dict[Route, Route] = {
 _CITED_DOC_RE = re.compile(
     r"\b(?:nghi quyet|quyet dinh|chi thi|nghi dinh|thong tu|chuong trinh hanh dong|cong van|luat|de an|van ban)\b"
     r".*\b(?:vien dan|can cu|trich dan|dan chieu|duoc neu|de cap|duoc dan)\b"
-    r"|\bke hoach\b.*\b(?:vien dan|trich dan|dan chieu|duoc dan)\b"  # 'kế hoạch CCHC … được dẫn là KH số mấy'
+    r"|\bke hoach\b.*\b(?:vien dan|trich dan|dan chieu|duoc dan|nhac (?:toi|den)|de cap)\b"  # 'kế hoạch CCHC … được dẫn là KH số mấy'
 )
 
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
-_SECOND_CLAUSE_RE = re.compile(r"[,;]\s*(?:còn|con)\s+(?=\S)", re.IGNORECASE)
+_SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con)\s+(?=\S)", re.IGNORECASE)
 
 
 def _short_subject(line: str, chars: int = 120) -> str:
     """A fact line's subject cut to ``chars`` (two answers must fit where one did)."""
     match = re.match(r"(.*?)( \((?:xã|phường) [^)]*\) — .*)$", line, re.DOTALL)
     return shorten(match.group(1), chars) + match.group(2) if match and len(match.group(1)) > chars else line
+
+
+_NAMED_GROUP_RE = re.compile(r"\b[Nn]hóm\s+(?:[\"“«]\s*)?[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ][^\W\d]")
 
 
 def _cites(plan: QuestionPlan) -> bool:
@@ -108,14 +111,17 @@ def choose_route(plan: QuestionPlan) -> Route:
 
 
 def _named_pillar(plan: QuestionPlan) -> tuple[str, ...]:
-    """The subject words that follow 'trụ cột' in the question: the pillar it names ('trụ cột Tác động')."""
+    """The subject words that follow 'trụ cột' in the question, or 'nhóm' before a capitalized name: the pillar or
+    group it names ('trụ cột Tác động', 'nhóm Sản phẩm tri thức')."""
     words = plan.phrase
-    if re.search(r"\b(?:cac|nhung|moi|tung)\s+tru cot\b", plan.folded):  # 'các trụ cột': all of them, none named
+    if re.search(r"\b(?:cac|nhung|moi|tung)\s+(?:tru cot|nhom)\b", plan.folded):  # 'các trụ cột': none named
         return ()
+    named_group = bool(_NAMED_GROUP_RE.search(plan.text))
     for i in range(len(words) - 1):
-        if words[i : i + 2] == ("tru", "cot"):
+        if words[i : i + 2] == ("tru", "cot") or (named_group and words[i] == "nhom"):
+            start = i + 2 if words[i] == "tru" else i + 1
             named = []
-            for word in words[i + 2 :]:
+            for word in words[start:]:
                 if word not in plan.subject:
                     break
                 named.append(word)
@@ -282,10 +288,14 @@ class QAService:
         if len(parts) != 2:
             return None
         results = []
+        first: QuestionPlan | None = None
         for part in parts:
             sub = self.parser.parse(part, self.terms(kb))
             if not any(s in FACT_SLOTS for s in sub.slots):
-                return None
+                if first is None or sub.subject == ():
+                    return None
+                sub = replace(sub, slots=first.fact_slots)  # 'Còn báo cáo 6 tháng?': asks what the first asked
+            first = first or sub
             sub = replace(sub, communes=sub.communes or plan.communes, provinces=sub.provinces or plan.provinces,
                           plan_number=sub.plan_number or plan.plan_number, scope=Scope.ONE)
             results.append(self._run(ctx, sub, choose_route(sub), doc_ids))

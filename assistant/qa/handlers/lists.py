@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.qa.evidence import ROMAN, coverage, score_fact
+from assistant.qa.evidence import ROMAN, appendix_of, coverage, same_number, score_fact
 from assistant.qa.handlers.base import (
     Context,
     Result,
@@ -28,7 +28,8 @@ ITEM_CHARS = 260
 DUTY_CHARS = 420
 
 
-def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int, with_units: bool = False) -> int:
+def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int, with_units: bool = False,
+             with_time: bool = False) -> int:
     """One cited bullet per fact, within the long cap; the number of bullets written."""
     used = sum(len(line) for line in result.lines)
     written = 0
@@ -40,6 +41,8 @@ def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int,
             text = f"{fact.row_no}. {text}"
         if with_units and fact.leads:
             text += f" (chủ trì: {unit_names(fact.leads)})"
+        if with_time and (when := fact.deadline or (f"Quý {fact.quarter}/{fact.year}" if fact.quarter else fact.year)):
+            text += f" ({when})"
         if used + len(text) + 8 > LONG_CAP - 120:
             result.lines.append(f"- … và {len(facts) - written} mục khác.")
             break
@@ -90,7 +93,7 @@ def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) ->
             continue
         label = unit_names([u for f in chosen[:1] for u in f.leads if u.name in units]) or ", ".join(sorted(units))
         result.lines.append(f"Nhiệm vụ của {label} ({place(kb, doc_id)}):")
-        _bullets(kb, result, chosen, DUTY_CHARS)
+        _bullets(kb, result, chosen, DUTY_CHARS, with_time=any(r.startswith("deadline") for r in plan.fired))
     if not result.lines and result.reason:
         return not_found(Route.DUTIES, result.reason, result.candidates)
     if not result.lines:
@@ -298,12 +301,36 @@ def _outline_lines(kb: KnowledgeView, result: Result, heading: str, parts: list[
         result.lines.append(f"- {shorten(title, 200)} [{n}]")
 
 
+_GROUPS_ASKED_RE = re.compile(r"\b(?:nhung|cac|may) (?:nhom|tru cot)\b(?! \d)")
+_YEARS_ASKED_RE = re.compile(r"\b(?:(?:nhung|cac) )?(?:moc )?(?:nam|moc thoi gian) nao\b")
+
+
+def _table_years(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[list[Record], str] | None:
+    """The target rows with yearly values (of the appendix named), with their table's label."""
+    rows = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if sum(1 for y in f.targets if y) >= 2]
+    if plan.appendix:
+        rows = [f for f in rows if (a := appendix_of(f)) and same_number(a, plan.appendix)]
+    return (rows, rows[0].section.split(" > ")[0] or "Bảng chỉ tiêu") if rows else None
+
+
 @handles(Route.ITEMS)
 def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
     result = Result(Route.ITEMS, False, short=False)
     docs = sorted(doc_ids or kb.documents)
     for doc_id in docs:
+        if _GROUPS_ASKED_RE.search(plan.folded) and not plan.group:  # 'chia thành những nhóm (trụ cột) nào'
+            table_groups, label, _ = _counted(kb, plan, doc_id, "nhom")
+            if table_groups:
+                result.lines.append(f"{capitalize(label)} ({place(kb, doc_id)}) gồm {len(table_groups)} nhóm:")
+                _bullets(kb, result, table_groups, ITEM_CHARS)
+                continue
+        if _YEARS_ASKED_RE.search(plan.folded) and (years := _table_years(kb, plan, doc_id)):
+            facts, label = years
+            result.lines.append(f"{capitalize(label)} ({place(kb, doc_id)}) đặt chỉ tiêu cho các năm: "
+                                f"{', '.join(sorted({y for f in facts for y in f.targets if y}))} "
+                                f"[{result.cite(fact_source(kb, facts[0]))}].")
+            continue
         selected = _filtered_items(kb, plan, doc_id)
         if selected is None:
             groups = _groups(kb, plan, {doc_id})
@@ -351,7 +378,11 @@ def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         where = place(kb, doc_id)
         number = stated if stated is not None else len(facts)
         result.lines.append(f"{capitalize(label)} ({where}): {number} {noun} [{n}].")
-        if facts and len(facts) <= 40:
+        if facts and counted in ("don vi", "co quan", "phong"):  # the units, by name
+            for fact in facts:
+                result.lines.append(f"- {unit_names(fact.leads) or shorten(fact.section.split(' > ')[-1], 120)} "
+                                    f"[{result.cite(fact_source(kb, fact))}]")
+        elif facts and len(facts) <= 40:
             _bullets(kb, result, facts, 120)
     if not result.lines:
         return not_found(Route.COUNT)
@@ -388,8 +419,14 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
             facts = [f for f in facts if f.attrs.get("cited_as") == "basis"] or facts
         return facts, "Kế hoạch", None
     if counted in ("don vi", "co quan", "phong"):
+        duties = kb.facts({doc_id}, {FactKind.DUTY})
+        if outline := section_outline(kb, plan, doc_id):  # 'phần Tổ chức thực hiện giao cho mấy đơn vị'
+            heading, parts = outline
+            firsts = [next((f for f in duties if f.section.endswith(title)), None) for title, _ in parts]
+            if all(firsts):
+                return [f for f in firsts if f is not None], f"Phần «{heading}» giao cho", None
         units: dict[str, Record] = {}
-        for fact in kb.facts({doc_id}, {FactKind.DUTY}):
+        for fact in duties:
             for unit in fact.leads:
                 units.setdefault(unit.name, fact)
         return list(units.values()), "Các đơn vị được phân công", None

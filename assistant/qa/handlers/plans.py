@@ -35,6 +35,7 @@ MIN_PASSAGE_EVIDENCE = 0.9  # a plan that only mentions the subject in prose mus
 NEAR_BEST_PLAN = 0.1
 _DOCUMENT_WORDS = {"van", "ban", "cu", "the", "ro"}  # 'số hiệu văn bản cụ thể': the plan's own field
 _PART_RE = re.compile(r"\b(?:muc|phan|chuong|de muc)\b")
+_REACH_WORDS = {"toi", "tan", "den", "dat", "co", "keo", "dai", "moc", "nam"}  # 'đặt chỉ tiêu tới tận năm …'
 _TAKING_PART = {"tham", "gia", "co", "thuc", "hien", "phan", "cong"}
 
 
@@ -77,6 +78,11 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
                 if set(plan.recipients) & {u.name for u in find_units(r.subject)}]
         return (1.0, f"nơi nhận có {sent[0].subject.rstrip(' ;.')}", fact_source(kb, sent[0])) if sent else None
     words = plan.subject
+    if plan.years and set(words) <= _REACH_WORDS:  # 'kế hoạch của xã nào đặt chỉ tiêu tới tận năm 2045'
+        wanted = {str(y) for y in plan.years}
+        dated = [f for f in kb.facts({doc_id}) if wanted & set(f.targets) or f.year in plan.years]
+        return (1.0, f"{subject_label(dated[0], 120)}: {value_text(dated[0], plan.years)}",
+                fact_source(kb, dated[0])) if dated else None
     if not words:
         return None
     if _PART_RE.search(plan.folded) and (heading := section_by_heading_words(kb, plan, doc_id)):  # 'mục Kinh phí'
