@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from assistant.drafting.service import DraftService
     from assistant.indexing import Ingestor
     from assistant.qa.service import QAService
-    from vectorstore.embeddings import Embedder, HashEmbedder
+    from vectorstore.embeddings import TextEmbedder
     from vectorstore.store import Store
 
 
@@ -26,7 +26,7 @@ class Services:
         self._lock = threading.RLock()
 
     @cached_property
-    def embedder(self) -> Embedder | HashEmbedder:
+    def embedder(self) -> TextEmbedder:
         from vectorstore.embeddings import make_embedder
 
         with self._lock:

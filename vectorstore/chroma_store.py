@@ -9,7 +9,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from core.config import Settings
-from vectorstore.embeddings import ChromaEmbeddingFunction, Embedder, HashEmbedder
+from vectorstore.embeddings import ChromaEmbeddingFunction, TextEmbedder
 
 
 def make_client(settings: Settings) -> Any:
@@ -23,7 +23,7 @@ def make_client(settings: Settings) -> Any:
 class ChromaIndex:
     """Dense vectors of chunks, keyed by chunk id; metadata carries the filterable fields."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | HashEmbedder) -> None:
+    def __init__(self, settings: Settings, embedder: TextEmbedder) -> None:
         self.client = make_client(settings)
         self.collection = self.client.get_or_create_collection(
             name=settings.collection_name,

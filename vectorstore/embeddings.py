@@ -12,7 +12,7 @@ import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction
@@ -136,15 +136,37 @@ class HashEmbedder:
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 
 
-def make_embedder(settings: Settings) -> Embedder | HashEmbedder:
-    """The embedder the settings choose: the sentence-transformers model, or the test stand-in."""
-    return HashEmbedder(settings) if settings.embedding_backend == "hash" else Embedder(settings)
+class TextEmbedder(Protocol):
+    """What the store and the services need of an embedder, whichever runtime computes it."""
+
+    model_name: str
+    dimension: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def make_embedder(settings: Settings) -> TextEmbedder:
+    """The embedder the settings choose: the model on torch or on ONNX Runtime (int8), or the test stand-in."""
+    if settings.embedding_backend == "hash":
+        return HashEmbedder(settings)
+    if settings.embedding_backend == "onnx":
+        from vectorstore.onnx_embedder import OnnxEmbedder
+
+        path = Path(resolve_model_path(settings))
+        if not path.is_dir():
+            raise ValueError(f"EMBEDDING_BACKEND=onnx cần mô hình ở thư mục cục bộ: {path}")
+        return OnnxEmbedder(settings, path)
+    return Embedder(settings)
 
 
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
     """Given to Chroma so that it never falls back to its default (downloading) model."""
 
-    def __init__(self, embedder: Embedder | HashEmbedder) -> None:
+    def __init__(self, embedder: TextEmbedder) -> None:
         self.embedder = embedder
 
     def __call__(self, input: Documents) -> ChromaEmbeddings:

@@ -18,7 +18,7 @@ from core.model import Chunk, Record
 from core.normalize import fold
 from vectorstore.catalog import Catalog, DocumentRow
 from vectorstore.chroma_store import ChromaIndex
-from vectorstore.embeddings import Embedder, HashEmbedder, make_embedder
+from vectorstore.embeddings import TextEmbedder, make_embedder
 from vectorstore.lexical import LexicalIndex
 
 
@@ -76,7 +76,7 @@ def chunk_metadata(chunk: Chunk, doc: DocumentRow) -> dict[str, Any]:
 
 
 class Store:
-    def __init__(self, settings: Settings, embedder: Embedder | HashEmbedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: TextEmbedder | None = None) -> None:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder or make_embedder(settings)
