@@ -160,10 +160,11 @@ def _names_after(marker: str, text: str) -> Counter[str]:
             for word in match.group(1).split():
                 if not (word[0].isupper() and word[1:].islower() or len(word) == 1 and word.isupper()):
                     break
-                if (not name and word.lower() in _NOT_NAMES) or len(name) == 3:
+                if len(name) == 3:
                     break
                 name.append(word)
-            if name:
+            # 'xã Trung tâm …' is no name, 'xã Trung Thạnh' is: an administrative first word needs a second name word
+            if name and not (name[0].lower() in _NOT_NAMES and len(name) < 2):
                 found[" ".join(name)] += 1
     return found
 

@@ -168,6 +168,17 @@ def test_metadata_of_an_unknown_layout(tmp_path: Path) -> None:
     assert meta.recipients == ["Như trên", "Lưu: VT"]
 
 
+@pytest.mark.parametrize("commune", ["Trung Thạnh", "Thành Lợi", "Công Hải", "Văn Giang"])
+def test_a_commune_whose_name_starts_like_an_office(tmp_path: Path, commune: str) -> None:
+    """'Trung', 'Thành', 'Công', 'Văn' start 'Trung tâm', 'Thành phố' …, and communes' names too."""
+    text = (f"Số: /KH-UBND\n\n{commune}, ngày tháng 05 năm 2026\n\nKẾ HOẠCH\n"
+            f"Triển khai mô hình “Xã {commune} đổi mới sáng tạo” giai đoạn 2026 – 2030\n\n"
+            f"I. MỤC ĐÍCH\nTrung tâm Phục vụ hành chính công xã {commune} hướng dẫn người dân.\n")
+    path = tmp_path / "ke-hoach.txt"
+    path.write_text(text, encoding="utf-8")
+    assert parse_file(path).metadata.commune == commune
+
+
 def test_a_plan_without_header_or_closing(tmp_path: Path) -> None:
     path = tmp_path / "ghi-chu.txt"
     path.write_text("Một vài ghi chú không có cấu trúc kế hoạch.\nDòng thứ hai.\n", encoding="utf-8")
