@@ -1,0 +1,137 @@
+"""How the store grows: synthetic corpora of N plans (the five real plans recombined under generated commune
+and province names), ingested into a fresh data directory (prints figures; not a test).
+
+    PLAN_ASSISTANT_MODELS_DIR=/work/models-cache python benchmarks/scale.py --plans 5 50 100 [--backend hash]
+
+For each N: ingestion wall and CPU time, split into embedding and the rest of the pipeline (parse, facts,
+catalog, lexical index); chunks; disk; peak RSS; ask p50/p95 in process over questions naming generated
+communes; and the time for one more plan to become visible. ``--backend hash`` measures the pipeline
+without the model (the embedding cost is then the model's measured chunks/s times the chunks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from assistant.services import Services  # noqa: E402
+from core.config import DEFAULT_CORPUS_DIR, Settings, get_settings  # noqa: E402
+
+SYLLABLES = ("An", "Bình", "Hòa", "Phú", "Tân", "Long", "Thạnh", "Mỹ", "Đông", "Tây", "Hưng", "Lộc", "Phước",
+             "Vĩnh", "Quang", "Thuận", "Hải", "Sơn", "Trung", "Nghĩa", "Xuân", "Thọ", "Điền", "Lợi")
+QUESTIONS = ("Ai ký kế hoạch của xã {c}?", "Đơn vị nào chủ trì công tác tuyên truyền ở xã {c}?",
+             "Kế hoạch của xã {c} có những nhóm nhiệm vụ, giải pháp nào?", "Xã {c} gửi kế hoạch cho những nơi nào?")
+_COMMUNE_RE = re.compile(r"^xa-([a-z-]+?)-(an-giang|dong-nai|ha-tinh|hai-phong)")
+
+
+def _commune_of(text: str, filename: str) -> tuple[str, str]:
+    """The commune and province names as the plan writes them (read from its letterhead lines)."""
+    match = re.search(r"(?:XÃ|xã)\s+([A-ZĐÀ-Ỹ][\wÀ-ỹ]*(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*)?)", text)
+    commune = (match.group(1) if match else filename).title()  # 'HÒA ĐIỀN' -> 'Hòa Điền'
+    province = next((p for p in ("An Giang", "Đồng Nai", "Hà Tĩnh", "Hải Phòng") if p in text), "An Giang")
+    return commune.strip(), province
+
+
+def synthetic_corpus(target: Path, n: int, seed: int = 0) -> list[str]:
+    """N plans: the real ones in turn, each under a new commune name (and province, in upper case too)."""
+    rng = random.Random(seed)
+    originals = sorted(DEFAULT_CORPUS_DIR.glob("*.txt"))
+    used: set[str] = set()
+    communes = []
+    for i in range(n):
+        source = originals[i % len(originals)]
+        text = source.read_text(encoding="utf-8")
+        commune, province = _commune_of(text, source.stem)
+        while True:
+            name = f"{rng.choice(SYLLABLES)} {rng.choice(SYLLABLES)}"
+            if name not in used and name.split()[0] != name.split()[1]:
+                break
+        used.add(name)
+        new_province = f"Tỉnh Mẫu {i // 20 + 1}"
+        for old, new in ((commune, name), (commune.upper(), name.upper()), (province, new_province),
+                         (province.upper(), new_province.upper())):
+            text = text.replace(old, new)
+        (target / f"xa-mau-{i:04d}.txt").write_text(text, encoding="utf-8")
+        communes.append(name)
+    return communes
+
+
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run(n: int, base: Settings, backend: str) -> None:
+    work = Path(tempfile.mkdtemp(prefix=f"pa-scale-{n}-"))
+    corpus, data = work / "plans", work / "data"
+    corpus.mkdir()
+    communes = synthetic_corpus(corpus, n + 1)
+    extra = corpus / f"xa-mau-{n:04d}.txt"
+    held_out = work / extra.name
+    shutil.move(extra, held_out)
+    settings = Settings(**{**base.model_dump(), "data_dir": data, "embedding_backend": backend})
+    services = Services(settings)
+    embedder = services.embedder
+    embed_seconds = 0.0
+    original = embedder.embed_passages
+
+    def timed(texts: list[str], show_progress: bool = False):  # type: ignore[no-untyped-def]
+        nonlocal embed_seconds
+        start = time.perf_counter()
+        try:
+            return original(texts, show_progress)
+        finally:
+            embed_seconds += time.perf_counter() - start
+
+    embedder.embed_passages = timed  # type: ignore[method-assign]
+    cpu, wall = time.process_time(), time.perf_counter()
+    report = services.ingestor.ingest_paths([corpus])
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    snapshot = services.store.snapshot
+    chunks = sum(c.kind != "record" for c in snapshot.chunks)
+    disk = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 1024 / 1024
+    latencies = []
+    for commune in communes[:n][:: max(1, n // 25)]:
+        for question in QUESTIONS:
+            start = time.perf_counter()
+            services.qa.ask(question.format(c=commune))
+            latencies.append((time.perf_counter() - start) * 1000)
+    latencies.sort()
+    start = time.perf_counter()
+    services.ingestor.ingest_file(held_out)
+    one_more = time.perf_counter() - start
+    visible = communes[n] in services.store.snapshot.communes
+    print(f"N={n:5d}  files {report.count('added'):5d}  chunks {chunks:6d}  records {len(snapshot.records):6d}  "
+          f"ingest wall {wall:7.1f} s (embedding {embed_seconds:6.1f} s, rest {wall - embed_seconds:6.1f} s)  "
+          f"CPU {cpu:7.1f} s  disk {disk:6.1f} MiB  peak RSS {_rss_mib():6.0f} MiB  "
+          f"ask p50 {statistics.median(latencies):5.1f} ms p95 {latencies[int(0.95 * (len(latencies) - 1))]:6.1f} ms  "
+          f"one more plan {one_more:5.1f} s (visible: {visible})", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--plans", type=int, nargs="+", default=[5, 50, 100])
+    parser.add_argument("--backend", default=None, help="sentence-transformers | onnx | hash (default: settings)")
+    args = parser.parse_args()
+    base = get_settings()
+    backend = args.backend or base.embedding_backend
+    print(f"backend: {backend}; CPUs: {os.cpu_count()}")
+    for n in args.plans:
+        run(n, base, backend)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
