@@ -88,7 +88,7 @@ _CITED_DOC_RE = re.compile(
 
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
-_SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con)\s+(?=\S)", re.IGNORECASE)
+_SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va)\s+(?=\S)", re.IGNORECASE)
 
 
 def _short_subject(line: str, chars: int = 120) -> str:
@@ -291,8 +291,10 @@ class QAService:
         first: QuestionPlan | None = None
         for part in parts:
             sub = self.parser.parse(part, self.terms(kb))
+            if not sub.subject and not sub.units:  # 'ai chủ trì, và ai phối hợp?' is one question about one thing
+                return None
             if not any(s in FACT_SLOTS for s in sub.slots):
-                if first is None or sub.subject == ():
+                if first is None:
                     return None
                 sub = replace(sub, slots=first.fact_slots)  # 'Còn báo cáo 6 tháng?': asks what the first asked
             first = first or sub

@@ -8,6 +8,8 @@ taking a neighbouring row: a near miss is not found, with the candidates offered
 
 from __future__ import annotations
 
+import re
+
 from assistant.qa.evidence import NEAR_BEST, FactMatch, confident, has_slot, rank_facts
 from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
 from assistant.qa.plan import QuestionPlan, Slot
@@ -62,6 +64,12 @@ def coordinating_duty(fact: Record, plan: QuestionPlan) -> bool:
 
 
 def holds(fact: Record, slot: Slot, plan: QuestionPlan) -> bool:
+    if slot is Slot.DEADLINE and fact.kind is FactKind.REPORT and fact.attrs.get("deadlines"):
+        return report_deadline(fact, plan) is not None  # a monthly deadline is no answer to 'báo cáo 6 tháng'
+    if slot is Slot.DEADLINE and fact.deadline and (asked := _periods(_ASKED_PERIOD_RE.findall(plan.folded))):
+        stated = _periods(_PART_PERIOD_RE.findall(fold(fact.deadline)))
+        if stated and not stated & asked:  # 'định kỳ hằng tháng' answers no 'báo cáo năm'
+            return False
     return has_slot(fact, slot) or (slot is Slot.PARTNER and coordinating_duty(fact, plan))
 
 
@@ -116,11 +124,26 @@ def slot_value(fact: Record, slot: Slot, plan: QuestionPlan) -> str | None:
     return None
 
 
-def report_deadline(fact: Record, plan: QuestionPlan) -> str:
-    """The deadline of the report asked ('báo cáo 6 tháng' -> '6 tháng trước ngày 10/6'), else all of them."""
+def report_deadline(fact: Record, plan: QuestionPlan) -> str | None:
+    """The deadline of the report asked ('báo cáo 6 tháng' -> '6 tháng trước ngày 10/6'), else all of them;
+    None when the question asks a period (6 tháng, quý, năm) that none of the deadlines is for."""
     parts = [p.strip() for p in fact.attrs["deadlines"].split(";") if p.strip()]
+    periods = _periods(_ASKED_PERIOD_RE.findall(plan.folded))
+    if periods:
+        of_period = [p for p in parts if periods & _periods(_PART_PERIOD_RE.findall(fold(p)))]
+        return "; ".join(of_period) if of_period else None
     asked = [p for p in parts if any(w in plan.folded for w in _fold_words(p) if len(w) > 2 and not w.isdigit())]
     return "; ".join(asked or parts)
+
+
+# 'báo cáo 6 tháng', 'báo cáo năm', 'hằng quý': the period of a report asked, and the one a deadline is for
+_ASKED_PERIOD_RE = re.compile(r"\bbao cao (6 thang|sau thang|quy|nam|thang)\b|\bhang (nam|quy|thang)\b")
+_PART_PERIOD_RE = re.compile(r"\b(6 thang|sau thang|quy|nam(?! \d)|thang(?! \d| cuoi))\b")
+
+
+def _periods(found: list[str] | list[tuple[str, ...]]) -> set[str]:
+    words = {w for item in found for w in ((item,) if isinstance(item, str) else item) if w}
+    return {{"sau thang": "6 thang"}.get(w, w) for w in words}
 
 
 def _fold_words(text: str) -> list[str]:

@@ -17,7 +17,7 @@ from assistant.qa.handlers.base import (
     place,
 )
 from assistant.qa.plan import QuestionPlan, Slot
-from assistant.qa.render import LONG_CAP, capitalize, shorten, subject_label
+from assistant.qa.render import LONG_CAP, capitalize, shorten, subject_label, value_text
 from core.model import TABLE_FACT_KINDS, FactKind, Record, UnitRef
 from core.normalize import fold
 from ingest.chunking import Chunk
@@ -29,7 +29,7 @@ DUTY_CHARS = 420
 
 
 def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int, with_units: bool = False,
-             with_time: bool = False) -> int:
+             with_time: bool = False, with_value: bool = False) -> int:
     """One cited bullet per fact, within the long cap; the number of bullets written."""
     used = sum(len(line) for line in result.lines)
     written = 0
@@ -41,6 +41,8 @@ def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int,
             text = f"{fact.row_no}. {text}"
         if with_units and fact.leads:
             text += f" (chủ trì: {unit_names(fact.leads)})"
+        if with_value and (value := value_text(fact)):
+            text += f": {value}"
         if with_time and (when := fact.deadline or (f"Quý {fact.quarter}/{fact.year}" if fact.quarter else fact.year)):
             text += f" ({when})"
         if used + len(text) + 8 > LONG_CAP - 120:
@@ -383,7 +385,7 @@ def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
                 result.lines.append(f"- {unit_names(fact.leads) or shorten(fact.section.split(' > ')[-1], 120)} "
                                     f"[{result.cite(fact_source(kb, fact))}]")
         elif facts and len(facts) <= 40:
-            _bullets(kb, result, facts, 120)
+            _bullets(kb, result, facts, 120, with_value=plan.asks(Slot.VALUE))
     if not result.lines:
         return not_found(Route.COUNT)
     result.found = True
@@ -402,10 +404,16 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
         tables = [g for s, g in groups if g.attrs.get("depth") == "0" and s > 0] or [
             g for _, g in groups if g.attrs.get("depth") == "0"]
         for table in tables:
-            subgroups = [g for g in kb.facts({doc_id}, {FactKind.GROUP})
-                         if g.attrs.get("table") == table.attrs.get("table") and g.attrs.get("depth") == "1"]
-            if subgroups:
-                return subgroups, f"{table.subject}", None
+            inside = [g for g in kb.facts({doc_id}, {FactKind.GROUP})
+                      if g.attrs.get("table") == table.attrs.get("table") and g.attrs.get("depth") not in (None, "0")]
+            by_depth: dict[str, list[Record]] = {}
+            for group in inside:
+                by_depth.setdefault(group.attrs.get("depth") or "", []).append(group)
+            # the first level that divides the table ('2. Mục tiêu cụ thể' alone is no division; I … V are)
+            level = next((by_depth[d] for d in sorted(by_depth, key=lambda d: int(d) if d.isdigit() else 99)
+                          if len(by_depth[d]) >= 2), None) or next(iter(by_depth.values()), [])
+            if level:
+                return level, f"{table.subject}", None
         return [], "", None
     if counted in ("giai doan", "van ban", "nguon"):
         facts = kb.facts({doc_id}, _COUNTED_KINDS[counted])
@@ -431,6 +439,9 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
                 units.setdefault(unit.name, fact)
         return list(units.values()), "Các đơn vị được phân công", None
     kinds = _COUNTED_KINDS.get(counted, TABLE_FACT_KINDS)
+    if counted in ("muc", "loai") and "xep loai" in plan.folded:  # 'xếp loại thành mấy mức'
+        grades = [f for f in kb.facts({doc_id}, {FactKind.SCORING}) if f.attrs.get("grade")]
+        return grades, "Các mức xếp loại", None
     if plan.units:  # 'mấy chỉ tiêu do Trung tâm PVHCC theo dõi': the rows the unit leads
         led = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row and set(plan.units) & {u.name for u in f.leads}]
         return led, f"Các mục do {', '.join(plan.units)} chủ trì", None
@@ -440,6 +451,8 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
         members = [f for f in _members(kb, scope) if f.kind in kinds] or _members(kb, scope)
         main = [f for f in members if "." not in (f.row_no or "")] if "chinh" in plan.folded else members
         stated = _STATED_COUNT_RE.search(scope.subject) or _STATED_COUNT_RE.search(scope.attrs.get("header", ""))
+        if stated and stated.group(2) and not fold(stated.group(2)).startswith(counted):
+            stated = None  # '(30 điểm)' is no count of the indicators
         return main, scope.subject, int(stated.group(1)) if stated else None
     facts = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row]
     if not facts:

@@ -33,7 +33,7 @@ from vectorstore.knowledge import KnowledgeView, fact_words
 MIN_PLAN_EVIDENCE = 0.6
 MIN_PASSAGE_EVIDENCE = 0.9  # a plan that only mentions the subject in prose must hold nearly all its words
 NEAR_BEST_PLAN = 0.1
-_DOCUMENT_WORDS = {"van", "ban", "cu", "the", "ro"}  # 'số hiệu văn bản cụ thể': the plan's own field
+_DOCUMENT_WORDS = {"van", "ban", "cu", "the", "ro", "day", "du"}  # 'số hiệu văn bản cụ thể': the plan's own field
 _PART_RE = re.compile(r"\b(?:muc|phan|chuong|de muc)\b")
 _REACH_WORDS = {"toi", "tan", "den", "dat", "co", "keo", "dai", "moc", "nam"}  # 'đặt chỉ tiêu tới tận năm …'
 _TAKING_PART = {"tham", "gia", "co", "thuc", "hien", "phan", "cong"}
