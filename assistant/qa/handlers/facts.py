@@ -169,6 +169,15 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         result.lines.append(f"{capitalize(subject_label(missing.fact, 220))} ({place(kb, missing.fact.doc_id)}) — "
                             f"cùng với {', '.join(plan.units)}: {unit_names(others)} [{n}].")
         return result
+    if (chosen is None and missing is not None and confident(missing) and slots == (Slot.PARTNER,)
+            and not plan.units and len(missing.fact.leads) >= 2 and not missing.fact.partners):
+        # 'do ai theo dõi, những đơn vị nào cùng tham gia': the units the plan names together in the row's cell
+        result = Result(Route.FACT, True, confidence=min(1.0, missing.score))
+        n = result.cite(fact_source(kb, missing.fact, missing.score))
+        result.lines.append(f"{capitalize(subject_label(missing.fact, 220))} ({place(kb, missing.fact.doc_id)}) — "
+                            f"các đơn vị cùng đảm nhận: {unit_names(missing.fact.leads)} (kế hoạch không ghi đơn vị "
+                            f"phối hợp riêng) [{n}].")
+        return result
     if chosen is None:
         if missing is not None and confident(missing):
             what = " và ".join(SLOT_LABELS[s] for s in slots)
