@@ -13,6 +13,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -198,11 +199,16 @@ def eval_command(
     console.print(f"answer accuracy {100 * stats['accuracy']:.1f}% ({sum(r.answer_ok for r in results)}/{len(results)})")
 
 
-def main() -> None:  # pragma: no cover - console entry for `python -m assistant.cli`
+def main() -> None:  # pragma: no cover - the `plan-assistant` console entry
+    from vectorstore.catalog import CatalogError
+
     try:
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+    except CatalogError as exc:
+        err.print(f"[bold red]Lỗi:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

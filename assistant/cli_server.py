@@ -32,11 +32,19 @@ def serve(
         ),
     ] = None,
     port: Annotated[int | None, typer.Option(help="Cổng (mặc định 8000 hoặc PLAN_ASSISTANT_PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=64,
+            help="Số tiến trình phục vụ (mặc định 1). Nhiều tiến trình dùng chung chỉ mục; mỗi tiến trình nạp một "
+            "mô hình nhúng (khoảng 1 GB bộ nhớ).",
+        ),
+    ] = None,
 ) -> None:
     """Chạy máy chủ: API tại /api, tài liệu tại /docs, giao diện tại /ui, chuẩn OpenAI tại /v1."""
     from assistant.server import serve as run
 
-    run(host, port)
+    run(host, port, workers)
 
 
 def records(

@@ -10,6 +10,7 @@ half-ingested document because they go through the snapshot, swapped last.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from core.model import Chunk, IngestError, ParsedDocument, Record
 from ingest.chunking import chunk_document, make_chunk
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, PageProgress
-from ingest.parse import parse_file
+from ingest.parse import document_id, parse_file
 from ingest.record_text import record_sentence
 from ingest.records import extract_records
 from vectorstore.catalog import DocumentRow
@@ -118,6 +119,24 @@ def load_limits(settings: Settings) -> LoadLimits:
     )
 
 
+_PIPELINE_SOURCES = ("ingest", "core")
+
+
+def pipeline_signature(settings: Settings) -> str:
+    """What a document's chunks and facts depend on besides its bytes: the ingestion code and data,
+    the chunking settings and the tokenizer. A file whose bytes and signature are unchanged is
+    skipped without being parsed again."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for package in _PIPELINE_SOURCES:
+        for path in sorted((root / package).glob("*")):
+            if path.suffix in (".py", ".json", ".txt", ".tsv"):
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+    digest.update(f"{settings.chunk_max_tokens}|{settings.chunk_min_chars}|{settings.embedding_model}".encode())
+    return digest.hexdigest()[:16]
+
+
 def source_warnings(metadata: dict[str, Any]) -> list[str]:
     """What an officer should check in a plan read from a scan (Vietnamese)."""
     low = metadata.get("low_confidence_pages") or []
@@ -133,6 +152,7 @@ class Ingestor:
         self.store = store
         self.sources_dir = store.settings.data_dir / "sources"
         self.limits = load_limits(store.settings)
+        self.pipeline = pipeline_signature(store.settings)
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -160,6 +180,8 @@ class Ingestor:
                 raise IngestError("không tìm thấy tệp")
             if not os.access(path, os.R_OK):
                 raise IngestError("không có quyền đọc tệp")
+            if self._unchanged(path, filename or path.name, result):
+                return result
             doc = parse_file(path, filename=filename, limits=self.limits, progress=progress)
             result.doc_id = doc.doc_id
             result.warnings = source_warnings(doc.metadata.to_dict())
@@ -198,6 +220,19 @@ class Ingestor:
 
     # --- internals -----------------------------------------------------------------------------
 
+    def _unchanged(self, path: Path, filename: str, result: FileResult) -> bool:
+        """The same bytes already stored by the same pipeline: nothing to parse, chunk or embed."""
+        previous = self.store.catalog.document(document_id(filename))
+        if previous is None or previous.pipeline != self.pipeline:
+            return False
+        if previous.sha256 != hashlib.sha256(path.read_bytes()).hexdigest():
+            return False
+        result.doc_id = previous.doc_id
+        result.status = "unchanged"
+        result.records = previous.n_records
+        result.chunks_unchanged = len(self.store.catalog.chunk_ids(previous.doc_id))
+        return True
+
     def _store_document(self, doc: ParsedDocument, path: Path, result: FileResult) -> None:
         settings = self.store.settings
         records = extract_records(doc)
@@ -212,12 +247,14 @@ class Ingestor:
             if previous and previous.sha256 == doc.sha256 and old_ids == new_ids:
                 result.status = "unchanged"
                 result.chunks_unchanged = len(new_ids)
+                if previous.pipeline != self.pipeline:
+                    store.catalog.set_pipeline(doc.doc_id, self.pipeline)
                 return
             source = self._keep_source(doc, path)
             row = DocumentRow(
                 doc_id=doc.doc_id, filename=doc.filename, source_path=str(source), sha256=doc.sha256,
                 metadata=doc.metadata.to_dict(), ingested_at="",
-                lines=[[line.no, line.raw] for line in doc.lines],
+                lines=[[line.no, line.raw] for line in doc.lines], pipeline=self.pipeline,
             )
             added = [c for c in chunks if c.chunk_id not in old_ids]
             store.add_vectors(added, {doc.doc_id: row})

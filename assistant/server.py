@@ -55,8 +55,10 @@ def app_factory() -> FastAPI:
     return build_app(ensure_corpus=True)
 
 
-def serve(host: str | None = None, port: int | None = None) -> None:
-    """Start uvicorn (one process: the index is embedded and held in memory; see the README)."""
+def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
+    """Start uvicorn. One worker holds the index in its process; with several, they share the catalog
+    (SQLite file or PostgreSQL) and a Chroma server (``chroma run``, started here over the data
+    directory when Chroma is embedded), and each follows the others' writes."""
     import uvicorn
 
     from assistant.services import Services
@@ -70,10 +72,47 @@ def serve(host: str | None = None, port: int | None = None) -> None:
             "tải lên hoặc xóa kế hoạch.",
             bind,
         )
-    services = Services(settings)
-    # The index loads (and on a fresh machine the default corpus is ingested) in the background;
-    # GET /ready answers 200 once done, other endpoints answer 503 until then.
-    app = build_app(services, ensure_corpus=True)
     port = port or settings.port
+    workers = workers or settings.workers
     logger.info("Plan Assistant: http://%s:%d/ui (giao diện), /docs (API)", bind, port)
-    uvicorn.run(app, host=bind, port=port, log_level="info", workers=1)
+    if workers <= 1:
+        # The index loads (and on a fresh machine the default corpus is ingested) in the background;
+        # GET /ready answers 200 once done, other endpoints answer 503 until then.
+        app = build_app(Services(settings), ensure_corpus=True)
+        uvicorn.run(app, host=bind, port=port, log_level="info", workers=1)
+        return
+    chroma = None
+    if settings.chroma_mode == "embedded":
+        from vectorstore.chroma_store import start_chroma_server
+
+        chroma, chroma_port = start_chroma_server(settings.chroma_dir)
+        os.environ.update(PLAN_ASSISTANT_CHROMA_MODE="http", PLAN_ASSISTANT_CHROMA_HOST="127.0.0.1",
+                          PLAN_ASSISTANT_CHROMA_PORT=str(chroma_port))
+        get_settings.cache_clear()
+        logger.info("Chroma chạy ở chế độ máy chủ (cổng %d) cho %d tiến trình.", chroma_port, workers)
+    try:
+        _prepare_corpus()
+        uvicorn.run("assistant.server:app_factory", factory=True, host=bind, port=port, log_level="info",
+                    workers=workers)
+    finally:
+        if chroma is not None:
+            chroma.terminate()
+            chroma.wait(timeout=30)
+
+
+def _ensure_corpus() -> None:
+    from assistant.services import Services
+
+    Services(get_settings()).ensure_corpus()
+
+
+def _prepare_corpus() -> None:
+    """On an empty index, ingest the default corpus once, before the workers start (in a child
+    process, so that this supervising process does not keep a model in memory)."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("spawn").Process(target=_ensure_corpus, name="prepare-corpus")
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise SystemExit(f"Không nạp được kho kế hoạch mặc định (mã lỗi {child.exitcode}).")

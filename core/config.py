@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     models_dir_override: Path | None = Field(
         None, alias="PLAN_ASSISTANT_MODELS_DIR", description="Where converted models live (default: DATA_DIR/models)."
     )
+    database_url: str | None = Field(
+        None,
+        description="Catalog, facts and chunks in this database (SQLAlchemy URL, e.g. "
+        "postgresql+psycopg://user:pass@host/db); default: SQLite in DATA_DIR/catalog.sqlite3.",
+    )
+    store_watch_interval_s: float = Field(
+        0.3, ge=0, description="How often a process looks for changes other processes committed (0: never)."
+    )
     chroma_mode: Literal["embedded", "http"] = "embedded"
     chroma_host: str = "127.0.0.1"
     chroma_port: int = 8001
@@ -88,6 +96,7 @@ class Settings(BaseSettings):
     # --- HTTP server -----------------------------------------------------------------
     host: str | None = None
     port: int = 8000
+    workers: int = Field(1, ge=1, le=64, description="API processes (`serve --workers`); they share the store.")
     api_keys: list[str] = Field(default_factory=list)
     protect_reads: bool = False
     cors_origins: list[str] = Field(default_factory=list)
@@ -134,6 +143,10 @@ class Settings(BaseSettings):
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.catalog_path}"
 
     @property
     def uploads_dir(self) -> Path:

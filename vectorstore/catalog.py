@@ -1,54 +1,71 @@
-"""The catalog: SQLite source of truth for documents, chunks and records.
+"""The catalog: the source of truth for documents, chunks and records, in one database.
 
-Chroma and the lexical index are derived from it; a document's rows are replaced in one
-transaction, so the catalog is never half-updated.
+SQLite (a file in the data directory) by default; PostgreSQL or any SQLAlchemy database when
+``PLAN_ASSISTANT_DATABASE_URL`` names one, so that several API processes and machines share it.
+Chroma and the in-process lexical index are derived from it. A document's rows are replaced in
+one transaction that also bumps the store's ``generation``: every process sees a change whole,
+as soon as it commits, and knows by one cheap read that it must refresh.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
 from core.model import Chunk, FactKind, Record, UnitRef
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS documents (
-    doc_id TEXT PRIMARY KEY,
-    filename TEXT NOT NULL,
-    source_path TEXT NOT NULL,
-    sha256 TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    lines TEXT NOT NULL,
-    ingested_at TEXT NOT NULL DEFAULT (datetime('now'))
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    chunk_id TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    section TEXT NOT NULL,
-    text TEXT NOT NULL,
-    body TEXT NOT NULL,
-    line_start INTEGER NOT NULL,
-    line_end INTEGER NOT NULL,
-    record_id TEXT
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
-CREATE TABLE IF NOT EXISTS records (
-    record_id TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS records_doc ON records(doc_id);
-"""
+SCHEMA_VERSION = 2  # 1: no revision/pipeline columns, no store_state table (before the shared store)
+
+_meta = sa.MetaData()
+documents_t = sa.Table(
+    "documents", _meta,
+    sa.Column("doc_id", sa.Text, primary_key=True),
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("source_path", sa.Text, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("metadata", sa.Text, nullable=False),
+    sa.Column("lines", sa.Text, nullable=False),
+    sa.Column("ingested_at", sa.Text, nullable=False),
+    sa.Column("revision", sa.BigInteger, nullable=False, server_default="0"),  # generation of its last write
+    sa.Column("pipeline", sa.Text, nullable=False, server_default=""),  # ingestion signature it was built with
+)
+chunks_t = sa.Table(
+    "chunks", _meta,
+    sa.Column("chunk_id", sa.Text, primary_key=True),
+    sa.Column("doc_id", sa.Text, nullable=False, index=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("section", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("line_start", sa.Integer, nullable=False),
+    sa.Column("line_end", sa.Integer, nullable=False),
+    sa.Column("record_id", sa.Text),
+)
+records_t = sa.Table(
+    "records", _meta,
+    sa.Column("record_id", sa.Text, primary_key=True),
+    sa.Column("doc_id", sa.Text, nullable=False, index=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+)
+state_t = sa.Table(
+    "store_state", _meta,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+
+class CatalogError(RuntimeError):
+    """The database cannot be used (newer schema, unreachable server): said in Vietnamese."""
 
 
 @dataclass
@@ -62,6 +79,8 @@ class DocumentRow:
     n_chunks: int = 0
     n_records: int = 0
     lines: list[list[Any]] = field(default_factory=list)  # [[no, raw], …]
+    revision: int = 0
+    pipeline: str = ""
 
     @property
     def commune(self) -> str | None:
@@ -81,44 +100,137 @@ def record_from_dict(data: dict[str, Any]) -> Record:
     return Record(**{k: v for k, v in data.items() if k in known})
 
 
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # transactions are begun below, explicitly
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # Writers take the write lock at once (no deadlock between two upgrading readers);
+            # readers get a consistent snapshot of the WAL without blocking anyone.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 class Catalog:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA foreign_keys=ON")
-        self._conn.executescript(_SCHEMA)
-        self._lock = threading.RLock()
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._migrate()
+
+    @property
+    def safe_url(self) -> str:
+        return sa.make_url(self.url).render_as_string(hide_password=True)
 
     def close(self) -> None:
-        self._conn.close()
+        self.engine.dispose()
+
+    # --- schema -----------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            inspector = sa.inspect(conn)
+            had_documents = inspector.has_table("documents")
+            columns = {c["name"] for c in inspector.get_columns("documents")} if had_documents else set()
+            _meta.create_all(conn)
+            if had_documents and "revision" not in columns:  # schema 1 -> 2
+                conn.execute(sa.text("ALTER TABLE documents ADD COLUMN revision BIGINT NOT NULL DEFAULT 0"))
+                conn.execute(sa.text("ALTER TABLE documents ADD COLUMN pipeline TEXT NOT NULL DEFAULT ''"))
+            version = self._state(conn, "schema_version")
+            if version is not None and version > SCHEMA_VERSION:
+                raise CatalogError(
+                    f"cơ sở dữ liệu dùng lược đồ phiên bản {version}, mới hơn phiên bản {SCHEMA_VERSION} "
+                    "mà chương trình này hiểu: hãy cập nhật Plan Assistant"
+                )
+            self._set_state(conn, "schema_version", SCHEMA_VERSION)
+            if self._state(conn, "generation") is None:
+                self._set_state(conn, "generation", 0)
+
+    @staticmethod
+    def _state(conn: Connection, name: str) -> int | None:
+        value = conn.execute(sa.select(state_t.c.value).where(state_t.c.name == name)).scalar()
+        return None if value is None else int(value)
+
+    def _set_state(self, conn: Connection, name: str, value: int) -> None:
+        if conn.execute(state_t.update().where(state_t.c.name == name).values(value=value)).rowcount == 0:
+            conn.execute(state_t.insert().values(name=name, value=value))
+
+    # --- transactions -----------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _write(self) -> Iterator[Connection]:
+        with self._unavailable_as_error(), self.engine.connect() as conn:
+            conn = conn.execution_options(write=True)
+            with conn.begin():
+                yield conn
 
-    # --- reads -------------------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """One consistent view for several reads (a snapshot is built from one)."""
+        with self._unavailable_as_error(), self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
-    def documents(self, with_lines: bool = False) -> list[DocumentRow]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT d.doc_id, d.filename, d.source_path, d.sha256, d.metadata, d.ingested_at, "
-                "(SELECT COUNT(*) FROM chunks c WHERE c.doc_id = d.doc_id AND c.kind != 'record'), "
-                "(SELECT COUNT(*) FROM records r WHERE r.doc_id = d.doc_id)"
-                + (", d.lines" if with_lines else "")
-                + " FROM documents d ORDER BY d.doc_id"
-            ).fetchall()
+    @contextmanager
+    def _unavailable_as_error(self) -> Iterator[None]:
+        """A database that cannot be reached (server down, file locked too long) -> CatalogError."""
+        try:
+            yield
+        except sa.exc.OperationalError as exc:
+            raise CatalogError(f"không truy cập được cơ sở dữ liệu ({self.safe_url}): {exc.orig}") from exc
+
+    def _bump(self, conn: Connection) -> int:
+        """The next generation; the UPDATE's row lock also serializes writers on PostgreSQL."""
+        conn.execute(state_t.update().where(state_t.c.name == "generation").values(value=state_t.c.value + 1))
+        return self._state(conn, "generation") or 0
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def generation(self, conn: Connection | None = None) -> int:
+        if conn is not None:
+            return self._state(conn, "generation") or 0
+        with self.read() as own:
+            return self._state(own, "generation") or 0
+
+    def documents(self, with_lines: bool = False, conn: Connection | None = None) -> list[DocumentRow]:
+        if conn is None:
+            with self.read() as own:
+                return self.documents(with_lines, own)
+        n_chunks = (
+            sa.select(sa.func.count()).select_from(chunks_t)
+            .where(chunks_t.c.doc_id == documents_t.c.doc_id, chunks_t.c.kind != "record").scalar_subquery()
+        )
+        n_records = (
+            sa.select(sa.func.count()).select_from(records_t)
+            .where(records_t.c.doc_id == documents_t.c.doc_id).scalar_subquery()
+        )
+        d = documents_t.c
+        columns = [d.doc_id, d.filename, d.source_path, d.sha256, d.metadata, d.ingested_at, n_chunks, n_records,
+                   d.revision, d.pipeline]
+        if with_lines:
+            columns.append(d.lines)
+        rows = conn.execute(sa.select(*columns).order_by(d.doc_id)).all()
         return [
             DocumentRow(
                 doc_id=r[0], filename=r[1], source_path=r[2], sha256=r[3], metadata=json.loads(r[4]),
-                ingested_at=r[5], n_chunks=r[6], n_records=r[7], lines=json.loads(r[8]) if with_lines else [],
+                ingested_at=r[5], n_chunks=r[6], n_records=r[7], revision=r[8], pipeline=r[9],
+                lines=json.loads(r[10]) if with_lines else [],
             )
             for r in rows
         ]
@@ -127,62 +239,78 @@ class Catalog:
         return next((d for d in self.documents(with_lines) if d.doc_id == doc_id), None)
 
     def chunk_ids(self, doc_id: str) -> set[str]:
-        with self._lock:
-            return {r[0] for r in self._conn.execute("SELECT chunk_id FROM chunks WHERE doc_id = ?", (doc_id,))}
+        with self.read() as conn:
+            return set(conn.execute(sa.select(chunks_t.c.chunk_id).where(chunks_t.c.doc_id == doc_id)).scalars())
 
     def all_chunk_ids(self) -> set[str]:
-        with self._lock:
-            return {r[0] for r in self._conn.execute("SELECT chunk_id FROM chunks")}
+        with self.read() as conn:
+            return set(conn.execute(sa.select(chunks_t.c.chunk_id)).scalars())
 
-    def chunks(self) -> list[Chunk]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT chunk_id, doc_id, text, body, section, kind, line_start, line_end, record_id "
-                "FROM chunks ORDER BY doc_id, seq"
-            ).fetchall()
+    def chunks(self, doc_ids: Iterable[str] | None = None, conn: Connection | None = None) -> list[Chunk]:
+        """Chunks in document and reading order (of the documents named, or all)."""
+        if conn is None:
+            with self.read() as own:
+                return self.chunks(doc_ids, own)
+        c = chunks_t.c
+        query = sa.select(c.chunk_id, c.doc_id, c.text, c.body, c.section, c.kind, c.line_start, c.line_end,
+                          c.record_id).order_by(c.doc_id, c.seq)
+        if doc_ids is not None:
+            query = query.where(c.doc_id.in_(list(doc_ids)))
         return [
             Chunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], {"record_id": r[8]} if r[8] else {})
-            for r in rows
+            for r in conn.execute(query)
         ]
 
-    def records(self) -> list[Record]:
-        with self._lock:
-            rows = self._conn.execute("SELECT data FROM records ORDER BY doc_id, seq").fetchall()
-        return [record_from_dict(json.loads(r[0])) for r in rows]
+    def records(self, doc_ids: Iterable[str] | None = None, conn: Connection | None = None) -> list[Record]:
+        if conn is None:
+            with self.read() as own:
+                return self.records(doc_ids, own)
+        query = sa.select(records_t.c.data).order_by(records_t.c.doc_id, records_t.c.seq)
+        if doc_ids is not None:
+            query = query.where(records_t.c.doc_id.in_(list(doc_ids)))
+        return [record_from_dict(json.loads(data)) for data in conn.execute(query).scalars()]
 
-    # --- writes ------------------------------------------------------------------------------
+    # --- writes -----------------------------------------------------------------------------
 
-    def replace_document(
-        self,
-        row: DocumentRow,
-        chunks: list[Chunk],
-        records: list[Record],
-    ) -> None:
-        with self.transaction() as conn:
-            conn.execute("DELETE FROM documents WHERE doc_id = ?", (row.doc_id,))
-            conn.execute(
-                "INSERT INTO documents (doc_id, filename, source_path, sha256, metadata, lines) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (row.doc_id, row.filename, row.source_path, row.sha256,
-                 json.dumps(row.metadata, ensure_ascii=False), json.dumps(row.lines, ensure_ascii=False)),
-            )
-            conn.executemany(
-                "INSERT INTO chunks (chunk_id, doc_id, seq, kind, section, text, body, line_start, line_end, "
-                "record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (c.chunk_id, c.doc_id, i, c.kind, c.section, c.text, c.body, c.line_start, c.line_end,
-                     c.metadata.get("record_id"))
+    def replace_document(self, row: DocumentRow, chunks: list[Chunk], records: list[Record]) -> int:
+        """Replace a document's rows in one transaction; returns the new generation."""
+        with self._write() as conn:
+            self._delete(conn, row.doc_id)
+            generation = self._bump(conn)
+            conn.execute(documents_t.insert().values(
+                doc_id=row.doc_id, filename=row.filename, source_path=row.source_path, sha256=row.sha256,
+                metadata=json.dumps(row.metadata, ensure_ascii=False), lines=json.dumps(row.lines, ensure_ascii=False),
+                ingested_at=_now(), revision=generation, pipeline=row.pipeline,
+            ))
+            if chunks:
+                conn.execute(chunks_t.insert(), [
+                    {"chunk_id": c.chunk_id, "doc_id": c.doc_id, "seq": i, "kind": c.kind, "section": c.section,
+                     "text": c.text, "body": c.body, "line_start": c.line_start, "line_end": c.line_end,
+                     "record_id": c.metadata.get("record_id")}
                     for i, c in enumerate(chunks)
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO records (record_id, doc_id, seq, kind, data) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (r.record_id, r.doc_id, i, r.kind, json.dumps(r.to_dict(), ensure_ascii=False))
+                ])
+            if records:
+                conn.execute(records_t.insert(), [
+                    {"record_id": r.record_id, "doc_id": r.doc_id, "seq": i, "kind": str(r.kind),
+                     "data": json.dumps(r.to_dict(), ensure_ascii=False)}
                     for i, r in enumerate(records)
-                ],
-            )
+                ])
+            return generation
+
+    def set_pipeline(self, doc_id: str, pipeline: str) -> None:
+        """Record that an unchanged document was checked against this ingestion signature."""
+        with self._write() as conn:
+            conn.execute(documents_t.update().where(documents_t.c.doc_id == doc_id).values(pipeline=pipeline))
 
     def remove_document(self, doc_id: str) -> bool:
-        with self.transaction() as conn:
-            return conn.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,)).rowcount > 0
+        with self._write() as conn:
+            removed = self._delete(conn, doc_id)
+            if removed:
+                self._bump(conn)
+            return removed
+
+    @staticmethod
+    def _delete(conn: Connection, doc_id: str) -> bool:
+        conn.execute(chunks_t.delete().where(chunks_t.c.doc_id == doc_id))
+        conn.execute(records_t.delete().where(records_t.c.doc_id == doc_id))
+        return conn.execute(documents_t.delete().where(documents_t.c.doc_id == doc_id)).rowcount > 0

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
@@ -18,6 +25,36 @@ def make_client(settings: Settings) -> Any:
         return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_chroma_server(path: Path, port: int | None = None, timeout_s: float = 60.0) -> tuple[subprocess.Popen[bytes], int]:
+    """A ``chroma run`` server over ``path`` (the embedded client's directory format), on 127.0.0.1;
+    returns once it answers its heartbeat. The caller terminates the process."""
+    port = port or free_port()
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma") or "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"máy chủ Chroma dừng ngay khi khởi động (mã {process.returncode})")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1.0).status_code == 200:
+                return process, port
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"máy chủ Chroma không trả lời sau {timeout_s:.0f} giây")
 
 
 class ChromaIndex:

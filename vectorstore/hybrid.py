@@ -45,8 +45,7 @@ def hybrid_search(
     if mask is not None:
         lexical = np.where(mask, lexical, -1.0)
     if kinds is not None:
-        kind_mask = np.array([c.kind in kinds for c in snapshot.chunks])
-        lexical = np.where(kind_mask, lexical, -1.0)
+        lexical = np.where(snapshot.kind_mask(kinds), lexical, -1.0)
     order = np.argsort(-lexical)[:CANDIDATES]
     fused: dict[int, Hit] = {}
     for rank, index in enumerate(order):

@@ -2,7 +2,7 @@
 
 ``chu tri`` finds ``chủ trì``: every syllable is indexed as written and folded; a query typed
 with diacritics matches both forms and so ranks exact spellings higher. The index is built
-when the catalog changes (at ingestion / start-up), never per query.
+when the catalog changes (from tokens kept per document), never per query.
 """
 
 from __future__ import annotations
@@ -23,10 +23,20 @@ def lexical_tokens(text: str) -> list[str]:
 
 class LexicalIndex:
     def __init__(self, texts: list[str]) -> None:
-        self.size = len(texts)
+        self._build([lexical_tokens(t) for t in texts])
+
+    @classmethod
+    def from_tokens(cls, tokens: list[list[str]]) -> LexicalIndex:
+        """From texts already tokenized by ``lexical_tokens`` (a snapshot keeps them per document)."""
+        index = cls.__new__(cls)
+        index._build(tokens)
+        return index
+
+    def _build(self, tokens: list[list[str]]) -> None:
+        self.size = len(tokens)
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        if texts:
-            self._bm25.index([lexical_tokens(t) or ["∅"] for t in texts], show_progress=False)
+        if tokens:
+            self._bm25.index([t or ["∅"] for t in tokens], show_progress=False)
 
     def scores(self, query: str) -> np.ndarray:
         if not self.size:

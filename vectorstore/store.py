@@ -1,13 +1,18 @@
-"""The store: catalog (truth) + Chroma (dense) + an in-memory snapshot (lexical index, records).
+"""The store: catalog (truth, shared) + Chroma (dense) + an in-memory snapshot (lexical index, records).
 
 Readers use ``store.snapshot``, an immutable object swapped atomically after every change,
 so a query sees the old or the new state of a document, never half of it. Dense hits are
-filtered through the snapshot's chunk ids for the same reason.
+filtered through the snapshot's chunk ids for the same reason. A process refreshes its snapshot
+right after its own writes, and a watcher thread refreshes it when another process (another
+worker, another machine on the same database) commits one; a refresh re-reads only the
+documents whose revision changed.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +24,19 @@ from core.normalize import fold
 from vectorstore.catalog import Catalog, DocumentRow
 from vectorstore.chroma_store import ChromaIndex
 from vectorstore.embeddings import TextEmbedder, make_embedder
-from vectorstore.lexical import LexicalIndex
+from vectorstore.lexical import LexicalIndex, lexical_tokens
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DocSegment:
+    """One document's part of a snapshot, reused by later snapshots while its revision stands."""
+
+    row: DocumentRow
+    chunks: list[Chunk]
+    tokens: list[list[str]]  # lexical tokens of each chunk
+    records: list[Record]
 
 
 @dataclass(frozen=True)
@@ -30,7 +47,10 @@ class Snapshot:
     lexical: LexicalIndex
     records: list[Record]
     record_chunk: dict[str, int] = field(default_factory=dict)  # record id -> chunk index
-    doc_mask: dict[str, np.ndarray] = field(default_factory=dict)  # doc id -> bool mask over chunks
+    doc_range: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc id -> its chunks' [start, end)
+    kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # kind of each chunk
+    segments: dict[str, DocSegment] = field(default_factory=dict)
+    generation: int = -1
 
     @property
     def communes(self) -> list[str]:
@@ -41,23 +61,77 @@ class Snapshot:
             return None
         mask = np.zeros(len(self.chunks), dtype=bool)
         for doc_id in doc_ids:
-            if doc_id in self.doc_mask:
-                mask |= self.doc_mask[doc_id]
+            if doc_id in self.doc_range:
+                start, end = self.doc_range[doc_id]
+                mask[start:end] = True
         return mask
 
+    def kind_mask(self, kinds: set[str]) -> np.ndarray:
+        return np.isin(self.kinds, sorted(kinds))
 
-def build_snapshot(catalog: Catalog) -> Snapshot:
-    documents = {d.doc_id: d for d in catalog.documents()}
-    chunks = catalog.chunks()
+
+def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapshot:
+    """The catalog as one immutable object. Documents whose revision did not change since ``previous``
+    are reused (no reading, no re-tokenizing); only the lexical statistics are recomputed."""
+    old = previous.segments if previous is not None else {}
+    with catalog.read() as conn:
+        generation = catalog.generation(conn)
+        rows = catalog.documents(conn=conn)
+        changed = [r.doc_id for r in rows if r.doc_id not in old or old[r.doc_id].row.revision != r.revision]
+        fresh_chunks: dict[str, list[Chunk]] = {doc_id: [] for doc_id in changed}
+        fresh_records: dict[str, list[Record]] = {doc_id: [] for doc_id in changed}
+        if changed:
+            for chunk in catalog.chunks(changed, conn):
+                fresh_chunks[chunk.doc_id].append(chunk)
+            for record in catalog.records(changed, conn):
+                fresh_records[record.doc_id].append(record)
+    segments: dict[str, DocSegment] = {}
+    for row in rows:
+        if row.doc_id in fresh_chunks:
+            chunks = fresh_chunks[row.doc_id]
+            segments[row.doc_id] = DocSegment(row, chunks, [lexical_tokens(c.text) for c in chunks],
+                                              fresh_records[row.doc_id])
+        else:
+            segments[row.doc_id] = old[row.doc_id]
+    chunks, tokens, records = [], [], []
+    doc_range: dict[str, tuple[int, int]] = {}
+    for doc_id, segment in segments.items():
+        doc_range[doc_id] = (len(chunks), len(chunks) + len(segment.chunks))
+        chunks.extend(segment.chunks)
+        tokens.extend(segment.tokens)
+        records.extend(segment.records)
     position = {c.chunk_id: i for i, c in enumerate(chunks)}
-    records = catalog.records()
     record_chunk = {c.metadata["record_id"]: i for i, c in enumerate(chunks) if c.metadata.get("record_id")}
-    doc_mask: dict[str, np.ndarray] = {}
-    doc_ids = np.array([c.doc_id for c in chunks])
-    for doc_id in documents:
-        doc_mask[doc_id] = doc_ids == doc_id
-    return Snapshot(documents, chunks, position, LexicalIndex([c.text for c in chunks]), records,
-                    record_chunk, doc_mask)
+    return Snapshot(
+        documents={doc_id: s.row for doc_id, s in segments.items()},
+        chunks=chunks,
+        position=position,
+        lexical=LexicalIndex.from_tokens(tokens),
+        records=records,
+        record_chunk=record_chunk,
+        doc_range=doc_range,
+        kinds=np.array([c.kind for c in chunks], dtype=object),
+        segments=segments,
+        generation=generation,
+    )
+
+
+def _watch(ref: weakref.ref[Store], stop: threading.Event, interval: float) -> None:
+    """Refresh the store's snapshot when another process commits (ends with the store). While the
+    database is away, questions go on being answered from the last snapshot."""
+    failing = False
+    while not stop.wait(interval):
+        store = ref()
+        if store is None:
+            return
+        try:
+            store.refresh_if_changed()
+            failing = False
+        except Exception as exc:
+            if not failing:
+                logger.warning("Không đọc được thay đổi từ cơ sở dữ liệu (sẽ thử lại): %s", exc)
+            failing = True
+        del store
 
 
 def chunk_metadata(chunk: Chunk, doc: DocumentRow) -> dict[str, Any]:
@@ -80,18 +154,45 @@ class Store:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder or make_embedder(settings)
-        self.catalog = Catalog(settings.catalog_path)
+        self.catalog = Catalog(settings.catalog_url)
         self.dense = ChromaIndex(settings, self.embedder)
         self.write_lock = threading.RLock()
+        self._refresh_lock = threading.Lock()
         self.repaired = self.reconcile()
         self._snapshot = build_snapshot(self.catalog)
+        self._stop = threading.Event()
+        if settings.store_watch_interval_s > 0:
+            threading.Thread(
+                target=_watch, args=(weakref.ref(self), self._stop, settings.store_watch_interval_s),
+                name="store-watch", daemon=True,
+            ).start()
 
     @property
     def snapshot(self) -> Snapshot:
         return self._snapshot
 
-    def refresh(self) -> None:
-        self._snapshot = build_snapshot(self.catalog)
+    def refresh(self) -> Snapshot:
+        """Rebuild the snapshot from the catalog (only changed documents are re-read)."""
+        with self._refresh_lock:
+            snapshot = build_snapshot(self.catalog, self._snapshot)
+            if snapshot.generation >= self._snapshot.generation:
+                self._snapshot = snapshot
+            return self._snapshot
+
+    def refresh_if_changed(self) -> bool:
+        """Pick up what another process committed (one small read when nothing did); True when the
+        snapshot changed. Concurrent callers wait for one rebuild instead of each making their own."""
+        if self.catalog.generation() == self._snapshot.generation:
+            return False
+        with self._refresh_lock:
+            if self.catalog.generation() == self._snapshot.generation:
+                return False
+            self._snapshot = build_snapshot(self.catalog, self._snapshot)
+            return True
+
+    def close(self) -> None:
+        self._stop.set()
+        self.catalog.close()
 
     def reconcile(self) -> int:
         """Bring Chroma in line with the catalog after a crash or a changed collection."""

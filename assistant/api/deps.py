@@ -51,7 +51,8 @@ def require_read(request: Request, settings: SettingsDep, _credentials: Credenti
 
 
 def require_ready(request: Request) -> None:
-    """503 while the index loads at start-up (GET /ready tells when it is done)."""
+    """503 while the index loads at start-up (GET /ready tells when it is done). Once ready, a request
+    sees every write committed before it, by this process or by another worker or replica."""
     if not request.app.state.ready:
         raise APIError(
             503,
@@ -59,6 +60,7 @@ def require_ready(request: Request) -> None:
             code="not_ready",
             headers={"Retry-After": "10"},
         )
+    request.app.state.services.store.refresh_if_changed()
 
 
 WriteAccess = Depends(require_write)

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vectorstore.catalog import CatalogError
+
 logger = logging.getLogger("assistant.api")
 
 OPENAI_PREFIX = "/v1/"
@@ -191,6 +193,14 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONR
     return error_response(request.url.path, status, message, code=code, headers=getattr(exc, "headers", None))
 
 
+async def _on_store_unavailable(request: Request, exc: CatalogError) -> JSONResponse:
+    logger.error("Cơ sở dữ liệu không truy cập được: %s", exc)
+    return error_response(
+        request.url.path, 503, f"Kho dữ liệu tạm thời không truy cập được; vui lòng thử lại sau. ({exc})",
+        code="store_unavailable", headers={"Retry-After": "10"},
+    )
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("Lỗi không mong đợi khi xử lý %s %s", request.method, request.url.path)
     return error_response(request.url.path, 500, STATUS_MESSAGES[500])
@@ -200,4 +210,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(APIError, _on_api_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(CatalogError, _on_store_unavailable)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,179 @@
+"""The shared, incremental store, in process (hash embedder, SQLite): what one process commits,
+another sees (at its next request, or from its watcher); a refresh re-reads only the documents
+that changed; an unchanged file is not parsed again; old catalogs are migrated, newer ones and
+unreachable databases refused in Vietnamese. The same behaviour on a real PostgreSQL and a real
+``chroma run`` server is in ``test_shared_servers.py``."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from corpus import HOA_DIEN, PLANS, VINH_THUAN
+from fastapi.testclient import TestClient
+from servers import wait_for
+
+import assistant.indexing
+from assistant.api.app import create_app
+from assistant.services import Services
+from core.config import Settings
+from vectorstore.catalog import SCHEMA_VERSION, Catalog, CatalogError
+
+
+def settings_for(data: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {"embedding_backend": "hash", "store_watch_interval_s": 0}
+    values.update(overrides)
+    return Settings(data_dir=data, PLAN_ASSISTANT_MODELS_DIR=data / "models", **values)
+
+
+def plan(stem: str, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{stem}.txt"
+    target.write_bytes((PLANS / f"{stem}.txt").read_bytes())
+    return target
+
+
+def test_what_one_process_commits_the_other_sees(tmp_path: Path) -> None:
+    writer = Services(settings_for(tmp_path / "data"))
+    reader = Services(settings_for(tmp_path / "data"))
+    assert reader.store.snapshot.documents == {}
+
+    writer.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    assert set(writer.store.snapshot.documents) == {HOA_DIEN}  # its own write: at once
+    assert reader.store.snapshot.documents == {}  # the other process: not until it looks
+    assert reader.store.refresh_if_changed()
+    assert set(reader.store.snapshot.documents) == {HOA_DIEN}
+    assert reader.qa.ask("Ai ký kế hoạch của xã Hòa Điền?").found
+    assert not reader.store.refresh_if_changed()  # nothing new: no rebuild
+
+    writer.ingestor.remove(HOA_DIEN)
+    assert reader.store.refresh_if_changed()
+    assert reader.store.snapshot.documents == {}
+    assert not reader.store.snapshot.records
+
+
+def test_a_watching_process_follows_without_being_asked(tmp_path: Path) -> None:
+    writer = Services(settings_for(tmp_path / "data"))
+    watcher = Services(settings_for(tmp_path / "data", store_watch_interval_s=0.05))
+    watcher.store  # noqa: B018 - start watching before the write
+    writer.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    assert wait_for(lambda: HOA_DIEN in watcher.store.snapshot.documents, timeout_s=10)
+    watcher.store.close()
+
+
+def test_a_refresh_rereads_only_the_documents_that_changed(tmp_path: Path) -> None:
+    services = Services(settings_for(tmp_path / "data"))
+    services.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    before = services.store.snapshot
+    services.ingestor.ingest_paths([plan(VINH_THUAN, tmp_path / "in")])
+    after = services.store.snapshot
+    assert after.generation > before.generation
+    assert after.segments[HOA_DIEN] is before.segments[HOA_DIEN]  # reused whole, tokens included
+    assert set(after.documents) == {HOA_DIEN, VINH_THUAN}
+    # every document's chunks are one contiguous range: filters need no documents x chunks masks
+    for doc_id, (start, end) in after.doc_range.items():
+        assert {c.doc_id for c in after.chunks[start:end]} == {doc_id}
+    mask = after.mask_for({VINH_THUAN})
+    assert mask is not None and mask.sum() == sum(c.doc_id == VINH_THUAN for c in after.chunks)
+    assert after.kind_mask({"record"}).sum() == sum(c.kind == "record" for c in after.chunks)
+    # the same answers as a snapshot built from nothing
+    fresh = Services(settings_for(tmp_path / "data"))
+    question = "Đơn vị nào chủ trì chỉ số Hạ tầng số ở xã Vĩnh Thuận?"
+    assert services.qa.ask(question).answer == fresh.qa.ask(question).answer
+
+
+def test_an_unchanged_file_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    services = Services(settings_for(tmp_path / "data"))
+    source = plan(HOA_DIEN, tmp_path / "in")
+    assert services.ingestor.ingest_paths([source]).count("added") == 1
+
+    def no_parsing(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(assistant.indexing, "parse_file", no_parsing)
+    again = services.ingestor.ingest_paths([source]).results[0]
+    assert (again.status, again.chunks_added, again.chunks_unchanged) == ("unchanged", 0, len(
+        services.store.catalog.chunk_ids(HOA_DIEN)))
+    monkeypatch.undo()
+
+    # another chunking (another pipeline signature) re-reads the file and rebuilds its chunks
+    rechunked = Services(settings_for(tmp_path / "data", chunk_max_tokens=128))
+    assert rechunked.ingestor.ingest_paths([source]).count("updated") == 1
+    # an edited file is read again even under the same pipeline
+    source.write_text(source.read_text(encoding="utf-8") + "\nGhi chú: bổ sung.\n", encoding="utf-8")
+    assert rechunked.ingestor.ingest_paths([source]).count("updated") == 1
+
+
+SCHEMA_1 = """
+CREATE TABLE documents (doc_id TEXT PRIMARY KEY, filename TEXT NOT NULL, source_path TEXT NOT NULL,
+    sha256 TEXT NOT NULL, metadata TEXT NOT NULL, lines TEXT NOT NULL,
+    ingested_at TEXT NOT NULL DEFAULT (datetime('now')));
+CREATE TABLE chunks (chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, kind TEXT NOT NULL, section TEXT NOT NULL, text TEXT NOT NULL, body TEXT NOT NULL,
+    line_start INTEGER NOT NULL, line_end INTEGER NOT NULL, record_id TEXT);
+CREATE INDEX chunks_doc ON chunks(doc_id);
+CREATE TABLE records (record_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL);
+INSERT INTO documents (doc_id, filename, source_path, sha256, metadata, lines)
+    VALUES ('ke-hoach-cu', 'ke-hoach-cu.txt', '/nowhere', 'abc', '{"commune": "Tân Lập"}', '[]');
+INSERT INTO chunks VALUES ('c1', 'ke-hoach-cu', 0, 'text', 'I', 'Nội dung', 'Nội dung', 1, 2, NULL);
+"""
+
+
+def test_a_catalog_of_schema_1_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(SCHEMA_1)
+    catalog = Catalog(f"sqlite:///{path}")
+    [row] = catalog.documents()
+    assert (row.doc_id, row.commune, row.n_chunks, row.revision, row.pipeline) == ("ke-hoach-cu", "Tân Lập", 1, 0, "")
+    assert catalog.generation() == 0
+    catalog.remove_document("ke-hoach-cu")
+    assert catalog.generation() == 1 and catalog.all_chunk_ids() == set()
+    catalog.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM store_state WHERE name = 'schema_version'").fetchone() == (
+            SCHEMA_VERSION,)
+
+
+def test_a_newer_schema_is_refused_in_vietnamese(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+    Catalog(url).close()
+    with sqlite3.connect(tmp_path / "catalog.sqlite3") as conn:
+        conn.execute("UPDATE store_state SET value = ? WHERE name = 'schema_version'", (SCHEMA_VERSION + 1,))
+    with pytest.raises(CatalogError, match="mới hơn phiên bản"):
+        Catalog(url)
+
+
+def test_an_unreachable_database_is_a_vietnamese_error(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="không truy cập được cơ sở dữ liệu") as caught:
+        settings = settings_for(tmp_path / "data", database_url="postgresql+psycopg://plans:secret@127.0.0.1:1/plans")
+        Catalog(settings.catalog_url)
+    assert "secret" not in str(caught.value)  # the password is never shown
+
+
+def test_a_request_sees_what_another_process_committed_before_it(tmp_path: Path) -> None:
+    server = Services(settings_for(tmp_path / "data"))  # no watcher: the request itself looks
+    other = Services(settings_for(tmp_path / "data"))
+    with TestClient(create_app(server)) as client:
+        assert wait_for(lambda: client.get("/ready").status_code == 200)
+        assert client.get("/api/documents").json() == []
+        other.ingestor.ingest_paths([plan(VINH_THUAN, tmp_path / "in")])
+        assert [d["id"] for d in client.get("/api/documents").json()] == [VINH_THUAN]
+        answer = client.post("/api/ask", json={"question": "Ai ký kế hoạch của xã Vĩnh Thuận?"}).json()
+        assert answer["found"]
+
+
+def test_a_database_gone_away_is_a_503_in_vietnamese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    services = Services(settings_for(tmp_path / "data"))
+    with TestClient(create_app(services), raise_server_exceptions=False) as client:
+        assert wait_for(lambda: client.get("/ready").status_code == 200)
+
+        def gone() -> int:
+            raise CatalogError("không truy cập được cơ sở dữ liệu (postgresql://db/plans): connection refused")
+
+        monkeypatch.setattr(services.store.catalog, "generation", gone)
+        response = client.get("/api/documents")
+        assert response.status_code == 503
+        assert "Kho dữ liệu tạm thời không truy cập được" in response.json()["detail"]
