@@ -213,7 +213,8 @@ class Ingestor:
         for i, doc in enumerate(docs):
             if progress:
                 progress(doc.filename, i, len(docs))
-            report.results.append(self.ingest_file(Path(doc.source_path), filename=doc.filename, refresh=False))
+            source = self._local_source(doc)
+            report.results.append(self.ingest_file(source, filename=doc.filename, refresh=False))
         self.store.refresh()
         report.seconds = time.perf_counter() - started
         return report
@@ -258,13 +259,30 @@ class Ingestor:
             )
             added = [c for c in chunks if c.chunk_id not in old_ids]
             store.add_vectors(added, {doc.doc_id: row})
-            store.catalog.replace_document(row, chunks, records)
+            store.catalog.replace_document(row, chunks, records, source=source.read_bytes())
             stale = sorted(old_ids - new_ids)
             store.dense.delete(stale)
         result.status = "updated" if previous else "added"
         result.chunks_added = len(added)
         result.chunks_removed = len(stale)
         result.chunks_unchanged = len(new_ids & old_ids)
+
+    def _local_source(self, doc: DocumentRow) -> Path:
+        """The document's source file on this machine, restored from the catalog when another replica
+        (or a lost disk) does not have it."""
+        path = Path(doc.source_path)
+        if path.is_file():
+            return path
+        data = self.store.catalog.source(doc.doc_id)
+        if data is None:
+            return path  # ingest_file reports it missing
+        self.sources_dir.mkdir(parents=True, exist_ok=True)
+        local = self.sources_dir / f"{doc.doc_id}{Path(doc.filename).suffix.lower()}"
+        fd, tmp = tempfile.mkstemp(dir=self.sources_dir, prefix=".incoming-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, local)
+        return local
 
     def _keep_source(self, doc: ParsedDocument, path: Path) -> Path:
         """A private copy of the source, so that `reindex` works after the original moves."""

@@ -21,7 +21,8 @@ SHARED_EVAL = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 
 # Fixtures that load the real embedding model (or start servers over it): a test using one is end-to-end.
-REAL_MODEL_FIXTURES = frozenset({"models_dir", "base_services", "corpus_services", "fresh_services", "corpus_data_copy"})
+REAL_MODEL_FIXTURES = frozenset({"models_dir", "base_services", "corpus_services", "fresh_services", "corpus_data_copy",
+                                 "postgres_url", "chroma_port"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

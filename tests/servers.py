@@ -1,6 +1,6 @@
-"""Real database and vector servers for the end-to-end tier: a throwaway PostgreSQL cluster
-(Debian's ``postgresql`` binaries, run as the ``postgres`` user when the tests run as root) and a
-``chroma run`` server. Each starts in a temporary directory and is stopped by its fixture."""
+"""Real servers for the end-to-end tier: a throwaway PostgreSQL cluster (Debian's ``postgresql``
+binaries, run as the ``postgres`` user when the tests run as root) and Plan Assistant's own server
+processes. Each starts in a temporary directory and is stopped by its fixture."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+import pytest
+
 from vectorstore.chroma_store import free_port
+
+STARTUP_TIMEOUT_S = 180.0
+MAX_UPLOAD_MB = 1.0  # small, so the 413 test sends little
 
 
 def postgres_bin() -> Path | None:
@@ -80,3 +87,65 @@ def wait_for(predicate: Callable[[], object], timeout_s: float = 30.0, interval_
             return True
         time.sleep(interval_s)
     return False
+
+
+class ServerProcess:
+    """`uvicorn assistant.server:app_factory --factory` in a subprocess (or, with ``workers``, the
+    `plan-assistant serve --workers N` command), with its log in a file."""
+
+    def __init__(
+        self, data_dir: Path, models_dir: Path, log_path: Path, workers: int | None = None, **settings: str
+    ) -> None:
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("PLAN_ASSISTANT_")}
+        env = {
+            **inherited,
+            "PLAN_ASSISTANT_DATA_DIR": str(data_dir),
+            "PLAN_ASSISTANT_MODELS_DIR": str(models_dir),
+            "PLAN_ASSISTANT_MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
+            "HF_HUB_OFFLINE": "1",
+            "ANONYMIZED_TELEMETRY": "False",
+            **{f"PLAN_ASSISTANT_{k.upper()}": v for k, v in settings.items()},
+        }
+        command = [
+            sys.executable, "-m", "uvicorn", "assistant.server:app_factory", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        ] if workers is None else [
+            sys.executable, "-m", "assistant.cli", "serve", "--port", str(port), "--workers", str(workers),
+        ]  # fmt: skip
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=data_dir.parent
+        )
+        self._ready = False
+
+    def _log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def wait_ready(self) -> str:
+        """Wait until /health and then /ready answer 200; the URL."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not self._ready and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"server exited with {self.process.returncode}:\n{self._log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    self._ready = httpx.get(f"{self.url}/ready", timeout=5).status_code == 200
+            except httpx.TransportError:
+                pass
+            if not self._ready:
+                time.sleep(0.5)
+        if not self._ready:
+            pytest.fail(f"server not ready after {STARTUP_TIMEOUT_S:.0f} s:\n{self._log_tail()}")
+        return self.url
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()

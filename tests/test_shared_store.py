@@ -177,3 +177,17 @@ def test_a_database_gone_away_is_a_503_in_vietnamese(tmp_path: Path, monkeypatch
         response = client.get("/api/documents")
         assert response.status_code == 503
         assert "Kho dữ liệu tạm thời không truy cập được" in response.json()["detail"]
+
+
+def test_a_replica_without_the_source_files_reindexes_from_the_catalog(tmp_path: Path) -> None:
+    first = Services(settings_for(tmp_path / "data"))
+    first.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    for copy in (tmp_path / "data" / "sources").iterdir():  # another machine: same database, no such files
+        copy.unlink()
+    (tmp_path / "in" / f"{HOA_DIEN}.txt").unlink()
+    replica = Services(settings_for(tmp_path / "data", chunk_max_tokens=128))  # and a new chunking to apply
+    report = replica.ingestor.reindex()
+    assert [(r.status, r.error) for r in report.results] == [("updated", None)]
+    assert replica.qa.ask("Ai ký kế hoạch của xã Hòa Điền?").found
+    replica.ingestor.remove(HOA_DIEN)
+    assert replica.store.catalog.source(HOA_DIEN) is None  # removed with every other trace

@@ -57,6 +57,11 @@ records_t = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("data", sa.Text, nullable=False),
 )
+sources_t = sa.Table(  # the file as uploaded: replicas on other machines can re-read (reindex) it
+    "sources", _meta,
+    sa.Column("doc_id", sa.Text, primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
 state_t = sa.Table(
     "store_state", _meta,
     sa.Column("name", sa.Text, primary_key=True),
@@ -142,7 +147,9 @@ class Catalog:
     # --- schema -----------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        with self._write() as conn:
+        with self._write(migrating=True) as conn:
+            if conn.dialect.name == "postgresql":  # replicas starting together: one creates, the others wait
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(5713205700)"))
             inspector = sa.inspect(conn)
             had_documents = inspector.has_table("documents")
             columns = {c["name"] for c in inspector.get_columns("documents")} if had_documents else set()
@@ -172,10 +179,15 @@ class Catalog:
     # --- transactions -----------------------------------------------------------------------
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, migrating: bool = False) -> Iterator[Connection]:
+        """One writer at a time across every process: SQLite's BEGIN IMMEDIATE, or on a server database
+        a row lock on the generation taken first, so that what a write reads (a document's rows to
+        replace) is what the writer before it committed."""
         with self._unavailable_as_error(), self.engine.connect() as conn:
             conn = conn.execution_options(write=True)
             with conn.begin():
+                if not migrating:
+                    conn.execute(sa.select(state_t.c.value).where(state_t.c.name == "generation").with_for_update())
                 yield conn
 
     @contextmanager
@@ -196,7 +208,7 @@ class Catalog:
             raise CatalogError(f"không truy cập được cơ sở dữ liệu ({self.safe_url}): {exc.orig}") from exc
 
     def _bump(self, conn: Connection) -> int:
-        """The next generation; the UPDATE's row lock also serializes writers on PostgreSQL."""
+        """The next generation (readers compare it with their snapshot's)."""
         conn.execute(state_t.update().where(state_t.c.name == "generation").values(value=state_t.c.value + 1))
         return self._state(conn, "generation") or 0
 
@@ -272,10 +284,19 @@ class Catalog:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def replace_document(self, row: DocumentRow, chunks: list[Chunk], records: list[Record]) -> int:
-        """Replace a document's rows in one transaction; returns the new generation."""
+    def source(self, doc_id: str) -> bytes | None:
+        with self.read() as conn:
+            return conn.execute(sa.select(sources_t.c.data).where(sources_t.c.doc_id == doc_id)).scalar()
+
+    def replace_document(
+        self, row: DocumentRow, chunks: list[Chunk], records: list[Record], source: bytes | None = None
+    ) -> int:
+        """Replace a document's rows (and its source file's bytes) in one transaction; returns the new
+        generation."""
         with self._write() as conn:
             self._delete(conn, row.doc_id)
+            if source is not None:
+                conn.execute(sources_t.insert().values(doc_id=row.doc_id, data=source))
             generation = self._bump(conn)
             conn.execute(documents_t.insert().values(
                 doc_id=row.doc_id, filename=row.filename, source_path=row.source_path, sha256=row.sha256,
@@ -313,4 +334,5 @@ class Catalog:
     def _delete(conn: Connection, doc_id: str) -> bool:
         conn.execute(chunks_t.delete().where(chunks_t.c.doc_id == doc_id))
         conn.execute(records_t.delete().where(records_t.c.doc_id == doc_id))
+        conn.execute(sources_t.delete().where(sources_t.c.doc_id == doc_id))
         return conn.execute(documents_t.delete().where(documents_t.c.doc_id == doc_id)).rowcount > 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from assistant.qa.types import Answer, Source
 from core.config import Settings
 from core.model import Record, UnitRef
 from vectorstore.catalog import DocumentRow
+from vectorstore.chroma_store import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
@@ -177,12 +177,6 @@ def fake_services(tmp_path: Path) -> SimpleNamespace:
 
 
 # --- the real server, for the browser test -----------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
