@@ -54,9 +54,11 @@ def synthetic_corpus(target: Path, n: int, seed: int = 0) -> list[str]:
         source = originals[i % len(originals)]
         text = source.read_text(encoding="utf-8")
         commune, province = _commune_of(text, source.stem)
+        size = 2 if len(used) < 400 else 3  # 24 syllables give 552 two-syllable names
         while True:
-            name = f"{rng.choice(SYLLABLES)} {rng.choice(SYLLABLES)}"
-            if name not in used and name.split()[0] != name.split()[1]:
+            parts = rng.sample(SYLLABLES, size)
+            name = " ".join(parts)
+            if name not in used:
                 break
         used.add(name)
         new_province = f"Tỉnh Mẫu {i // 20 + 1}"

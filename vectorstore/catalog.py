@@ -220,10 +220,13 @@ class Catalog:
         with self.read() as own:
             return self._state(own, "generation") or 0
 
-    def documents(self, with_lines: bool = False, conn: Connection | None = None) -> list[DocumentRow]:
+    def documents(
+        self, with_lines: bool = False, conn: Connection | None = None, doc_ids: Iterable[str] | None = None
+    ) -> list[DocumentRow]:
+        """Every document (or those named), in id order, with its counts of chunks and records."""
         if conn is None:
             with self.read() as own:
-                return self.documents(with_lines, own)
+                return self.documents(with_lines, own, doc_ids)
         n_chunks = (
             sa.select(sa.func.count()).select_from(chunks_t)
             .where(chunks_t.c.doc_id == documents_t.c.doc_id, chunks_t.c.kind != "record").scalar_subquery()
@@ -237,18 +240,25 @@ class Catalog:
                    d.revision, d.pipeline]
         if with_lines:
             columns.append(d.lines)
-        rows = conn.execute(sa.select(*columns).order_by(d.doc_id)).all()
+        query = sa.select(*columns).order_by(d.doc_id)
+        if doc_ids is not None:
+            query = query.where(d.doc_id.in_(list(doc_ids)))
         return [
             DocumentRow(
                 doc_id=r[0], filename=r[1], source_path=r[2], sha256=r[3], metadata=json.loads(r[4]),
                 ingested_at=r[5], n_chunks=r[6], n_records=r[7], revision=r[8], pipeline=r[9],
                 lines=json.loads(r[10]) if with_lines else [],
             )
-            for r in rows
+            for r in conn.execute(query)
         ]
 
     def document(self, doc_id: str, with_lines: bool = False) -> DocumentRow | None:
-        return next((d for d in self.documents(with_lines) if d.doc_id == doc_id), None)
+        found = self.documents(with_lines, doc_ids=[doc_id])
+        return found[0] if found else None
+
+    def revisions(self, conn: Connection) -> dict[str, int]:
+        """Each document's revision (the generation of its last write)."""
+        return {r[0]: int(r[1]) for r in conn.execute(sa.select(documents_t.c.doc_id, documents_t.c.revision))}
 
     def chunk_ids(self, doc_id: str) -> set[str]:
         with self.read() as conn:

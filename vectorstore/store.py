@@ -76,23 +76,25 @@ def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapsh
     old = previous.segments if previous is not None else {}
     with catalog.read() as conn:
         generation = catalog.generation(conn)
-        rows = catalog.documents(conn=conn)
-        changed = [r.doc_id for r in rows if r.doc_id not in old or old[r.doc_id].row.revision != r.revision]
+        revisions = catalog.revisions(conn)
+        changed = sorted(d for d, rev in revisions.items() if d not in old or old[d].row.revision != rev)
+        wanted = None if len(changed) == len(revisions) else changed  # everything: no long IN list
+        rows = {row.doc_id: row for row in catalog.documents(conn=conn, doc_ids=wanted)} if changed else {}
         fresh_chunks: dict[str, list[Chunk]] = {doc_id: [] for doc_id in changed}
         fresh_records: dict[str, list[Record]] = {doc_id: [] for doc_id in changed}
         if changed:
-            for chunk in catalog.chunks(changed, conn):
+            for chunk in catalog.chunks(wanted, conn):
                 fresh_chunks[chunk.doc_id].append(chunk)
-            for record in catalog.records(changed, conn):
+            for record in catalog.records(wanted, conn):
                 fresh_records[record.doc_id].append(record)
     segments: dict[str, DocSegment] = {}
-    for row in rows:
-        if row.doc_id in fresh_chunks:
-            chunks = fresh_chunks[row.doc_id]
-            segments[row.doc_id] = DocSegment(row, chunks, [lexical_tokens(c.text) for c in chunks],
-                                              fresh_records[row.doc_id])
+    for doc_id in sorted(revisions):
+        if doc_id in rows:
+            chunks = fresh_chunks[doc_id]
+            segments[doc_id] = DocSegment(rows[doc_id], chunks, [lexical_tokens(c.text) for c in chunks],
+                                          fresh_records[doc_id])
         else:
-            segments[row.doc_id] = old[row.doc_id]
+            segments[doc_id] = old[doc_id]
     chunks, tokens, records = [], [], []
     doc_range: dict[str, tuple[int, int]] = {}
     for doc_id, segment in segments.items():
