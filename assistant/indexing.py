@@ -160,10 +160,11 @@ class Ingestor:
         started = time.perf_counter()
         files = collect_files(paths)
         report = IngestReport()
-        for i, path in enumerate(files):
-            if progress:
-                progress(path.name, i, len(files))
-            report.results.append(self.ingest_file(path, refresh=False))
+        with self.store.batch():
+            for i, path in enumerate(files):
+                if progress:
+                    progress(path.name, i, len(files))
+                report.results.append(self.ingest_file(path, refresh=False))
         if any(r.status in ("added", "updated") for r in report.results):
             self.store.refresh()
         report.seconds = time.perf_counter() - started
@@ -210,11 +211,12 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         docs = self.store.catalog.documents()
-        for i, doc in enumerate(docs):
-            if progress:
-                progress(doc.filename, i, len(docs))
-            source = self._local_source(doc)
-            report.results.append(self.ingest_file(source, filename=doc.filename, refresh=False))
+        with self.store.batch():
+            for i, doc in enumerate(docs):
+                if progress:
+                    progress(doc.filename, i, len(docs))
+                source = self._local_source(doc)
+                report.results.append(self.ingest_file(source, filename=doc.filename, refresh=False))
         self.store.refresh()
         report.seconds = time.perf_counter() - started
         return report

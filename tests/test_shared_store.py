@@ -191,3 +191,14 @@ def test_a_replica_without_the_source_files_reindexes_from_the_catalog(tmp_path:
     assert replica.qa.ask("Ai ký kế hoạch của xã Hòa Điền?").found
     replica.ingestor.remove(HOA_DIEN)
     assert replica.store.catalog.source(HOA_DIEN) is None  # removed with every other trace
+
+
+def test_a_request_wakes_the_watcher_and_waits_for_its_rebuild(tmp_path: Path) -> None:
+    server = Services(settings_for(tmp_path / "data", store_watch_interval_s=60))  # it would not look for a minute
+    other = Services(settings_for(tmp_path / "data"))
+    server.store  # noqa: B018
+    other.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    assert server.store.snapshot.documents == {}
+    server.store.sync()
+    assert set(server.store.snapshot.documents) == {HOA_DIEN}
+    server.store.close()

@@ -52,7 +52,8 @@ def require_read(request: Request, settings: SettingsDep, _credentials: Credenti
 
 def require_ready(request: Request) -> None:
     """503 while the index loads at start-up (GET /ready tells when it is done). Once ready, a request
-    sees every write committed before it, by this process or by another worker or replica."""
+    sees every write committed before it, by this process or by another worker or replica (waiting
+    for that at most a second)."""
     if not request.app.state.ready:
         raise APIError(
             503,
@@ -60,7 +61,7 @@ def require_ready(request: Request) -> None:
             code="not_ready",
             headers={"Retry-After": "10"},
         )
-    request.app.state.services.store.refresh_if_changed()
+    request.app.state.services.store.sync()
 
 
 WriteAccess = Depends(require_write)
