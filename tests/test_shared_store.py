@@ -69,7 +69,7 @@ def test_a_refresh_rereads_only_the_documents_that_changed(tmp_path: Path) -> No
     services.ingestor.ingest_paths([plan(VINH_THUAN, tmp_path / "in")])
     after = services.store.snapshot
     assert after.generation > before.generation
-    assert after.segments[HOA_DIEN] is before.segments[HOA_DIEN]  # reused whole, tokens included
+    assert after.segments[HOA_DIEN] is before.segments[HOA_DIEN]  # reused whole, term counts included
     assert set(after.documents) == {HOA_DIEN, VINH_THUAN}
     # every document's chunks are one contiguous range: filters need no documents x chunks masks
     for doc_id, (start, end) in after.doc_range.items():

@@ -27,7 +27,7 @@ from core.normalize import fold
 from vectorstore.catalog import Catalog, DocumentRow
 from vectorstore.chroma_store import ChromaIndex
 from vectorstore.embeddings import TextEmbedder, make_embedder
-from vectorstore.lexical import LexicalIndex, lexical_tokens
+from vectorstore.lexical import LexicalIndex, TermCounts
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class DocSegment:
 
     row: DocumentRow
     chunks: list[Chunk]
-    tokens: list[list[str]]  # lexical tokens of each chunk
+    terms: TermCounts  # lexical term counts of its chunks
     records: list[Record]
 
 
@@ -77,7 +77,7 @@ class Snapshot:
 
 def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapshot:
     """The catalog as one immutable object. Documents whose revision did not change since ``previous``
-    are reused (no reading, no re-tokenizing); only the lexical statistics are recomputed."""
+    are reused (no reading, no re-tokenizing); only the collection-wide lexical weights are recomputed."""
     old = previous.segments if previous is not None else {}
     with catalog.read() as conn:
         generation = catalog.generation(conn)
@@ -96,16 +96,15 @@ def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapsh
     for doc_id in sorted(revisions):
         if doc_id in rows:
             chunks = fresh_chunks[doc_id]
-            segments[doc_id] = DocSegment(rows[doc_id], chunks, [lexical_tokens(c.text) for c in chunks],
+            segments[doc_id] = DocSegment(rows[doc_id], chunks, TermCounts.of([c.text for c in chunks]),
                                           fresh_records[doc_id])
         else:
             segments[doc_id] = old[doc_id]
-    chunks, tokens, records = [], [], []
+    chunks, records = [], []
     doc_range: dict[str, tuple[int, int]] = {}
     for doc_id, segment in segments.items():
         doc_range[doc_id] = (len(chunks), len(chunks) + len(segment.chunks))
         chunks.extend(segment.chunks)
-        tokens.extend(segment.tokens)
         records.extend(segment.records)
     position = {c.chunk_id: i for i, c in enumerate(chunks)}
     record_chunk = {c.metadata["record_id"]: i for i, c in enumerate(chunks) if c.metadata.get("record_id")}
@@ -113,7 +112,7 @@ def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapsh
         documents={doc_id: s.row for doc_id, s in segments.items()},
         chunks=chunks,
         position=position,
-        lexical=LexicalIndex.from_tokens(tokens),
+        lexical=LexicalIndex.from_counts([s.terms for s in segments.values()]),
         records=records,
         record_chunk=record_chunk,
         doc_range=doc_range,
