@@ -38,21 +38,24 @@ def choose_host(settings: Settings, host: str | None = None) -> str:
     return LOCAL_HOST
 
 
-def build_app(services: Services | None = None, *, ensure_corpus: bool = False) -> FastAPI:
+def build_app(
+    services: Services | None = None, *, ensure_corpus: bool = False, load_before_serving: bool = False
+) -> FastAPI:
     """The HTTP API with the web UI mounted beside it at /ui, both over the same services."""
     from assistant.api.app import create_app
     from assistant.services import Services
     from ui.app import mount_ui
 
     services = services or Services(get_settings())
-    app = create_app(services, ensure_corpus=ensure_corpus)
+    app = create_app(services, ensure_corpus=ensure_corpus, load_before_serving=load_before_serving)
     mount_ui(app, services)
     return app
 
 
 def app_factory() -> FastAPI:
-    """For `uvicorn assistant.server:app_factory --factory` (settings from the environment)."""
-    return build_app(ensure_corpus=True)
+    """For `uvicorn assistant.server:app_factory --factory` (settings from the environment). One of
+    several workers loads its index before it accepts connections."""
+    return build_app(ensure_corpus=True, load_before_serving=get_settings().workers > 1)
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:
@@ -88,8 +91,9 @@ def serve(host: str | None = None, port: int | None = None, workers: int | None 
         chroma, chroma_port = start_chroma_server(settings.chroma_dir)
         os.environ.update(PLAN_ASSISTANT_CHROMA_MODE="http", PLAN_ASSISTANT_CHROMA_HOST="127.0.0.1",
                           PLAN_ASSISTANT_CHROMA_PORT=str(chroma_port))
-        get_settings.cache_clear()
         logger.info("Chroma chạy ở chế độ máy chủ (cổng %d) cho %d tiến trình.", chroma_port, workers)
+    os.environ["PLAN_ASSISTANT_WORKERS"] = str(workers)  # the workers load before they serve
+    get_settings.cache_clear()
     try:
         _prepare_corpus()
         uvicorn.run("assistant.server:app_factory", factory=True, host=bind, port=port, log_level="info",

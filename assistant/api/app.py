@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -119,17 +120,25 @@ def _warm_up(app: FastAPI, ensure_corpus: bool) -> None:
         logger.exception("Không khởi tạo được dịch vụ hỏi đáp")
 
 
-def create_app(services: Services | None = None, *, ensure_corpus: bool = False) -> FastAPI:
+def create_app(
+    services: Services | None = None, *, ensure_corpus: bool = False, load_before_serving: bool = False
+) -> FastAPI:
     """The application over ``services`` (built from the settings when not given).
 
-    With ``ensure_corpus`` an empty index is filled with the default corpus at start-up.
+    With ``ensure_corpus`` an empty index is filled with the default corpus at start-up. The index
+    loads in the background (``/ready`` tells when) or, with ``load_before_serving``, before the
+    process accepts its first connection: one of several workers then never answers 503 while
+    the others serve.
     """
     services = services or Services(get_settings())
     settings = services.settings
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        threading.Thread(target=_warm_up, args=(app, ensure_corpus), name="warm-up", daemon=True).start()
+        if load_before_serving:
+            await asyncio.to_thread(_warm_up, app, ensure_corpus)
+        else:
+            threading.Thread(target=_warm_up, args=(app, ensure_corpus), name="warm-up", daemon=True).start()
         yield
 
     app = FastAPI(
