@@ -9,14 +9,18 @@ lexical and dense candidates.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 from core.model import TABLE_FACT_KINDS, Chunk, FactKind, Record
 from core.normalize import expand_abbreviations, fold
 from vectorstore.catalog import DocumentRow
-from vectorstore.store import Snapshot, Store
+from vectorstore.store import DocSegment, Snapshot, Store
+
+T = TypeVar("T")
 
 
 def fact_words(text: str) -> tuple[str, ...]:
@@ -45,48 +49,70 @@ class FactHit:
     rank: int
 
 
+@dataclass(frozen=True)
+class _PlanStatistics:
+    """One plan's share of the statistics, computed once per revision of the plan (kept on its segment)."""
+
+    unit_names: dict[str, str]
+    word_counts: Counter[str]  # texts (passages and fact subjects) holding each folded word
+    texts: int
+
+
+def _plan_statistics(segment: DocSegment) -> _PlanStatistics:
+    cached = segment.cache.get("knowledge")
+    if isinstance(cached, _PlanStatistics):
+        return cached
+    # every unit the plan names, as written and canonical (a question may name one the alias table lacks)
+    unit_names: dict[str, str] = {}
+    for record in segment.records:
+        for unit in (*record.leads, *record.partners):
+            for form in (unit.name, unit.written):
+                key = fold(form)
+                if len(key.split()) >= 2 and len(key) <= 60:
+                    unit_names.setdefault(key, unit.name)
+    texts = [c.body for c in segment.chunks if c.kind != "record"] + [r.subject for r in segment.records]
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(set(fact_words(text)))
+    statistics = _PlanStatistics(unit_names, counts, len(texts))
+    segment.cache["knowledge"] = statistics
+    return statistics
+
+
 class _Derived:
-    """What the views of one snapshot share, computed once per snapshot (fact maps, statistics)."""
+    """What the views of one snapshot share (fact maps, statistics), computed once per snapshot from
+    each plan's own part, which is computed once per revision of the plan."""
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.table_lines: dict[str, set[int]] = {}
-        self.facts_by_doc: dict[str, list[Record]] = defaultdict(list)
-        for record in snapshot.records:
-            self.facts_by_doc[record.doc_id].append(record)
+        self.facts_by_doc: dict[str, list[Record]] = {d: s.records for d, s in snapshot.segments.items()}
         self.facts_by_id = {r.record_id: r for r in snapshot.records}
-        # every unit the plans name, as written and canonical (a question may name one the alias table lacks)
+        self.chunks_by_doc: dict[str, list[Chunk]] = {d: s.chunks for d, s in snapshot.segments.items()}
         self.unit_names: dict[str, str] = {}
-        for record in snapshot.records:
-            for unit in (*record.leads, *record.partners):
-                for form in (unit.name, unit.written):
-                    key = fold(form)
-                    if len(key.split()) >= 2 and len(key) <= 60:
-                        self.unit_names.setdefault(key, unit.name)
-        self.chunks_by_doc: dict[str, list[Chunk]] = defaultdict(list)
-        for chunk in snapshot.chunks:
-            self.chunks_by_doc[chunk.doc_id].append(chunk)
-        self.folded_text: dict[str, str] = {}  # filled on first use, per plan
-        counts: dict[str, int] = defaultdict(int)
-        texts = [c.body for c in snapshot.chunks if c.kind != "record"] + [r.subject for r in snapshot.records]
-        for text in texts:
-            for token in set(fact_words(text)):
-                counts[token] += 1
-        n = max(1, len(texts))
+        counts: Counter[str] = Counter()
+        texts = 0
+        for segment in snapshot.segments.values():
+            part = _plan_statistics(segment)
+            for key, name in part.unit_names.items():
+                self.unit_names.setdefault(key, name)
+            counts.update(part.word_counts)
+            texts += part.texts
+        n = max(1, texts)
         self.idf = {t: math.log(1 + n / c) for t, c in counts.items()}
         self.max_idf = max(self.idf.values(), default=1.0)
 
 
-_DERIVED: dict[int, _Derived] = {}
-
-
 def _derived(snapshot: Snapshot) -> _Derived:
-    cached = _DERIVED.get(id(snapshot))
-    if cached is None or cached.snapshot is not snapshot:
+    cached = snapshot.cache.get("knowledge")
+    if not isinstance(cached, _Derived):
         cached = _Derived(snapshot)
-        _DERIVED.clear()  # one live snapshot at a time
-        _DERIVED[id(snapshot)] = cached
+        snapshot.cache["knowledge"] = cached
     return cached
+
+
+def prepare(snapshot: Snapshot) -> None:
+    """Compute a new snapshot's shared statistics before it serves its first question."""
+    _derived(snapshot)
 
 
 class KnowledgeView:
@@ -182,20 +208,23 @@ class KnowledgeView:
 
     def mentions(self, doc_id: str, phrase: str) -> bool:
         """The plan's text holds the phrase (folded, whole words)."""
-        text = self._d.folded_text.get(doc_id)
-        if text is None:
-            text = " " + " ".join(fold(c.body) for c in self.chunks(doc_id) if c.kind != "record") + " "
-            self._d.folded_text[doc_id] = text
-        return f" {fold(phrase)} " in text
+        return f" {fold(phrase)} " in self._per_plan(doc_id, "folded_text", lambda: (
+            " " + " ".join(fold(c.body) for c in self.chunks(doc_id) if c.kind != "record") + " "))
 
     def table_lines(self, doc_id: str) -> set[int]:
         """Lines of the plan that its table facts were read from."""
-        cached = self._d.table_lines.get(doc_id)
-        if cached is None:
-            cached = {n for r in self.facts({doc_id}, TABLE_FACT_KINDS) if r.is_table_row
-                      for n in range(r.line_start, r.line_end + 1)}
-            self._d.table_lines[doc_id] = cached
-        return cached
+        return self._per_plan(doc_id, "table_lines", lambda: {
+            n for r in self.facts({doc_id}, TABLE_FACT_KINDS) if r.is_table_row
+            for n in range(r.line_start, r.line_end + 1)})
+
+    def _per_plan(self, doc_id: str, key: str, compute: Callable[[], T]) -> T:
+        """What is derived from one plan alone, kept with the plan's segment (computed once per revision)."""
+        segment = self.snapshot.segments.get(doc_id)
+        if segment is None:
+            return compute()
+        if key not in segment.cache:
+            segment.cache[key] = compute()
+        return segment.cache[key]  # type: ignore[return-value]
 
     # --- passages ------------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +42,7 @@ class DocSegment:
     chunks: list[Chunk]
     terms: TermCounts  # lexical term counts of its chunks
     records: list[Record]
+    cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)  # derived by upper layers
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Snapshot:
     kinds: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))  # kind of each chunk
     segments: dict[str, DocSegment] = field(default_factory=dict)
     generation: int = -1
+    cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)  # derived by upper layers
 
     @property
     def communes(self) -> list[str]:
@@ -175,6 +177,7 @@ class Store:
         self._batches = 0  # batch writes under way in this process: the snapshot is refreshed at their end
         self._batch_lock = threading.Lock()
         self._last_build_s = 0.0
+        self._snapshot_hooks: list[Callable[[Snapshot], None]] = []
         self.repaired = self.reconcile()
         self._snapshot = build_snapshot(self.catalog)
         self._stop, self._kick = threading.Event(), threading.Event()
@@ -194,9 +197,20 @@ class Store:
         with self._refresh_lock:
             return self._rebuild()
 
+    def add_snapshot_hook(self, hook: Callable[[Snapshot], None]) -> None:
+        """Run ``hook`` on every new snapshot before it is published (to warm what upper layers derive
+        from it, so that no question pays for that), and on the current one now."""
+        self._snapshot_hooks.append(hook)
+        hook(self._snapshot)
+
     def _rebuild(self) -> Snapshot:
         started = time.perf_counter()
         snapshot = build_snapshot(self.catalog, self._snapshot)
+        for hook in self._snapshot_hooks:
+            try:
+                hook(snapshot)
+            except Exception:
+                logger.exception("Snapshot hook failed")
         self._last_build_s = time.perf_counter() - started
         if snapshot.generation >= self._snapshot.generation:
             self._snapshot = snapshot

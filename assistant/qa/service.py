@@ -36,6 +36,7 @@ from core.config import Settings
 from core.model import TABLE_FACT_KINDS, FactKind
 from core.normalize import fold
 from vectorstore.knowledge import KnowledgeView, fact_words
+from vectorstore.knowledge import prepare as prepare_knowledge
 from vectorstore.store import Store
 
 log = logging.getLogger(__name__)
@@ -177,6 +178,7 @@ class QAService:
         self.settings = settings
         self.store = store
         self.parser = QuestionParser()
+        store.add_snapshot_hook(prepare_knowledge)  # statistics ready before a snapshot's first question
         self.llm = None
         if settings.llm_enabled:
             from assistant.qa.llm import LLMAnswerer
