@@ -202,3 +202,16 @@ def test_a_request_wakes_the_watcher_and_waits_for_its_rebuild(tmp_path: Path) -
     server.store.sync()
     assert set(server.store.snapshot.documents) == {HOA_DIEN}
     server.store.close()
+
+
+def test_a_new_snapshot_is_prepared_before_it_serves_and_reuses_each_plans_part(tmp_path: Path) -> None:
+    services = Services(settings_for(tmp_path / "data"))
+    services.qa  # noqa: B018 - the QA service asks the store to prepare every snapshot
+    services.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    first = services.store.snapshot
+    assert "knowledge" in first.cache  # computed before publication, not by the first question
+    part = first.segments[HOA_DIEN].cache["knowledge"]
+    services.ingestor.ingest_paths([plan(VINH_THUAN, tmp_path / "in")])
+    second = services.store.snapshot
+    assert "knowledge" in second.cache and second.cache["knowledge"] is not first.cache["knowledge"]
+    assert second.segments[HOA_DIEN].cache["knowledge"] is part  # the unchanged plan's part is reused
