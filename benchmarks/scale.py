@@ -74,7 +74,7 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int, base: Settings, backend: str) -> None:
+def run(n: int, base: Settings, backend: str, keep: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"pa-scale-{n}-"))
     corpus, data = work / "plans", work / "data"
     corpus.mkdir()
@@ -119,19 +119,23 @@ def run(n: int, base: Settings, backend: str) -> None:
           f"CPU {cpu:7.1f} s  disk {disk:6.1f} MiB  peak RSS {_rss_mib():6.0f} MiB  "
           f"ask p50 {statistics.median(latencies):5.1f} ms p95 {latencies[int(0.95 * (len(latencies) - 1))]:6.1f} ms  "
           f"one more plan {one_more:5.1f} s (visible: {visible})", flush=True)
-    shutil.rmtree(work, ignore_errors=True)
+    if keep:
+        print(f"    data kept in {data}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--plans", type=int, nargs="+", default=[5, 50, 100])
     parser.add_argument("--backend", default=None, help="sentence-transformers | onnx | hash (default: settings)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory (to profile it)")
     args = parser.parse_args()
     base = get_settings()
     backend = args.backend or base.embedding_backend
     print(f"backend: {backend}; CPUs: {os.cpu_count()}")
     for n in args.plans:
-        run(n, base, backend)
+        run(n, base, backend, args.keep)
     return 0
 
 
