@@ -54,8 +54,13 @@ def build_app(
 
 def app_factory() -> FastAPI:
     """For `uvicorn assistant.server:app_factory --factory` (settings from the environment). One of
-    several workers loads its index before it accepts connections."""
-    return build_app(ensure_corpus=True, load_before_serving=get_settings().workers > 1)
+    several workers loads its index before it accepts connections, and ends with `serve`."""
+    workers = get_settings().workers
+    if workers > 1:
+        from core.process import die_with_parent
+
+        die_with_parent()
+    return build_app(ensure_corpus=True, load_before_serving=workers > 1)
 
 
 def serve(host: str | None = None, port: int | None = None, workers: int | None = None) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from core.config import Settings
+from core.process import die_with_parent
 from vectorstore.embeddings import ChromaEmbeddingFunction, TextEmbedder
 
 
@@ -33,15 +34,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _die_with_parent() -> None:
-    """Linux: the server gets SIGTERM when the process that started it dies, even by SIGKILL."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 def start_chroma_server(path: Path, port: int | None = None, timeout_s: float = 60.0) -> tuple[subprocess.Popen[bytes], int]:
     """A ``chroma run`` server over ``path`` (the embedded client's directory format), on 127.0.0.1;
     returns once it answers its heartbeat. The caller terminates the process."""
@@ -50,7 +42,7 @@ def start_chroma_server(path: Path, port: int | None = None, timeout_s: float = 
     path.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent,
     )
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
