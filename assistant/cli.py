@@ -43,8 +43,18 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Tệp hoặc thư mục kế hoạch (.txt, .md, .docx, .pdf)")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Nạp cả tệp không giống một kế hoạch (thiếu quốc hiệu/tiêu ngữ, tiêu đề KẾ HOẠCH, các mục "
+            "đánh số); chỉ dùng khi đã chắc tệp đúng là kế hoạch.",
+        ),
+    ] = False,
 ) -> None:
-    """Nạp kế hoạch vào chỉ mục (lặp lại an toàn: tệp không đổi sẽ được bỏ qua)."""
+    """Nạp kế hoạch vào chỉ mục (lặp lại an toàn: tệp không đổi sẽ được bỏ qua).
+
+    Tệp không giống một kế hoạch bị từ chối, trừ khi dùng --force."""
     services = _services()
     with console.status("Đang nạp mô hình và chỉ mục…"):
         ingestor = services.ingestor
@@ -57,10 +67,12 @@ def ingest(
         def on_file(name: str, index: int, total: int) -> None:
             progress.update(task, total=total, completed=index, description=f"Đang nạp {name}")
 
-        report = ingestor.ingest_paths(paths, progress=on_file)
+        report = ingestor.ingest_paths(paths, progress=on_file, force=force)
     for result in report.results:
         if result.status == "failed":
-            err.print(f"[red]✗[/] {result.path}: {result.error}")
+            err.print(f"[red]✗[/] {escape(result.path)}: {escape(result.error or '')}")
+            if result.code == "not_a_plan":
+                err.print("  Nếu đúng là kế hoạch, chạy lại lệnh với --force.")
         else:
             console.print(
                 f"[green]✓[/] {result.path}: {result.status} — {result.chunks_added} đoạn thêm, "

@@ -24,6 +24,7 @@ from core.model import Chunk, IngestError, ParsedDocument, Record
 from ingest.chunking import chunk_document, make_chunk
 from ingest.loaders import SUPPORTED_SUFFIXES, LoadLimits, PageProgress
 from ingest.parse import document_id, parse_file
+from ingest.plan_check import NotAPlanError, check_plan
 from ingest.record_text import record_sentence
 from ingest.records import extract_records
 from vectorstore.catalog import DocumentRow
@@ -45,6 +46,7 @@ class FileResult:
     chunks_unchanged: int = 0
     records: int = 0
     error: str | None = None
+    code: str | None = None  # why it failed, for the API: 'not_a_plan' (refused unless forced)
     warnings: list[str] = field(default_factory=list)  # Vietnamese: scanned pages read poorly, …
 
 
@@ -156,7 +158,10 @@ class Ingestor:
 
     # --- public API ----------------------------------------------------------------------------
 
-    def ingest_paths(self, paths: Iterable[Path], progress: Progress | None = None) -> IngestReport:
+    def ingest_paths(
+        self, paths: Iterable[Path], progress: Progress | None = None, force: bool = False
+    ) -> IngestReport:
+        """``force`` stores files that do not look like a plan (the officer confirmed them)."""
         started = time.perf_counter()
         files = collect_files(paths)
         report = IngestReport()
@@ -164,17 +169,19 @@ class Ingestor:
             for i, path in enumerate(files):
                 if progress:
                     progress(path.name, i, len(files))
-                report.results.append(self.ingest_file(path, refresh=False))
+                report.results.append(self.ingest_file(path, refresh=False, force=force))
         if any(r.status in ("added", "updated") for r in report.results):
             self.store.refresh()
         report.seconds = time.perf_counter() - started
         return report
 
     def ingest_file(
-        self, path: Path, filename: str | None = None, refresh: bool = True, progress: PageProgress | None = None
+        self, path: Path, filename: str | None = None, refresh: bool = True, progress: PageProgress | None = None,
+        force: bool = False,
     ) -> FileResult:
         """``progress`` hears of every scanned page recognised (pages done, pages to do). Parsing runs
-        without the store's lock: questions are answered meanwhile."""
+        without the store's lock: questions are answered meanwhile. A file that does not look like a
+        plan fails with code 'not_a_plan' unless ``force``."""
         result = FileResult(path=str(path))
         try:
             if not path.exists():
@@ -185,8 +192,12 @@ class Ingestor:
                 return result
             doc = parse_file(path, filename=filename, limits=self.limits, progress=progress)
             result.doc_id = doc.doc_id
+            if not force:
+                check_plan(doc)
             result.warnings = source_warnings(doc.metadata.to_dict())
             self._store_document(doc, path, result)
+        except NotAPlanError as exc:
+            result.error, result.code = str(exc), exc.code
         except IngestError as exc:
             result.error = str(exc)
         if refresh and result.status in ("added", "updated"):
@@ -216,7 +227,8 @@ class Ingestor:
                 if progress:
                     progress(doc.filename, i, len(docs))
                 source = self._local_source(doc)
-                report.results.append(self.ingest_file(source, filename=doc.filename, refresh=False))
+                # stored documents were accepted (some confirmed by the officer): not checked again
+                report.results.append(self.ingest_file(source, filename=doc.filename, refresh=False, force=True))
         self.store.refresh()
         report.seconds = time.perf_counter() - started
         return report

@@ -190,8 +190,30 @@ def plan_type_of(title: str) -> str | None:
 _DATE_PHRASE_RE = re.compile(r"ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}", re.IGNORECASE)
 
 
-# 'XÃ PHONG NIÊN      Độc lập - …', 'ỦY BAN NHÂN DÂN XÃ THẠNH LỢI ——— Số: …': the commune's name in capitals
-_LETTERHEAD_COMMUNE_RE = re.compile(r"(?:^|\s)XÃ\s+((?:[A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ]*\s?){1,4}?)(?=\s{2,}|\t|\s*[—–-]{2,}|\s+[A-ZĐÀ-Ỹ][a-zđà-ỹ]|\s+Số|\s*$)")
+# 'XÃ PHONG NIÊN      Độc lập - …', 'ỦY BAN NHÂN DÂN XÃ THẠNH LỢI ——— Số: …', 'XÃ MỸ LỘC<tab>ĐỘC LẬP …':
+# the commune's name in capitals, up to a tab, a wide gap, a dash rule or a word not in capitals
+_LETTERHEAD_XA_RE = re.compile(r"(?:^|(?<=\s))XÃ +")
+_LETTERHEAD_END_RE = re.compile(r"\t| {2,}|\s*[—–-]{2,}")
+# capital words that follow a name in a one-line letterhead, never part of it ('XÃ MỸ LỘC ĐỘC LẬP - …')
+_LETTERHEAD_STOP = {"ĐỘC", "CỘNG", "SỐ"}
+
+
+def _letterhead_commune(text: str) -> str | None:
+    for match in _LETTERHEAD_XA_RE.finditer(text):
+        segment = _LETTERHEAD_END_RE.split(text[match.end():], maxsplit=1)[0]
+        if fold(segment).startswith(("hoi chu nghia", "hoi so")):  # 'CỘNG HÒA XÃ HỘI …', 'XÃ HỘI SỐ'
+            continue
+        name: list[str] = []
+        for word in segment.split(" "):
+            clean = word.rstrip(".,;:")
+            if not (clean.isalpha() and clean.isupper()) or clean in _LETTERHEAD_STOP or len(name) == 4:
+                break
+            name.append(clean)
+            if clean != word:
+                break
+        if name:
+            return " ".join(name)
+    return None
 
 
 def plan_years(title: str) -> list[int]:
@@ -231,7 +253,7 @@ def extract_metadata(lines: list[SourceLine]) -> PlanMetadata:
     meta.plan_type = plan_type_of(meta.title or "")
 
     full = "\n".join(texts)
-    header_commune = next((m.group(1).strip() for t in head if (m := _LETTERHEAD_COMMUNE_RE.search(t))), None)
+    header_commune = next((name for t in head if (name := _letterhead_commune(t))), None)
     meta.commune = (
         header_commune.title() if header_commune else None
     ) or _place_name("commune", (meta.title or "") + "\n" + full)

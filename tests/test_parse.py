@@ -347,3 +347,31 @@ def test_parse_uses_the_given_filename(tmp_path: Path) -> None:
     # an upload is stored under a temporary name: the id must come from the officer's file name
     d = parse_file(path.rename(tmp_path / "tmp123.txt"), filename="Kế hoạch Hòa Điền.txt")
     assert d.doc_id == "ke-hoach-hoa-dien" and d.filename == "Kế hoạch Hòa Điền.txt"
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".txt"])
+@pytest.mark.parametrize(
+    "letterhead",
+    [
+        ["ỦY BAN NHÂN DÂN\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "XÃ MỸ LỘC\tĐộc lập - Tự do - Hạnh phúc"],
+        ["ỦY BAN NHÂN DÂN\t\tCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "XÃ MỸ LỘC\t\tĐỘC LẬP - TỰ DO - HẠNH PHÚC"],
+        ["ỦY BAN NHÂN DÂN CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "XÃ MỸ LỘC ĐỘC LẬP - TỰ DO - HẠNH PHÚC"],
+        ["ỦY BAN NHÂN DÂN XÃ MỸ LỘC. CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"],
+    ],
+)
+def test_a_one_paragraph_letterhead_names_only_the_commune(tmp_path: Path, letterhead: list[str], suffix: str) -> None:
+    """The letterhead's two columns in one paragraph, split by tabs or spaces: the commune stops at the motto."""
+    lines = [*letterhead, "Số: 15/KH-UBND\tMỹ Lộc, ngày 10 tháng 3 năm 2026", "KẾ HOẠCH", "Chuyển đổi số năm 2026",
+             "I. MỤC ĐÍCH, YÊU CẦU", "Nâng cao kỹ năng số cho người dân."]
+    path = tmp_path / f"my-loc{suffix}"
+    if suffix == ".docx":
+        from docx import Document
+
+        document = Document()
+        for line in lines:
+            document.add_paragraph(line)
+        document.save(str(path))
+    else:
+        path.write_text("\n".join(lines), encoding="utf-8")
+    meta = parse_file(path).metadata
+    assert (meta.commune, meta.number, meta.issuer) == ("Mỹ Lộc", "15/KH-UBND", "Ủy ban nhân dân xã Mỹ Lộc")

@@ -317,3 +317,21 @@ def test_cors_is_off_by_default(client: httpx.Client) -> None:
     assert "access-control-allow-origin" not in client.get("/api/documents", headers=origin).headers
     preflight = client.options("/api/ask", headers={**origin, "Access-Control-Request-Method": "POST"})
     assert "access-control-allow-origin" not in preflight.headers
+
+
+# --- uploads that do not look like a plan ------------------------------------------------------------------
+
+RECIPE_TEXT = (
+    "Cách nấu phở bò\nNguyên liệu: bánh phở, thịt bò, xương bò, gừng, hành.\n"
+    "1. Sơ chế\nXương bò rửa sạch, ninh trong 6 tiếng.\n2. Hoàn thành\nTrụng bánh phở, chan nước dùng.\n"
+)
+
+
+def test_upload_of_a_non_plan_is_422_unless_forced(client: httpx.Client) -> None:
+    files = {"file": ("pho-bo-api.txt", RECIPE_TEXT.encode(), "text/plain")}
+    body = assert_error(client.post("/api/documents", files=files), 422, "không giống một kế hoạch", "force=true")
+    assert body["errors"][0]["type"] == "not_a_plan"
+    assert "pho-bo-api" not in {d["id"] for d in client.get("/api/documents").json()}
+    forced = client.post("/api/documents", files=files, data={"force": "true"})
+    assert forced.status_code == 201, forced.text
+    assert client.delete("/api/documents/pho-bo-api").status_code == 200

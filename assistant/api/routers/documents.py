@@ -9,8 +9,9 @@ import unicodedata
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -38,6 +39,12 @@ COPY_CHUNK = 1024 * 1024
 _UNSAFE_CHARS = re.compile(r"[^\w.\- ()]+")
 DocId = Annotated[str, PathParam(max_length=200, description="Mã kế hoạch (xem GET /api/documents).")]
 
+FORCE_DESCRIPTION = (
+    "Xác nhận nạp tệp dù tệp không giống một kế hoạch (thiếu quốc hiệu/tiêu ngữ, tiêu đề KẾ HOẠCH, "
+    "các mục đánh số). Mặc định false: tệp như vậy bị từ chối với mã lỗi `not_a_plan`."
+)
+_BOOL = TypeAdapter(bool)
+
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -51,7 +58,12 @@ UPLOAD_BODY = {
                             "type": "string",
                             "format": "binary",
                             "description": "Tệp kế hoạch: .txt, .md, .docx hoặc .pdf.",
-                        }
+                        },
+                        "force": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": FORCE_DESCRIPTION,
+                        },
                     },
                 }
             }
@@ -105,7 +117,7 @@ def get_document(doc_id: DocId, services: ServicesDep) -> dict[str, Any]:
 
 
 def _ingest_upload(
-    services: Services, upload: UploadFile, filename: str, response: Response
+    services: Services, upload: UploadFile, filename: str, response: Response, force: bool = False
 ) -> dict[str, Any]:
     """Copy the upload to a private temp dir under a safe name (counting bytes), then ingest it."""
     limit = int(services.settings.max_upload_mb * MB)
@@ -124,12 +136,16 @@ def _ingest_upload(
                     )
                 out.write(chunk)
         try:
-            result = services.ingestor.ingest_file(path, filename=filename)
+            result = services.ingestor.ingest_file(path, filename=filename, force=force)
         except Exception:  # a parser bug must not become a 500 nor leave a half-ingested plan
             logger.exception("Lỗi khi nạp tệp tải lên %s", filename)
             raise APIError(
                 422, f"Không nạp được tệp '{filename}': tệp không đọc được.", code="ingest_failed"
             ) from None
+    if result.code == "not_a_plan":
+        raise APIError(
+            422, f"Không nạp tệp '{filename}': {result.error}.", loc=("body", "file"), code="not_a_plan"
+        )
     if result.status == "failed" or result.doc_id is None:
         raise APIError(
             422,
@@ -149,6 +165,16 @@ def _ingest_upload(
     }
 
 
+def _form_flag(value: object) -> bool:
+    """The 'force' form field: true/false (also 1/0, yes/no, on/off); absent is false."""
+    if value is None:
+        return False
+    try:
+        return _BOOL.validate_python(value if isinstance(value, str) else "")
+    except ValidationError:
+        raise APIError(422, "Trường 'force' phải là true hoặc false.", loc=("body", "force")) from None
+
+
 @router.post(
     "",
     status_code=201,
@@ -160,11 +186,20 @@ def _ingest_upload(
         200: {"model": UploadResult, "description": "Kế hoạch cùng tên đã có: được cập nhật hoặc không đổi."}
     },
 )
-async def upload_document(request: Request, response: Response, services: ServicesDep) -> dict[str, Any]:
+async def upload_document(
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    force: Annotated[bool, Query(description=FORCE_DESCRIPTION)] = False,
+) -> dict[str, Any]:
     """Nhận tệp (.txt, .md, .docx, .pdf) dạng multipart, trường `file`, và nạp ngay vào chỉ mục.
 
     Tệp cùng tên với kế hoạch đã có sẽ thay thế kế hoạch đó. Lỗi: 413 tệp quá lớn, 415 định dạng không
     hỗ trợ, 422 tệp hỏng (kèm lý do; không có gì được nạp dở dang).
+
+    Tệp không giống một kế hoạch (không có quốc hiệu/tiêu ngữ hay tên cơ quan ban hành, tiêu đề KẾ HOẠCH,
+    các mục đánh số I., II., 1., …) bị từ chối: 422 với mã `not_a_plan` và lý do. Nếu đúng là kế hoạch,
+    gửi lại kèm `force=true` (tham số truy vấn hoặc trường biểu mẫu) để xác nhận và nạp.
     """
     # The form is parsed here, after the key check, so unauthenticated uploads are not read.
     async with request.form(max_files=1, max_fields=10) as form:
@@ -173,6 +208,7 @@ async def upload_document(request: Request, response: Response, services: Servic
             raise APIError(
                 422, "Thiếu tệp tải lên (trường 'file' dạng multipart/form-data).", loc=("body", "file")
             )
+        force = force or _form_flag(form.get("force"))
         filename = safe_filename(upload.filename or "")
         suffix = Path(filename).suffix
         if suffix not in SUPPORTED_SUFFIXES:
@@ -183,7 +219,7 @@ async def upload_document(request: Request, response: Response, services: Servic
                 loc=("body", "file"),
                 code="unsupported_file_type",
             )
-        return await run_in_threadpool(_ingest_upload, services, upload, filename, response)
+        return await run_in_threadpool(_ingest_upload, services, upload, filename, response, force)
 
 
 @router.delete(
