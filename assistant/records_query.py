@@ -8,6 +8,7 @@ and the subject search is fuzzy: a record matches when most of the query's words
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -220,7 +221,20 @@ def query_records(
 # --- export ----------------------------------------------------------------------------------------
 
 
-def csv_row(match: RecordMatch) -> list[str]:
+# A spreadsheet runs text starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` as a spreadsheet shows it but never runs it: text starting with = + - @ tab or CR
+    gets a leading apostrophe; numbers and other text are kept."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def export_row(match: RecordMatch) -> list[str | int | float]:
+    """One record as export cells, in ``CSV_COLUMNS`` order: numbers stay numbers, text is made safe."""
     r = match.record
     values: dict[str, Any] = {
         "doc_id": r.doc_id,
@@ -244,15 +258,55 @@ def csv_row(match: RecordMatch) -> list[str]:
         "line_start": r.line_start,
         "line_end": r.line_end,
     }
-    return ["" if values[c] is None else str(values[c]) for c in CSV_COLUMNS]
+    cells: list[str | int | float] = []
+    for column in CSV_COLUMNS:
+        value = values[column]
+        if value is None:
+            value = ""
+        elif not isinstance(value, int | float) or isinstance(value, bool):
+            value = str(value)
+        cells.append(safe_cell(value))
+    return cells
+
+
+def export_table(matches: Sequence[RecordMatch]) -> tuple[list[str], list[list[str | int | float]]]:
+    """Headers and rows of an export: the one column list of the CSV and the Excel file."""
+    return list(CSV_HEADERS), [export_row(m) for m in matches]
+
+
+def csv_row(match: RecordMatch) -> list[str]:
+    return [str(cell) for cell in export_row(match)]
 
 
 def to_csv(matches: Sequence[RecordMatch], bom: bool = True) -> str:
     """CSV with Vietnamese headers; with a UTF-8 BOM (when encoded as UTF-8) so Excel reads the diacritics."""
+    headers, rows = export_table(matches)
     buffer = io.StringIO()
     if bom:
         buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADERS)
-    writer.writerows(csv_row(m) for m in matches)
+    writer.writerow(headers)
+    writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _slug(text: str) -> str:
+    return "-".join(fold(text).split())
+
+
+def export_filename(flt: RecordFilter, ext: str, prefix: str = "phan-cong", max_len: int = 80) -> str:
+    """A download name after the filter, without diacritics: ``phan-cong-vinh-thuan-2026.xlsx``
+    (commune, kind, unit, year when chosen), ``phan-cong-tat-ca.xlsx`` without a filter."""
+    kind = flt.kind
+    if kind:
+        with contextlib.suppress(RecordQueryError):  # an unknown kind: as written
+            kind = KIND_LABELS[normalize_kind(kind)]
+    commune = _commune_key(flt.commune) if flt.commune else None
+    parts = [_slug(p) for p in (commune, kind, flt.unit, str(flt.year) if flt.year else None) if p]
+    parts = [p for p in parts if p]
+    if not parts:
+        parts = ["loc" if flt.q and fold(flt.q) else "tat-ca"]
+    name = "-".join([prefix, *parts])
+    if len(name) > max_len:
+        name = name[:max_len].rsplit("-", 1)[0]
+    return f"{name}.{ext}"

@@ -12,7 +12,9 @@ import logging
 import re
 import shutil
 import tempfile
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import pandas as pd
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 
 from assistant import records_query
 from assistant.access import SIGN_OUT_PATH, is_authorized, sign_in_url
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MOUNT_PATH = "/ui"
+FAVICON = Path(__file__).with_name("favicon.png")
 ALL = "Tất cả"
 SUPPORTED_UPLOADS = [".txt", ".md", ".docx", ".pdf"]
 STATUS_LABELS = {
@@ -76,6 +79,7 @@ DOCUMENT_COLUMNS = [
 DRAFT_TYPES = [(label, key) for key, label in render.PLAN_TYPE_LABELS.items()]  # pii | nq57 | innovative
 STREAM_SECONDS = 1.2  # how long the progressive display of one answer takes at most
 STREAM_STEPS = 24
+CHAT_HEIGHT = "calc(100dvh - 450px)"  # header, tabs, commune and the input row fit beside it
 SORT_CHOICES = [("Thứ tự trong kế hoạch", ""), *((c, c) for c in RECORD_COLUMNS if c != "STT")]
 MAX_EXPORT_DIRS = 64  # CSV/Excel/Word files kept for download
 NEEDS_SIGN_IN = (
@@ -87,6 +91,11 @@ NEEDS_SIGN_IN = (
 def _choice(value: str | None) -> str | None:
     """A filter value, or None for 'Tất cả' / empty."""
     return None if value in (None, "", ALL) else value
+
+
+def _session(request: gr.Request | None) -> str:
+    """The key of one open page (its questions wait in their own queue)."""
+    return str(getattr(request, "session_hash", None) or "")
 
 
 def _stream_prefixes(text: str) -> list[str]:
@@ -105,6 +114,11 @@ class PlanUI:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.files_dir = Path(tempfile.mkdtemp(prefix="plan-assistant-ui-"))
+        # questions taken but not yet answered, per page; one answering loop per page at a time
+        self._waiting: dict[str, deque[str]] = {}
+        self._answering: set[str] = set()
+        self._cleared: dict[str, int] = {}  # "Hội thoại mới" count: a running loop stops at a change
+        self._lock = threading.Lock()
 
     def export_dir(self, key: object) -> Path:
         """A folder for the files of one export (same input, same folder); old ones are pruned
@@ -168,11 +182,7 @@ class PlanUI:
             self.header(request),
             gr.Dropdown(choices=communes),
             gr.Chatbot(examples=[{"text": q} for q in self.example_questions()]),
-            *self.record_filter_choices(),
-            "",  # text search
-            "",  # sort: plan order
-            False,
-            *self.filter_records(ALL, ALL, ALL, ALL, ""),
+            *self.reset_records(),
             self.documents_table(),
             gr.Dropdown(choices=self.document_choices(), value=None),
             gr.Dropdown(choices=self.snapshot.communes),
@@ -180,49 +190,122 @@ class PlanUI:
 
     # --- Hỏi đáp ---------------------------------------------------------------------------------
 
+    def waiting_text(self, key: str) -> str:
+        """The line under the chat that lists the questions waiting for their answer."""
+        with self._lock:
+            waiting = list(self._waiting.get(key, ()))
+        if not waiting:
+            return ""
+        shown = "; ".join(f"“{render.esc(q if len(q) <= 80 else q[:79] + '…')}”" for q in waiting[:3])
+        more = f" và {len(waiting) - 3} câu khác" if len(waiting) > 3 else ""
+        return f"Đang chờ trả lời {len(waiting)} câu hỏi (theo thứ tự): {shown}{more}."
+
+    def take(self, question: str | None, request: gr.Request | None = None) -> tuple[str, str]:
+        """Queue a question; (input box, waiting line). The box is cleared here, once: what the
+        officer types while an answer streams is never wiped. A too long question stays in the box."""
+        key = _session(request)
+        question = (question or "").strip()
+        if not question:
+            return "", self.waiting_text(key)
+        limit = self.services.settings.max_question_chars
+        if len(question) > limit:
+            return question, f"⚠ Câu hỏi quá dài ({len(question)} ký tự, tối đa {limit}). Hãy hỏi ngắn gọn hơn."
+        with self._lock:
+            self._waiting.setdefault(key, deque()).append(question)
+        return "", self.waiting_text(key)
+
+    def take_example(self, selected: gr.SelectData, request: gr.Request | None = None) -> str:
+        """An example question clicked: queued as is, the input box is left alone."""
+        return self.take(selected.value["text"], request)[1]
+
+    def clear_chat(self, request: gr.Request | None = None) -> tuple[list[Any], list[Any], list[Any], str]:
+        """A new conversation: chat, its copy, history, waiting line (queued questions are dropped)."""
+        key = _session(request)
+        with self._lock:
+            self._waiting.pop(key, None)
+            self._cleared[key] = self._cleared.get(key, 0) + 1
+        return [], [], [], ""
+
+    def forget(self, request: gr.Request | None = None) -> None:
+        """A page closed: its waiting questions and counters go."""
+        key = _session(request)
+        with self._lock:
+            self._waiting.pop(key, None)
+            self._cleared.pop(key, None)
+
+    def answer_waiting(
+        self,
+        chat: list[dict[str, Any]] | None,
+        history: list[dict[str, str]] | None,
+        commune: str | None,
+        request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """Answer the page's waiting questions in order: chat, its copy (a state, so a later loop
+        starts from the whole conversation), history, waiting line. A question sent while an
+        answer streams waits and is answered by the loop already running; a second loop skips."""
+        key = _session(request)
+        with self._lock:
+            busy = key in self._answering
+            self._answering.add(key)
+            cleared = self._cleared.get(key, 0)
+        if busy:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        chat, history = list(chat or []), list(history or [])
+        answered = False
+        try:
+            while True:
+                with self._lock:
+                    waiting = self._waiting.get(key)
+                    if not waiting or self._cleared.get(key, 0) != cleared:
+                        self._answering.discard(key)  # with the check: a question queued later starts a loop
+                        break
+                    question = waiting.popleft()
+                answered = True
+                for step_chat, step_history in self.answer(question, chat, history, commune):
+                    if self._cleared.get(key, 0) != cleared:
+                        break
+                    chat, history = step_chat, step_history
+                    yield chat, chat, history, self.waiting_text(key)  # questions sent meanwhile show
+            # the waiting line emptied; without an answer it is left as is (it may tell "quá dài")
+            yield gr.skip(), gr.skip(), gr.skip(), self.waiting_text(key) if answered else gr.skip()
+        finally:
+            with self._lock:
+                self._answering.discard(key)
+
     def answer(
         self,
         question: str,
         chat: list[dict[str, Any]] | None,
         history: list[dict[str, str]] | None,
         commune: str | None,
-    ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, str]], str]]:
-        """Stream an answer into the chat; the sources follow as a message of their own (cards)."""
+    ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, str]]]]:
+        """Stream the answer to one question into the chat (chat, history); the sources follow as a
+        message of their own (cards)."""
         chat = list(chat or [])
         history = list(history or [])
         question = (question or "").strip()
         if not question:
-            yield list(chat), list(history), ""
-            return
-        limit = self.services.settings.max_question_chars
-        if len(question) > limit:
-            chat.append(
-                {
-                    "role": "assistant",
-                    "content": f"Câu hỏi quá dài (tối đa {limit} ký tự). Hãy hỏi ngắn gọn hơn.",
-                }
-            )
-            yield list(chat), list(history), question
             return
         chat.append({"role": "user", "content": render.safe_markdown(question)})
         chat.append({"role": "assistant", "content": "_Đang tìm trong các kế hoạch…_"})
-        yield list(chat), list(history), ""
+        yield list(chat), list(history)
         try:
             result = self.services.qa.ask(question, history=history or None, commune=_choice(commune))
         except Exception:  # noqa: BLE001 - an officer sees a plain message, the log has the trace
             log.exception("QA failed for %r", question)
             chat[-1] = {
                 "role": "assistant",
-                "content": "Xin lỗi, đã có lỗi khi tìm câu trả lời. Vui lòng thử lại.",
+                "content": "Xin lỗi, đã có lỗi khi tìm câu trả lời. Vui lòng gửi lại câu hỏi.",
             }
-            yield list(chat), list(history), question
+            yield list(chat), list(history)
             return
         text = render.safe_markdown(result.answer)
         steps = _stream_prefixes(text)
         pause = STREAM_SECONDS / max(len(steps), 1)
         for prefix in steps:
             chat[-1] = {"role": "assistant", "content": prefix}
-            yield list(chat), list(history), ""
+            yield list(chat), list(history)
             time.sleep(pause)
         extras = []
         if not result.found:
@@ -238,22 +321,72 @@ class PlanUI:
             {"role": "user", "content": question},
             {"role": "assistant", "content": result.answer},
         ]
-        yield list(chat), list(history), ""
+        yield list(chat), list(history)
 
     # --- Bảng phân công --------------------------------------------------------------------------
 
-    def record_filter_choices(self) -> tuple[Any, Any, Any, Any]:
-        """Dropdown updates: commune, kind, unit, year (from the records of the snapshot)."""
-        records = self.snapshot.records
+    def record_filter_options(
+        self, commune: str | None, kind: str | None, unit: str | None, year: str | None
+    ) -> tuple[list[tuple[str, str]], list[str], list[str], tuple[str, str, str]]:
+        """Kinds, units and years of the chosen commune's records (of all without one), and the
+        chosen kind, unit and year kept if still offered, else 'Tất cả'."""
+        snapshot = self.snapshot
+        records = snapshot.records
+        if place := _choice(commune):
+            flt = records_query.RecordFilter(commune=place)
+            records = [m.record for m in records_query.query_records(records, snapshot.documents, flt)]
         units = sorted({u.name for r in records for u in (*r.leads, *r.partners)}, key=str.lower)
-        years = sorted({r.year for r in records if r.year}, reverse=True)
+        years = [str(y) for y in sorted({r.year for r in records if r.year}, reverse=True)]
         kinds = [(label, key) for key, label in KIND_LABELS.items() if any(r.kind == key for r in records)]
-        return (
-            gr.Dropdown(choices=self.commune_choices(), value=ALL),
-            gr.Dropdown(choices=[(ALL, ALL), *kinds], value=ALL),
-            gr.Dropdown(choices=[ALL, *units], value=ALL),
-            gr.Dropdown(choices=[ALL, *(str(y) for y in years)], value=ALL),
+        kept = (
+            kind if kind in {k for _, k in kinds} else ALL,
+            unit if unit in units else ALL,
+            year if year in years else ALL,
         )
+        return kinds, units, years, kept
+
+    def record_filter_choices(
+        self, commune: str | None = ALL, kind: str | None = ALL, unit: str | None = ALL, year: str | None = ALL
+    ) -> tuple[Any, Any, Any, Any]:
+        """Dropdown updates: commune, kind, unit, year (narrowed to the chosen commune)."""
+        communes = self.commune_choices()
+        commune_box = gr.Dropdown(choices=communes, value=commune if commune in communes else ALL)
+        return commune_box, *self._narrowed(*self.record_filter_options(commune, kind, unit, year))
+
+    @staticmethod
+    def _narrowed(
+        kinds: list[tuple[str, str]], units: list[str], years: list[str], kept: tuple[str, str, str]
+    ) -> tuple[Any, Any, Any]:
+        return (
+            gr.Dropdown(choices=[(ALL, ALL), *kinds], value=kept[0]),
+            gr.Dropdown(choices=[ALL, *units], value=kept[1]),
+            gr.Dropdown(choices=[ALL, *years], value=kept[2]),
+        )
+
+    def reset_records(self) -> tuple[Any, ...]:
+        """'Xóa bộ lọc': every filter back to 'Tất cả', plan order; the whole table."""
+        return (
+            *self.record_filter_choices(),
+            "",  # text search
+            "",  # sort: plan order
+            False,
+            *self.filter_records(ALL, ALL, ALL, ALL, ""),
+        )
+
+    def choose_commune(
+        self,
+        commune: str | None,
+        kind: str | None,
+        unit: str | None,
+        year: str | None,
+        text: str | None,
+        sort_by: str | None = None,
+        descending: bool = False,
+    ) -> tuple[Any, ...]:
+        """A commune chosen: kind, unit and year narrowed to its records, then the table."""
+        options = self.record_filter_options(commune, kind, unit, year)
+        kind, unit, year = options[3]
+        return *self._narrowed(*options), *self.filter_records(commune, kind, unit, year, text, sort_by, descending)
 
     @staticmethod
     def record_rows(matches: list[RecordMatch]) -> list[list[Any]]:
@@ -310,11 +443,12 @@ class PlanUI:
         if not rows:
             count += " Không có bản ghi nào khớp bộ lọc — hãy bỏ bớt điều kiện."
             return frame, count, None, None
+        # the CSV and the Excel file: the same columns, named after the filter
         folder = self.export_dir((flt, sort_by, descending, id(snapshot)))
-        csv_path = folder / "bang-phan-cong.csv"
-        xlsx_path = folder / "bang-phan-cong.xlsx"
+        csv_path = folder / records_query.export_filename(flt, "csv")
+        xlsx_path = folder / records_query.export_filename(flt, "xlsx")
         csv_path.write_text(records_query.to_csv(matches), encoding="utf-8")
-        write_xlsx(xlsx_path, RECORD_COLUMNS, rows, sheet="Phân công")
+        write_xlsx(xlsx_path, *records_query.export_table(matches), sheet="Phân công")
         return frame, count, str(csv_path), str(xlsx_path)
 
     # --- Tài liệu -------------------------------------------------------------------------------
@@ -491,16 +625,17 @@ def _lines(text: str | None) -> list[str]:
 
 
 def write_xlsx(path: Path, headers: list[str], rows: list[list[Any]], sheet: str) -> None:
-    """An Excel sheet with a bold, frozen header row and readable column widths."""
+    """An Excel sheet with a bold, frozen header row and readable column widths; no cell is taken
+    for a formula (text starting with = + - @ gets a leading apostrophe)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
     book = Workbook()
     ws = book.active
     ws.title = sheet
-    ws.append(headers)
+    ws.append([records_query.safe_cell(h) for h in headers])
     for row in rows:
-        ws.append(row)
+        ws.append([records_query.safe_cell(v) for v in row])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "A2"
@@ -533,13 +668,15 @@ def build_ui(services: Services) -> gr.Blocks:
                 qa_commune = gr.Dropdown(
                     [ALL],
                     value=ALL,
-                    label="Phạm vi xã",
-                    info="Chỉ tìm trong kế hoạch của một xã, hoặc tất cả",
+                    label="Tìm trong kế hoạch của xã",
                     elem_id="qa-commune",
                 )
                 chat = gr.Chatbot(
                     elem_id="pa-chat",
-                    height=600,
+                    # the input row and the example questions stay in the first screen (laptop, phone)
+                    height=CHAT_HEIGHT,
+                    min_height=280,
+                    max_height=600,
                     buttons=["copy"],
                     latex_delimiters=[],
                     feedback_options=None,
@@ -549,23 +686,26 @@ def build_ui(services: Services) -> gr.Blocks:
                     "thời hạn của một nhiệm vụ; có thể gõ không dấu. Bấm một câu hỏi mẫu để bắt đầu:",
                 )
                 history = gr.State([])
+                conversation = gr.State([])  # the chat as the answering loop left it
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         placeholder="Nhập câu hỏi rồi nhấn Enter…",
                         show_label=False,
                         scale=5,
-                        min_width=300,
+                        min_width=150,  # on a phone: the box and "Gửi" in one row
                         lines=1,
                         max_lines=4,
                         elem_id="qa-input",
                     )
-                    send = gr.Button("Gửi", variant="primary", scale=0, min_width=80, elem_id="qa-send")
+                    send = gr.Button("Gửi", variant="primary", scale=0, min_width=64, elem_id="qa-send")
                     clear = gr.Button("Hội thoại mới", scale=0, min_width=150, elem_id="qa-clear")
+                waiting = gr.Markdown(elem_id="qa-waiting", elem_classes=["pa-count"])
 
             with gr.Tab("Bảng phân công", id="records", elem_id="tab-records"):
                 gr.Markdown(
                     "Các chỉ số, chỉ tiêu và nhiệm vụ được giao trong kế hoạch: lọc theo xã, loại, "
-                    "đơn vị, năm hoặc nội dung, sắp xếp theo một cột, rồi tải về dạng CSV hoặc Excel."
+                    "đơn vị, năm hoặc nội dung, sắp xếp theo một cột, rồi tải về dạng CSV hoặc Excel (hai tệp "
+                    "có cùng các cột, kể cả tên tệp và số dòng trong kế hoạch gốc)."
                 )
                 with gr.Row():
                     r_commune = gr.Dropdown(
@@ -604,6 +744,9 @@ def build_ui(services: Services) -> gr.Blocks:
                     r_csv = gr.DownloadButton("Tải CSV", size="sm", min_width=110, scale=0, elem_id="rec-csv")
                     r_xlsx = gr.DownloadButton(
                         "Tải Excel (.xlsx)", size="sm", min_width=150, scale=0, elem_id="rec-xlsx"
+                    )
+                    r_reset = gr.Button(
+                        "Xóa bộ lọc", size="sm", variant="secondary", min_width=120, scale=0, elem_id="rec-reset"
                     )
                 r_table = gr.Dataframe(
                     headers=RECORD_COLUMNS,
@@ -735,21 +878,41 @@ def build_ui(services: Services) -> gr.Blocks:
         ]
         demo.load(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden", api_name="refresh")
 
-        chat_in, chat_out = [question, chat, history, qa_commune], [chat, history, question]
-        question.submit(ui.answer, inputs=chat_in, outputs=chat_out)
-        send.click(ui.answer, inputs=chat_in, outputs=chat_out)
-
-        def example_question(selected: gr.SelectData) -> str:
-            return selected.value["text"]
-
-        chat.example_select(example_question, outputs=question, show_progress="hidden").then(
-            ui.answer, inputs=chat_in, outputs=chat_out
-        )
-        clear.click(lambda: ([], [], ""), outputs=[chat, history, question], show_progress="hidden")
-        chat.clear(lambda: [], outputs=history, show_progress="hidden")
+        # A question is taken at once (the box cleared once, every send accepted: "multiple"), then
+        # the answering loop of the page answers the waiting questions in order; the loop's outputs
+        # do not include the box, so what the officer types meanwhile stays.
+        answer_in, answer_out = [conversation, history, qa_commune], [chat, conversation, history, waiting]
+        for taken in (
+            question.submit(
+                ui.take, inputs=question, outputs=[question, waiting], trigger_mode="multiple",
+                show_progress="hidden", queue=False,
+            ),
+            send.click(
+                ui.take, inputs=question, outputs=[question, waiting], trigger_mode="multiple",
+                show_progress="hidden", queue=False,
+            ),
+            chat.example_select(
+                ui.take_example, outputs=waiting, trigger_mode="multiple", show_progress="hidden", queue=False
+            ),
+        ):
+            taken.then(
+                ui.answer_waiting, inputs=answer_in, outputs=answer_out, trigger_mode="multiple",
+                show_progress="hidden",
+            )
+        clear.click(ui.clear_chat, outputs=[chat, conversation, history, waiting], show_progress="hidden")
+        chat.clear(ui.clear_chat, outputs=[chat, conversation, history, waiting], show_progress="hidden")
+        demo.unload(ui.forget)
 
         # .input: the officer's own changes (refresh_all resets the filters and the table itself)
-        for widget in (r_commune, r_kind, r_unit, r_year, r_text, r_sort, r_desc):
+        r_commune.input(
+            ui.choose_commune,
+            inputs=record_filters,
+            outputs=[r_kind, r_unit, r_year, *record_outputs],
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
+        r_reset.click(ui.reset_records, outputs=[*record_filters, *record_outputs], show_progress="hidden")
+        for widget in (r_kind, r_unit, r_year, r_text, r_sort, r_desc):
             widget.input(
                 ui.filter_records,
                 inputs=record_filters,
@@ -827,6 +990,12 @@ def mount_ui(app: FastAPI, services: Services) -> None:
                 return RedirectResponse(sign_in_url(path), status_code=303)
             return await call_next(request)
 
+    if not any(getattr(route, "path", None) == "/favicon.ico" for route in app.routes):
+
+        @app.get("/favicon.ico", include_in_schema=False)
+        def favicon() -> FileResponse:
+            return FileResponse(FAVICON, media_type="image/png")
+
     gr.mount_gradio_app(
         app,
         demo,
@@ -841,3 +1010,5 @@ def mount_ui(app: FastAPI, services: Services) -> None:
         mcp_server=False,
         auth_dependency=signed_in if gated else None,
     )
+    # /ui/favicon.ico too (mount_gradio_app takes ``favicon_path`` only for a mount at "/")
+    demo.favicon_path = str(FAVICON)  # type: ignore[assignment]

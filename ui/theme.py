@@ -105,7 +105,7 @@ blockquote.pa-src-text { margin: 0; padding: 6px 10px; border-left: 3px solid va
   .pa-title { font-size: 1.25rem; }
   .pa-subtitle { font-size: .9rem; }
   .pa-corpus { display: none; }
-  #pa-chat { height: 58vh !important; }
+  #pa-chat { height: calc(100dvh - 500px) !important; }  /* the input row stays on the first screen */
   .tab-wrapper .tab-container button { padding-left: 7px !important; padding-right: 7px !important;
     font-size: .9rem !important; }
   summary .pa-src-section { display: none; }
@@ -117,7 +117,11 @@ blockquote.pa-src-text { margin: 0; padding: 6px 10px; border-left: 3px solid va
 
 # Gradio scopes ``css`` rules inside media queries to its content (``.contain``); the page frame
 # around it is styled from the page head instead.
-HEAD = """<style>
+# The page is Vietnamese (Gradio writes lang="en"): screen readers, spell checking and
+# hyphenation follow ``lang``. The icon is served by the app (``ui.app.mount_ui``).
+LANG_SCRIPT = '<script>document.documentElement.lang = "vi";</script>'
+FAVICON_LINK = '<link rel="icon" type="image/png" href="/favicon.ico">'
+HEAD = LANG_SCRIPT + FAVICON_LINK + """<style>
 @media (max-width: 640px) {
   .gradio-container .main.app { padding-left: 8px !important; padding-right: 8px !important; }
 }

@@ -7,7 +7,17 @@ import io
 
 import pytest
 
-from assistant.records_query import RecordFilter, RecordQueryError, normalize_kind, query_records, to_csv
+from assistant.records_query import (
+    CSV_HEADERS,
+    RecordFilter,
+    RecordQueryError,
+    export_filename,
+    export_table,
+    normalize_kind,
+    query_records,
+    safe_cell,
+    to_csv,
+)
 from core.model import Record, UnitRef
 from vectorstore.catalog import DocumentRow
 
@@ -122,3 +132,31 @@ def test_prose_facts_are_filtered_by_kind_and_exported_with_their_own_fields() -
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["Loại"] == "Văn bản được trích dẫn" and row["Mục"] == "Căn cứ"
     assert row["Chi tiết"] == "Loại văn bản: Nghị quyết | Số: 57-NQ/TW | Cơ quan ban hành: Bộ Chính trị"
+
+
+def test_cells_that_a_spreadsheet_would_run_get_an_apostrophe() -> None:
+    for text in ("=1+1", "+7", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert safe_cell(text) == "'" + text
+    assert safe_cell("Phòng Văn hóa - Xã hội") == "Phòng Văn hóa - Xã hội" and safe_cell(-5) == -5
+    record = Record("hd", "task", '=HYPERLINK("http://x")', 1, 1, "raw", commune="@Hòa Điền", record_id="r9")
+    rows = list(csv.reader(io.StringIO(to_csv(query_records([record], DOCS), bom=False))))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Nội dung"] == '\'=HYPERLINK("http://x")' and row["Xã"] == "'@Hòa Điền"
+
+
+def test_export_table_is_the_csv() -> None:
+    matches = query_records(RECORDS, DOCS)
+    headers, rows = export_table(matches)
+    assert headers == list(CSV_HEADERS) and len(rows) == 3
+    assert rows[0][headers.index("Năm")] == 2026  # a number for Excel
+    parsed = list(csv.reader(io.StringIO(to_csv(matches, bom=False))))
+    assert parsed == [headers, *([str(c) for c in row] for row in rows)]
+
+
+def test_export_filename_follows_the_filter_without_diacritics() -> None:
+    assert export_filename(RecordFilter(commune="Vĩnh Thuận", year=2026), "xlsx") == "phan-cong-vinh-thuan-2026.xlsx"
+    assert export_filename(RecordFilter(commune="Xã Hòa Điền"), "csv") == "phan-cong-hoa-dien.csv"
+    assert export_filename(RecordFilter(), "csv") == "phan-cong-tat-ca.csv"
+    assert export_filename(RecordFilter(kind="target", unit="Phòng Kinh tế"), "csv") == "phan-cong-chi-tieu-phong-kinh-te.csv"
+    assert export_filename(RecordFilter(q="chuyển đổi số"), "csv") == "phan-cong-loc.csv"
+    assert len(export_filename(RecordFilter(unit="Đơn vị " * 40), "csv")) <= 84

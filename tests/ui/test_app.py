@@ -12,10 +12,13 @@ import gradio as gr
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from gradio.context import LocalContext
 from openpyxl import load_workbook
 
+from assistant.records_query import CSV_HEADERS
 from ui import app as ui_app
-from ui.app import ALL, RECORD_COLUMNS, PlanUI, build_ui, mount_ui
+from ui.app import ALL, FAVICON, RECORD_COLUMNS, PlanUI, build_ui, mount_ui
+from ui.theme import HEAD
 
 
 @pytest.fixture()
@@ -31,12 +34,11 @@ def run(ui: PlanUI, question: str, chat: list | None = None, history: list | Non
 def test_answer_streams_then_shows_source_cards(ui: PlanUI, fake_services: Any) -> None:
     steps = run(ui, "Đơn vị nào chủ trì chỉ số Hạ tầng số ở xã Vĩnh Thuận?")
     answer = fake_services.qa.answer.answer
-    texts = [chat[1]["content"] for chat, _, _ in steps[1:-1]]
+    texts = [chat[1]["content"] for chat, _ in steps[1:-1]]
     assert steps[0][0][1]["content"].startswith("_Đang tìm")  # shown while the service works
     assert len(texts) > 3 and all(answer.startswith(t) for t in texts)  # progressive prefixes
     assert [len(t) for t in texts] == sorted(len(t) for t in texts)
-    chat, history, box = steps[-1]
-    assert box == ""
+    chat, history = steps[-1]
     assert chat[0] == {"role": "user", "content": "Đơn vị nào chủ trì chỉ số Hạ tầng số ở xã Vĩnh Thuận?"}
     assert chat[1] == {"role": "assistant", "content": answer}  # plain text: the copy button copies it
     cards = chat[2]["content"]
@@ -51,7 +53,7 @@ def test_answer_streams_then_shows_source_cards(ui: PlanUI, fake_services: Any) 
 
 
 def test_follow_up_passes_history_and_commune(ui: PlanUI, fake_services: Any) -> None:
-    chat, history, _ = run(ui, "Ai chủ trì chỉ số Hạ tầng số?")[-1]
+    chat, history = run(ui, "Ai chủ trì chỉ số Hạ tầng số?")[-1]
     run(ui, "Còn xã Vũ Quang thì sao?", chat, history, commune="Vũ Quang")
     call = fake_services.qa.calls[-1]
     assert call["commune"] == "Vũ Quang"
@@ -66,7 +68,7 @@ def test_not_found_says_so_and_suggests_the_corpus(
         found=False,
         sources=[source_factory("Giảm nghèo")],
     )
-    chat, _, _ = run(ui, "Tỷ lệ hộ nghèo năm 2050?")[-1]
+    chat, _ = run(ui, "Tỷ lệ hộ nghèo năm 2050?")[-1]
     assert chat[1]["content"].startswith("Không tìm thấy")
     hint = chat[2]["content"].value
     assert "Gợi ý" in hint and "Vĩnh Thuận (An Giang)" in hint and "Vũ Quang (Hà Tĩnh)" in hint
@@ -74,11 +76,62 @@ def test_not_found_says_so_and_suggests_the_corpus(
 
 
 def test_empty_and_failing_questions(ui: PlanUI, fake_services: Any) -> None:
-    assert run(ui, "   ") == [([], [], "")]
+    assert run(ui, "   ") == []
+    assert ui.take("   ") == ("", "") and ui.waiting_text("") == ""  # nothing queued
     fake_services.qa.ask = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
-    chat, history, box = run(ui, "Câu hỏi")[-1]
+    chat, history = run(ui, "Câu hỏi")[-1]
     assert "đã có lỗi" in chat[-1]["content"] and "boom" not in chat[-1]["content"]
-    assert history == [] and box == "Câu hỏi"  # the question stays, to retry
+    assert chat[0]["content"] == "Câu hỏi" and history == []  # the question stays in the chat, to resend
+
+
+def test_question_is_taken_once_and_one_sent_while_streaming_waits_its_turn(ui: PlanUI) -> None:
+    assert ui.take("  Câu thứ nhất?  ") == ("", "Đang chờ trả lời 1 câu hỏi (theo thứ tự): “Câu thứ nhất?”.")
+    loop = ui.answer_waiting([], [], ALL)
+    first = [next(loop) for _ in range(3)]  # streaming the first answer
+    # the loop writes chat, its state copy, history and the waiting line, never the input box
+    assert all(len(step) == 4 and step[0] is step[1] for step in first)
+    assert ui.take("Câu thứ hai?")[0] == ""  # sent mid-stream: taken, the box cleared once
+    assert list(ui.answer_waiting([], [], ALL)) == [(gr.skip(),) * 4]  # its own loop leaves it to this one
+    steps = [*first, *loop]
+    assert "Câu thứ hai" in steps[3][3]  # the waiting line shows it while the first answer streams
+    chat, state, history, line = steps[-2]
+    assert [m["content"] for m in chat if m["role"] == "user"] == ["Câu thứ nhất?", "Câu thứ hai?"]
+    assert [m["content"] for m in history if m["role"] == "user"] == ["Câu thứ nhất?", "Câu thứ hai?"]
+    assert steps[-1][3] == "" and ui.waiting_text("") == ""
+    assert ui.take("Câu thứ ba?")[0] == "" and len(list(ui.answer_waiting(state, history, ALL))) > 2  # a new loop
+
+
+def test_too_long_question_stays_in_the_box(ui: PlanUI, fake_services: Any) -> None:
+    question = "x" * (fake_services.settings.max_question_chars + 1)
+    box, line = ui.take(question)
+    assert box == question and "quá dài" in line
+    assert list(ui.answer_waiting([], [], ALL)) == [(gr.skip(),) * 4]  # the warning stays
+
+
+def test_new_conversation_drops_waiting_questions_and_stops_the_answer(ui: PlanUI) -> None:
+    ui.take("Câu một?")
+    ui.take("Câu hai?")
+    loop = ui.answer_waiting([], [], ALL)
+    next(loop)
+    assert ui.clear_chat() == ([], [], [], "")
+    assert [step[0] for step in loop] == [gr.skip()]  # nothing more is written into the new chat
+    assert ui.waiting_text("") == ""
+    ui.forget()
+    assert ui._cleared == {} and ui._waiting == {}
+
+
+def test_chat_events_take_every_question_and_never_write_the_box(fake_services: Any) -> None:
+    config = build_ui(fake_services).get_config_file()
+    ids = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
+    by_fn: dict[str, list[dict[str, Any]]] = {}
+    for dep in config["dependencies"]:  # api names: take, take_1, ...
+        by_fn.setdefault(dep["api_name"].rstrip("_0123456789"), []).append(dep)
+    takes = by_fn["take"]
+    assert len(takes) == 2 and all(d["trigger_mode"] == "multiple" for d in takes)
+    assert {t[0] for d in takes for t in d["targets"]} == {ids["qa-input"], ids["qa-send"]}
+    loops = by_fn["answer_waiting"]
+    assert len(loops) == 3 and all(d["trigger_mode"] == "multiple" for d in loops)
+    assert all(ids["qa-input"] not in d["outputs"] for d in loops)
 
 
 def test_records_filter_by_unit_and_text(ui: PlanUI) -> None:
@@ -102,8 +155,65 @@ def test_records_downloads(ui: PlanUI) -> None:
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert "Xã" in rows[0] and len(rows) == 3
     sheet = load_workbook(xlsx_path).active
-    assert [c.value for c in sheet[1]] == RECORD_COLUMNS
-    assert sheet.max_row == 3 and sheet["A2"].value == "Vĩnh Thuận"
+    assert [c.value for c in sheet[1]] == rows[0] == list(CSV_HEADERS)  # the same columns in both
+    assert sheet.max_row == 3 and sheet["C2"].value == "Vĩnh Thuận"
+    cells = [["" if c.value is None else str(c.value) for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert cells == rows[1:]
+
+
+def test_exports_do_not_run_formulas(ui: PlanUI, fake_services: Any) -> None:
+    record = fake_services.store.snapshot.records[0]
+    record.subject = '=HYPERLINK("http://x","bấm")'
+    record.leads[0] = type(record.leads[0])("@SUM(A1)", "@SUM(A1)")
+    record.deadline = "-2+3"
+    _, _, csv_path, xlsx_path = ui.filter_records(ALL, "indicator", ALL, ALL, "")
+    rows = list(csv.reader(io.StringIO(Path(csv_path).read_text(encoding="utf-8").lstrip("\ufeff"))))
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Nội dung"] == '\'=HYPERLINK("http://x","bấm")'
+    assert row["Đơn vị chủ trì"] == "'@SUM(A1)" and row["Thời gian"] == "'-2+3"
+    assert row["Xã"] == "Vĩnh Thuận" and row["Năm"] == "2026"
+    sheet = load_workbook(xlsx_path).active
+    cells = {h.value: c for h, c in zip(sheet[1], sheet[2], strict=True)}
+    assert cells["Nội dung"].value == row["Nội dung"] and cells["Nội dung"].data_type == "s"
+    assert cells["Đơn vị chủ trì"].value == "'@SUM(A1)" and cells["Thời gian"].value == "'-2+3"
+    assert cells["Năm"].value == 2026  # numbers stay numbers
+
+
+def test_download_names_follow_the_filter(ui: PlanUI) -> None:
+    *_, csv_path, xlsx_path = ui.filter_records("Vĩnh Thuận", ALL, ALL, "2026", "")
+    assert Path(csv_path).name == "phan-cong-vinh-thuan-2026.csv"
+    assert Path(xlsx_path).name == "phan-cong-vinh-thuan-2026.xlsx"
+    *_, csv_path, xlsx_path = ui.filter_records(ALL, ALL, ALL, ALL, "")
+    assert Path(xlsx_path).name == "phan-cong-tat-ca.xlsx" and Path(csv_path).name == "phan-cong-tat-ca.csv"
+
+
+def update_props(component: Any) -> dict[str, Any]:
+    """What a component returned by a handler updates (in an event, Gradio keeps only these)."""
+    return {k: v for args in component._constructor_args for k, v in args.items()}
+
+
+def test_choosing_a_commune_narrows_kind_unit_and_year(ui: PlanUI) -> None:
+    token = LocalContext.in_event_listener.set(True)  # as in a running event: updates, not components
+    try:
+        kind, unit, year, frame, *_ = ui.choose_commune("Vũ Quang", ALL, "Phòng Văn hóa - Xã hội", ALL, "")
+        kept = ui.choose_commune("Vĩnh Thuận", "task", "Phòng Văn hóa - Xã hội", "2026", "")
+    finally:
+        LocalContext.in_event_listener.reset(token)
+    assert update_props(unit)["choices"] == [ALL, "Phòng Kinh tế"] and update_props(unit)["value"] == ALL
+    assert update_props(kind)["choices"] == [(ALL, ALL), ("Chỉ tiêu", "target")]
+    assert update_props(year)["choices"] == [ALL, "2030"]
+    assert list(frame["Xã"]) == ["Vũ Quang"]  # the unit no longer offered is no longer applied
+    assert [update_props(c)["value"] for c in kept[:3]] == ["task", "Phòng Văn hóa - Xã hội", "2026"]
+    assert list(kept[3]["Nội dung"]) == ["Quản trị điện tử"]  # still offered, still applied
+
+
+def test_reset_button_clears_every_filter(ui: PlanUI, fake_services: Any) -> None:
+    commune, kind, unit, year, text, sort, desc, frame, count, csv_path, xlsx_path = ui.reset_records()
+    assert (commune.value, kind.value, unit.value, year.value, text, sort, desc) == (ALL, ALL, ALL, ALL, "", "", False)
+    assert len(frame) == 3 and Path(xlsx_path).name == "phan-cong-tat-ca.xlsx"
+    assert ("Phòng Kinh tế", "Phòng Kinh tế") in unit.choices
+    config = build_ui(fake_services).get_config_file()
+    assert any(c.get("props", {}).get("value") == "Xóa bộ lọc" for c in config["components"])
 
 
 def test_record_filter_choices(ui: PlanUI) -> None:
@@ -155,6 +265,17 @@ def test_mount_serves_the_ui(fake_services: Any) -> None:
     labels = {c.get("props", {}).get("label") for c in config["components"]}
     assert {"Hỏi đáp", "Bảng phân công", "Tài liệu", "Soạn thảo"} <= labels
     assert config["title"] == "Trợ lý Kế hoạch cấp xã"
+
+
+def test_page_is_vietnamese_and_has_an_icon(fake_services: Any) -> None:
+    assert 'document.documentElement.lang = "vi"' in HEAD and 'rel="icon"' in HEAD
+    app = FastAPI()
+    mount_ui(app, fake_services)
+    with TestClient(app) as client:
+        assert 'document.documentElement.lang = "vi"' in client.get("/ui/config").json()["head"]
+        for path in ("/favicon.ico", "/ui/favicon.ico"):
+            icon = client.get(path)
+            assert icon.status_code == 200 and icon.content == FAVICON.read_bytes(), path
 
 
 def test_draft_shows_the_drafters_message_on_bad_input(ui: PlanUI, fake_services: Any) -> None:

@@ -19,6 +19,7 @@ UNIT = "Phòng Văn hóa - Xã hội"
 NEW_COMMUNE = "Tân Lập"
 UPLOAD_NAME = "ke-hoach-tan-lap-2026.docx"
 WIDTHS = (1280, 390)
+FIRST_SCREENS = ((1280, 800), (390, 844))
 SLOW_MS = 180_000  # the first answer loads the models
 
 
@@ -110,6 +111,14 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
         header.get_by_text(re.compile(r"\d+ kế hoạch · \d+ xã")).wait_for(timeout=SLOW_MS)
         assert "5 kế hoạch · 5 xã" in header.inner_text()
         page.locator("#pa-chat button.example").first.wait_for()
+        assert page.evaluate("document.documentElement.lang") == "vi"
+        for width, height in FIRST_SCREENS:  # the input and an example question without scrolling
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(400)
+            for selector in ("#qa-input textarea", "#qa-send", "#pa-chat button.example"):
+                box = page.locator(selector).first.bounding_box()
+                assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, (width, selector, box)
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
         shots.take("01-home")
 
         # 2. a question: a streamed answer, then source cards naming the commune
@@ -148,6 +157,9 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
         )
         table_text = page.locator("#rec-table").inner_text()
         assert UNIT in table_text
+        with page.expect_download() as download:
+            page.locator("#rec-xlsx").click()
+        assert download.value.suggested_filename == "phan-cong-phong-van-hoa-xa-hoi.xlsx"
         shots.take("03-records")
 
         # 4. upload a .docx plan and see it listed

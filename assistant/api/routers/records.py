@@ -10,11 +10,9 @@ from fastapi.responses import Response
 from assistant.api.deps import ReadAccess, Ready, ServicesDep, optional_text
 from assistant.api.errors import APIError
 from assistant.api.schemas import API_ERRORS, RecordOut
-from assistant.records_query import RecordFilter, RecordQueryError, query_records, to_csv
+from assistant.records_query import RecordFilter, RecordQueryError, export_filename, query_records, to_csv
 
 router = APIRouter(prefix="/api", tags=["Bản ghi"], dependencies=[ReadAccess, Ready], responses=API_ERRORS)
-
-CSV_FILENAME = "ban-ghi-ke-hoach.csv"
 
 
 @router.get(
@@ -72,6 +70,7 @@ def records(
         return Response(
             to_csv(matches).encode("utf-8"),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{CSV_FILENAME}"'},
+            # named after the filter, as the UI's downloads: phan-cong-vinh-thuan-2026.csv
+            headers={"Content-Disposition": f'attachment; filename="{export_filename(flt, "csv")}"'},
         )
     return [m.to_dict() for m in matches]
