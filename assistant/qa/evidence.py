@@ -86,6 +86,31 @@ def _synonym_variants(words: tuple[str, ...]) -> list[tuple[str, ...]]:
     return variants
 
 
+@dataclass(frozen=True)
+class _Variant:
+    words: tuple[str, ...]
+    units: list[tuple[tuple[str, ...], ...]]
+    own_pairs: list[tuple[str, str]] | None  # a synonym's consecutive words (None: the subject itself)
+
+
+@lru_cache(maxsize=512)
+def _prepared(
+    words: tuple[str, ...], phrase: tuple[str, ...] | None, context: tuple[str, ...]
+) -> tuple[list[tuple[str, str]], list[_Variant], list[tuple[tuple[str, ...], ...]]]:
+    """What ``coverage`` needs of a question, computed once per question (it scores every candidate text):
+    the phrase's consecutive pairs, the synonym variants with their word alternatives, the context's."""
+    ordered = fact_words(" ".join(phrase)) if phrase else fact_words(" ".join(words))
+    pairs = list(zip(ordered, ordered[1:], strict=False))
+    variants = []
+    for variant in _synonym_variants(words):
+        own = None
+        if variant is not words:
+            spelled = tuple(w for token in variant for w in token.split("_"))
+            own = list(zip(spelled, spelled[1:], strict=False))
+        variants.append(_Variant(variant, _alternatives(variant), own))
+    return pairs, variants, _alternatives(context)
+
+
 def coverage(
     kb: KnowledgeView, words: tuple[str, ...], text_words: tuple[str, ...], phrase: tuple[str, ...] | None = None,
     context: tuple[str, ...] = (),
@@ -96,16 +121,14 @@ def coverage(
         return 0.0, 0.0
     tokens = set(text_words)
     pairs_in_text = set(zip(text_words, text_words[1:], strict=False))
-    ordered = fact_words(" ".join(phrase)) if phrase else fact_words(" ".join(words))
-    pairs = list(zip(ordered, ordered[1:], strict=False))
+    pairs, variants, extra = _prepared(words, phrase, context)
     pair_share = sum(p in pairs_in_text for p in pairs) / len(pairs) if pairs else None
     best = (0.0, 0.0)
-    extra = _alternatives(context)
     extra_weights = [W_CONTEXT * kb.idf_of(unit[0][0]) for unit in extra]
     extra_hits = sum(w for w, unit in zip(extra_weights, extra, strict=True)
                      if any(all(t in tokens for t in alt) for alt in unit))
-    for variant in _synonym_variants(words):
-        units = _alternatives(variant)
+    for variant in variants:
+        units = variant.units
         weights = [max(kb.idf_of(t) for t in unit[0]) for unit in units]
         total = (sum(weights) + sum(extra_weights)) or 1.0
         hits = sum(w for w, unit in zip(weights, units, strict=True) if any(all(t in tokens for t in alt) for alt in unit))
@@ -114,9 +137,8 @@ def coverage(
         if weights and not hits:
             recall = 0.0
         share = pair_share if pair_share is not None else recall
-        if variant is not words:  # a synonym's words come in its own order
-            spelled = tuple(w for token in variant for w in token.split("_"))
-            own = list(zip(spelled, spelled[1:], strict=False))
+        if variant.own_pairs is not None:  # a synonym's words come in its own order
+            own = variant.own_pairs
             share = max(share, sum(p in pairs_in_text for p in own) / len(own) if own else recall)
         if (recall, share) > best:
             best = (recall, share)
