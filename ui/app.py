@@ -47,6 +47,11 @@ MOUNT_PATH = "/ui"
 FAVICON = Path(__file__).with_name("favicon.png")
 ALL = "Tất cả"
 SUPPORTED_UPLOADS = [".txt", ".md", ".docx", ".pdf"]
+FORCE_LABEL = "Xác nhận nạp cả tệp không giống kế hoạch (thiếu quốc hiệu, tiêu đề KẾ HOẠCH hoặc các mục đánh số)"
+NOT_A_PLAN_HINT = (
+    "tệp không giống một kế hoạch (thiếu quốc hiệu/tiêu ngữ, tiêu đề KẾ HOẠCH hoặc các mục đánh số). "
+    f"Nếu đúng là kế hoạch, đánh dấu ô «{FORCE_LABEL.split(' (')[0]}» rồi tải lên lại."
+)
 STATUS_LABELS = {
     "added": "đã thêm mới",
     "updated": "đã cập nhật",
@@ -490,9 +495,11 @@ class PlanUI:
         return NEEDS_SIGN_IN
 
     def upload(
-        self, files: list[str] | None, progress: gr.Progress | None = None, request: gr.Request | None = None
+        self, files: list[str] | None, progress: gr.Progress | None = None, request: gr.Request | None = None,
+        force: bool = False,
     ) -> str:
-        """Ingest uploaded files one by one; one result line per file, in plain Vietnamese."""
+        """Ingest uploaded files one by one; one result line per file, in plain Vietnamese. A file that does
+        not look like a plan is refused unless the officer ticked the confirmation (``force``)."""
         if refusal := self.write_refusal(request):
             return refusal
         paths = [Path(f) for f in files or []]
@@ -507,13 +514,14 @@ class PlanUI:
                 if progress is not None:
                     progress((done, total), desc=f"Đang nhận dạng chữ (OCR) {name}", unit="trang")
 
-            result = self.services.ingestor.ingest_file(path, filename=path.name, progress=on_page)
+            result = self.services.ingestor.ingest_file(path, filename=path.name, progress=on_page, force=force)
             name = render.esc(path.name)
             if result.status == "failed":
-                items.append(
-                    f'<li class="pa-err">✗ <b>{name}</b>: {STATUS_LABELS["failed"]} — '
-                    f"{render.esc(result.error or 'lỗi không rõ')}</li>"
+                error = (
+                    NOT_A_PLAN_HINT if getattr(result, "code", None) == "not_a_plan"
+                    else render.esc(result.error or "lỗi không rõ")
                 )
+                items.append(f'<li class="pa-err">✗ <b>{name}</b>: {STATUS_LABELS["failed"]} — {error}</li>')
             else:
                 detail = (
                     f"{result.chunks_added} đoạn mới, {result.records} bản ghi phân công"
@@ -774,6 +782,9 @@ def build_ui(services: Services) -> gr.Blocks:
                             variant="primary",
                             elem_id="doc-upload",
                         )
+                        upload_force = gr.Checkbox(
+                            False, label=FORCE_LABEL, elem_id="doc-force",
+                        )
                         upload_result = gr.HTML(elem_id="doc-result")
                     with gr.Column(scale=2, min_width=240):
                         doc_pick = gr.Dropdown([], label="Chọn kế hoạch để xóa", elem_id="doc-pick")
@@ -922,9 +933,10 @@ def build_ui(services: Services) -> gr.Blocks:
             )
 
         def upload_files(
-            paths: list[str] | None, request: gr.Request, progress: gr.Progress = gr.Progress()  # noqa: B008
+            paths: list[str] | None, force: bool, request: gr.Request,
+            progress: gr.Progress = gr.Progress(),  # noqa: B008
         ) -> str:
-            return ui.upload(paths, progress, request)
+            return ui.upload(paths, progress, request, force=force)
 
         def reindex_all(request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
             return ui.reindex(progress, request)
@@ -932,7 +944,7 @@ def build_ui(services: Services) -> gr.Blocks:
         def delete_plan(doc_id: str | None, request: gr.Request) -> str:
             return ui.delete(doc_id, request)
 
-        upload.upload(upload_files, inputs=upload, outputs=upload_result, api_name="upload").then(
+        upload.upload(upload_files, inputs=[upload, upload_force], outputs=upload_result, api_name="upload").then(
             ui.refresh_all, outputs=corpus_outputs, show_progress="hidden"
         )
         delete.click(

@@ -108,7 +108,12 @@ class FakeIngestor:
     results: dict[str, SimpleNamespace] = field(default_factory=dict)  # file name -> FileResult-like
     removed: list[str] = field(default_factory=list)
 
-    def ingest_file(self, path: Path, filename: str | None = None, progress: object = None) -> SimpleNamespace:
+    forced: list[bool] = field(default_factory=list)
+
+    def ingest_file(
+        self, path: Path, filename: str | None = None, progress: object = None, force: bool = False
+    ) -> SimpleNamespace:
+        self.forced.append(force)
         result = self.results[filename or path.name]
         result.__dict__.setdefault("warnings", [])
         for done in range(1, getattr(result, "scanned_pages", 0) + 1):  # a scan: OCR progress per page

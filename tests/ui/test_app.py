@@ -238,6 +238,21 @@ def test_upload_reports_each_file_in_vietnamese(ui: PlanUI, fake_services: Any, 
     assert "Chưa chọn tệp" in ui.upload(None)
 
 
+def test_a_file_that_is_no_plan_is_kept_out_until_the_officer_confirms(
+    ui: PlanUI, fake_services: Any, tmp_path: Path
+) -> None:
+    refused = SimpleNamespace(status="failed", error="Tệp không giống một kế hoạch … (force=true)",
+                              code="not_a_plan", chunks_added=0, records=0)
+    fake_services.ingestor.results = {"cong-thuc.txt": refused}
+    html = ui.upload([str(tmp_path / "cong-thuc.txt")])
+    assert "không giống một kế hoạch" in html and "đánh dấu ô «Xác nhận nạp cả tệp không giống kế hoạch»" in html
+    assert "force=true" not in html  # the API's wording is not shown to the officer
+    fake_services.ingestor.results = {"cong-thuc.txt": SimpleNamespace(
+        status="added", error=None, chunks_added=3, records=0)}
+    assert "✓ <b>cong-thuc.txt</b>" in ui.upload([str(tmp_path / "cong-thuc.txt")], force=True)
+    assert fake_services.ingestor.forced == [False, True]
+
+
 def test_delete_and_documents_table(ui: PlanUI, fake_services: Any) -> None:
     table = ui.documents_table()
     assert list(table["Xã"]) == ["Vĩnh Thuận", "Vũ Quang"]
