@@ -10,17 +10,21 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
+from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.api import access
-from assistant.api.deps import ReadAccess
+from assistant.api.deps import ReadAccess, bearer, require_read, require_write
 from assistant.api.errors import MB, BodyTooLarge, error_response, install_error_handlers, too_large_message
 from assistant.api.routers import ask, documents, health, openai_compat, records, search
+from assistant.api.schemas import SETTINGS_LIMIT
 from assistant.services import Services
-from core.config import get_settings
+from core.config import Settings, get_settings
+from ingest.loaders import SUPPORTED_SUFFIXES
 
 logger = logging.getLogger("assistant.api")
 
@@ -84,9 +88,105 @@ class BodyLimitMiddleware:
 
 # FastAPI's built-in English response descriptions, as shown at /docs.
 _DESCRIPTIONS_VI = {"Successful Response": "Thành công", "Validation Error": "Dữ liệu không hợp lệ"}
+# Media types of the uploadable plans (the server goes by the file name's extension).
+_UPLOAD_MEDIA_TYPES = {
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pdf": "application/pdf",
+}
 
 
-def _vietnamese_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+def _calls(dependant: Dependant | None) -> set[Callable[..., Any]]:
+    if dependant is None:
+        return set()
+    found: set[Callable[..., Any]] = set()
+    for dependency in dependant.dependencies:
+        if dependency.call is not None:
+            found.add(dependency.call)
+        found |= _calls(dependency)
+    return found
+
+
+def _needs_key(route: RouteContext, settings: Settings) -> bool:
+    """What ``require_write`` / ``require_read`` enforce for this route under these settings."""
+    if not settings.api_keys:
+        return False
+    calls = _calls(getattr(route, "dependant", None))  # with the dependencies of the including routers
+    return require_write in calls or (require_read in calls and settings.protect_reads)
+
+
+def _mark_security(app: FastAPI, schema: dict[str, Any], settings: Settings) -> None:
+    """``security`` only on the operations that need the key here. FastAPI marks every operation depending
+    on ``bearer`` (optional, ``auto_error=False``), i.e. all reads too, even on a server without keys.
+    Without keys no scheme is advertised at all: none is ever checked."""
+    requirement: list[dict[str, list[str]]] = [{bearer.scheme_name: []}]
+    paths = schema.get("paths", {})
+    needed = False
+    for route in iter_route_contexts(app.routes):
+        if route.path_format not in paths or not route.methods:
+            continue
+        needs = _needs_key(route, settings)
+        needed |= needs
+        for method in route.methods:
+            operation = paths[route.path_format].get(method.lower())
+            if operation is None:
+                continue
+            if needs:
+                operation["security"] = requirement
+            else:
+                operation.pop("security", None)
+    schemes = schema.get("components", {}).get("securitySchemes", {})
+    if not needed:
+        schemes.pop(bearer.scheme_name, None)
+        if not schemes:
+            schema.get("components", {}).pop("securitySchemes", None)
+
+
+def _access_note(settings: Settings) -> str:
+    """What this server asks for, under the general description."""
+    if not settings.api_keys:
+        return "**Máy chủ này** không yêu cầu khóa API."
+    if not settings.protect_reads:
+        return "**Máy chủ này** yêu cầu khóa API cho các thao tác thay đổi dữ liệu (tải lên, xóa, nạp lại)."
+    return "**Máy chủ này** yêu cầu khóa API cho mọi thao tác, trừ `GET /health` và `GET /ready`."
+
+
+def _fill_settings_limits(node: Any, settings: Settings) -> None:
+    """Replace every ``SETTINGS_LIMIT`` marker by the keywords' values from the settings."""
+    if isinstance(node, dict):
+        names = node.pop(SETTINGS_LIMIT, None)
+        for keyword, name in (names or {}).items():
+            node[keyword] = getattr(settings, name)
+        for value in node.values():
+            _fill_settings_limits(value, settings)
+    elif isinstance(node, list):
+        for value in node:
+            _fill_settings_limits(value, settings)
+
+
+def _describe_upload(schema: dict[str, Any], settings: Settings) -> None:
+    """The accepted file types and size on the upload's multipart body."""
+    operation = schema.get("paths", {}).get(UPLOAD_PATH, {}).get("post")
+    if operation is None:
+        return
+    form = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data")
+    if form is None:
+        return
+    suffixes = ", ".join(SUPPORTED_SUFFIXES)
+    types = [_UPLOAD_MEDIA_TYPES[s] for s in SUPPORTED_SUFFIXES if s in _UPLOAD_MEDIA_TYPES]
+    form["encoding"] = {"file": {"contentType": ", ".join([*types, "application/octet-stream"])}}
+    file = form.get("schema", {}).get("properties", {}).get("file")
+    if file is not None:
+        file["description"] = (
+            f"Tệp kế hoạch: {suffixes} (theo đuôi tên tệp; đuôi khác: 415), "
+            f"tối đa {settings.max_upload_mb:g} MB (lớn hơn: 413)."
+        )
+
+
+def _openapi(app: FastAPI, settings: Settings) -> Callable[[], dict[str, Any]]:
+    """FastAPI's schema, made to say what this server does: Vietnamese descriptions, security only where
+    the settings require a key, the limits from the settings, the accepted upload types."""
     default = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -96,6 +196,11 @@ def _vietnamese_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 for response in operation.get("responses", {}).values():
                     description = response.get("description")
                     response["description"] = _DESCRIPTIONS_VI.get(description, description)
+            _mark_security(app, schema, settings)
+            info = schema.setdefault("info", {})
+            info["description"] = f"{info.get('description', '').rstrip()}\n\n{_access_note(settings)}\n"
+            _fill_settings_limits(schema, settings)
+            _describe_upload(schema, settings)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -152,7 +257,7 @@ def create_app(
     app.state.ready = False
     app.state.ready_error = None
     install_error_handlers(app)
-    app.openapi = _vietnamese_openapi(app)  # type: ignore[method-assign]
+    app.openapi = _openapi(app, settings)  # type: ignore[method-assign]
 
     for module in (health, ask, search, records, documents, openai_compat):
         app.include_router(module.router)

@@ -9,7 +9,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import get_route_path
 
 from vectorstore.catalog import CatalogError
 
@@ -184,13 +186,27 @@ async def _on_api_error(request: Request, exc: APIError) -> JSONResponse:
     )
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of every route whose path matches the request's (Starlette's 405 names only the
+    first such route's methods: PUT /api/documents would say ``Allow: GET`` though POST exists)."""
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # the routes of included routers too
+        if route.methods and route.path_regex is not None and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
+
+
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     status = exc.status_code
     message = (
         exc.detail if isinstance(exc, BodyTooLarge) else STATUS_MESSAGES.get(status, STATUS_MESSAGES[400])
     )
     code = "invalid_api_key" if status == 401 else None
-    return error_response(request.url.path, status, message, code=code, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if status == 405 and (methods := allowed_methods(request)):
+        headers = {**(headers or {}), "Allow": ", ".join(methods)}
+    return error_response(request.url.path, status, message, code=code, headers=headers)
 
 
 async def _on_store_unavailable(request: Request, exc: CatalogError) -> JSONResponse:

@@ -2,11 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.qa.types import Source
+
+# --- OpenAPI-only keywords -------------------------------------------------------------------------
+# Declared in the schema, not validated by pydantic: the endpoints check these themselves (with their own
+# Vietnamese messages and error codes), and limits taken from the settings differ per server.
+
+SETTINGS_LIMIT = "x-settings-limit"
+"""Keywords whose value is a setting, e.g. ``{"maxLength": "max_question_chars"}``: the app's OpenAPI hook
+replaces the marker with ``"maxLength": settings.max_question_chars``."""
+NOT_BLANK = r"\S"  # some character besides blanks (questions are stripped before they are checked)
+
+
+def value_schema(**keywords: Any) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` adding ``keywords`` to the field's value: the non-null branch of an optional
+    field, the field's schema otherwise."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        for branch in [b for b in schema.get("anyOf", []) if b.get("type") != "null"] or [schema]:
+            branch.update(keywords)
+
+    return extra
+
+
+def settings_limit(**names: str) -> Callable[[dict[str, Any]], None]:
+    """Limits set by the settings, e.g. ``settings_limit(maximum="max_top_k")``."""
+    return value_schema(**{SETTINGS_LIMIT: names})
+
+
+QUESTION_SCHEMA = value_schema(pattern=NOT_BLANK, **{SETTINGS_LIMIT: {"maxLength": "max_question_chars"}})
+TOP_K_SCHEMA = settings_limit(maximum="max_top_k")
 
 # --- errors ---------------------------------------------------------------------------------------
 
@@ -50,6 +80,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(
         min_length=1,
+        json_schema_extra=QUESTION_SCHEMA,
         description="Câu hỏi về các kế hoạch (không rỗng; tối đa số ký tự theo cấu hình "
         "max_question_chars, mặc định 2000).",
     )
@@ -62,7 +93,7 @@ class AskRequest(BaseModel):
         None, max_length=200, description="Chỉ tìm trong kế hoạch của xã này (có dấu hoặc không dấu)."
     )
     top_k: int | None = Field(
-        None, ge=1, description="Số nguồn trích dẫn tối đa (1 đến max_top_k theo cấu hình, mặc định 20)."
+        None, ge=1, json_schema_extra=TOP_K_SCHEMA, description="Số nguồn trích dẫn tối đa (1 đến max_top_k theo cấu hình, mặc định 20)."
     )
     explain: bool = Field(
         False, description="Trả kèm đường quyết định (cách hiểu câu hỏi, hướng xử lý, độ tin cậy, ứng viên gần nhất)."
@@ -284,7 +315,8 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessage] = Field(
         min_length=1,
         max_length=200,
-        description="Hội thoại; tin nhắn user cuối cùng là câu hỏi, các tin nhắn trước là lịch sử.",
+        description="Hội thoại; tin nhắn user cuối cùng là câu hỏi (không rỗng, tối đa số ký tự theo cấu hình "
+        "max_question_chars, mặc định 2000), các tin nhắn trước là lịch sử.",
     )
     stream: bool = Field(False, description="Trả kết quả dạng luồng (server-sent events).")
     stream_options: StreamOptions | None = Field(None, description="Tùy chọn luồng.")

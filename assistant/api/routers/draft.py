@@ -10,27 +10,55 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.api.deps import Ready, ServicesDep
 from assistant.api.errors import APIError
-from assistant.api.schemas import API_ERRORS
+from assistant.api.schemas import API_ERRORS, NOT_BLANK, value_schema
 from assistant.drafting.docx_export import DOCX_MIME, to_docx
 from assistant.drafting.markdown_export import blocks_markdown, sources_markdown, to_markdown
-from assistant.drafting.model import Appendix, Draft, DraftInputError, SourceRef
+from assistant.drafting.model import (
+    MAX_YEAR,
+    MIN_YEAR,
+    PLAN_TYPES,
+    Appendix,
+    Draft,
+    DraftInputError,
+    SourceRef,
+)
 
 router = APIRouter(prefix="/api/draft", tags=["Soạn thảo"], dependencies=[Ready], responses=API_ERRORS)
 
 _LIST_CAP = 100  # hard bound of the request; the service keeps the first 20 units / 10 focus areas
+# The codes clients should send (the service also understands Vietnamese names: "Nghị quyết 57"…).
+PLAN_TYPE_SCHEMA = value_schema(enum=list(PLAN_TYPES))
+# Optional for pydantic, so that the service names what is missing in Vietnamese; required in the schema.
+_REQUIRED = ("commune", "plan_type", "year")
+_EXAMPLE = {"commune": "Tân Lập", "province": "Đồng Nai", "plan_type": "nq57", "year": 2027,
+            "focus": ["nông nghiệp", "du lịch"]}
+
+
+def _draft_in_schema(schema: dict[str, Any]) -> None:
+    """The schema says what the service requires: a commune, a plan type and a year, none of them null."""
+    schema["examples"] = [_EXAMPLE]
+    schema["required"] = [*schema.get("required", []), *_REQUIRED]
+    for name in _REQUIRED:
+        field = schema["properties"][name]
+        field.pop("default", None)
+        branches = [b for b in field.pop("anyOf", []) if b.get("type") != "null"]
+        if len(branches) == 1:
+            field.update(branches[0])
+        elif branches:
+            field["anyOf"] = branches
+    for branch in schema["properties"]["year"]["anyOf"]:
+        if branch.get("type") == "integer":
+            branch.update(minimum=MIN_YEAR, maximum=MAX_YEAR)
 
 
 class DraftIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"commune": "Tân Lập", "province": "Đồng Nai", "plan_type": "nq57",
-                                         "year": 2027, "focus": ["nông nghiệp", "du lịch"]}]},
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_draft_in_schema)
 
-    commune: str = Field("", max_length=2000, description="Tên xã cần soạn kế hoạch (bắt buộc), ví dụ: Tân Lập.")
+    commune: str = Field("", max_length=2000, json_schema_extra={"pattern": NOT_BLANK},
+                         description="Tên xã cần soạn kế hoạch (bắt buộc), ví dụ: Tân Lập.")
     province: str | None = Field(None, max_length=2000, description="Tỉnh/thành phố, ví dụ: Đồng Nai.")
     plan_type: str | None = Field(
-        None, max_length=100,
+        None, max_length=100, json_schema_extra=PLAN_TYPE_SCHEMA,
         description="Loại kế hoạch (bắt buộc): pii (nâng cao Chỉ số PII), nq57 (thực hiện Nghị quyết 57-NQ/TW), "
         "innovative (mô hình “Xã đổi mới sáng tạo”).",
     )
@@ -108,7 +136,7 @@ class LengthOut(BaseModel):
 class DraftOut(BaseModel):
     commune: str = Field(description="Xã.")
     province: str | None = Field(description="Tỉnh/thành phố.")
-    plan_type: str = Field(description="Loại kế hoạch.")
+    plan_type: str = Field(description="Loại kế hoạch.", json_schema_extra=PLAN_TYPE_SCHEMA)
     period: str = Field(description="Năm hoặc giai đoạn thực hiện.")
     title: str = Field(description="Tên kế hoạch.")
     markdown: str = Field(description="Toàn văn bản thảo (Markdown).")
@@ -210,10 +238,10 @@ def draft(
 @router.get("/examples", response_model=list[ExampleOut], summary="Xem các kế hoạch mẫu đã viết một mục thế nào")
 def examples(
     services: ServicesDep,
-    section: Annotated[str, Query(max_length=200, description="Mục cần xem, ví dụ: KINH PHÍ, MỤC TIÊU, "
+    section: Annotated[str, Query(max_length=200, json_schema_extra={"pattern": NOT_BLANK}, description="Mục cần xem, ví dụ: KINH PHÍ, MỤC TIÊU, "
                                   "TỔ CHỨC THỰC HIỆN, Căn cứ, Nơi nhận (có dấu hoặc không dấu).")],
-    plan_type: Annotated[str | None, Query(max_length=100, description="Ưu tiên loại kế hoạch: pii, nq57, "
-                                           "innovative.")] = None,
+    plan_type: Annotated[str | None, Query(max_length=100, json_schema_extra=PLAN_TYPE_SCHEMA,
+                                           description="Ưu tiên loại kế hoạch: pii, nq57, innovative.")] = None,
     province: Annotated[str | None, Query(max_length=200, description="Ưu tiên tỉnh/thành phố.")] = None,
     limit: Annotated[int, Query(ge=1, le=20, description="Số kế hoạch mẫu tối đa.")] = 10,
 ) -> Any:

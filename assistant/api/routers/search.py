@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from assistant.api.deps import ReadAccess, Ready, ServicesDep, check_question, check_top_k, optional_text
-from assistant.api.schemas import API_ERRORS, SourceOut
+from assistant.api.schemas import API_ERRORS, QUESTION_SCHEMA, TOP_K_SCHEMA, SourceOut
 
 router = APIRouter(prefix="/api", tags=["Hỏi đáp"], dependencies=[ReadAccess, Ready], responses=API_ERRORS)
 
@@ -15,8 +15,20 @@ router = APIRouter(prefix="/api", tags=["Hỏi đáp"], dependencies=[ReadAccess
 @router.get("/search", response_model=list[SourceOut], summary="Tìm đoạn văn bản liên quan")
 def search(
     services: ServicesDep,
-    q: Annotated[str, Query(min_length=1, description="Nội dung cần tìm (có dấu hoặc không dấu).")],
-    k: Annotated[int, Query(ge=1, description="Số kết quả tối đa (1 đến max_top_k, mặc định 10).")] = 10,
+    q: Annotated[
+        str,
+        Query(
+            min_length=1,
+            json_schema_extra=QUESTION_SCHEMA,
+            description="Nội dung cần tìm (có dấu hoặc không dấu; tối đa max_question_chars ký tự).",
+        ),
+    ],
+    k: Annotated[
+        int,
+        Query(
+            ge=1, json_schema_extra=TOP_K_SCHEMA, description="Số kết quả tối đa (1 đến max_top_k, mặc định 10)."
+        ),
+    ] = 10,
     commune: Annotated[
         str | None, Query(max_length=200, description="Chỉ tìm trong kế hoạch của xã này.")
     ] = None,
