@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from corpus import HOA_DIEN, PLANS, VINH_THUAN
@@ -29,6 +30,7 @@ from core.config import Settings
 from core.model import Chunk
 from vectorstore.catalog import Catalog, DocumentRow
 from vectorstore.chroma_store import start_chroma_server
+from vectorstore.embeddings import TextEmbedder
 
 PROBES = Path(__file__).resolve().parent / "probes" / "probes_officers.jsonl"
 SMALL_PLAN = re.search(
@@ -70,16 +72,42 @@ def server_settings(data: Path, models: Path, database_url: str, chroma_port: in
     )
 
 
+class RecordedEmbedder:
+    """The real model, answering passages it already embedded for the session's corpus from their stored
+    vectors (the same model gave them): the shared store is filled without paying the embedding twice."""
+
+    def __init__(self, model: TextEmbedder, embedded: Services) -> None:
+        self.model = model
+        stored = embedded.store.dense.collection.get(include=["embeddings"])
+        texts = {c.chunk_id: c.text for c in embedded.store.catalog.chunks()}
+        self.vectors = {texts[i]: np.asarray(v, dtype=np.float32)
+                        for i, v in zip(stored["ids"], stored["embeddings"], strict=True) if i in texts}
+
+    def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        missing = [t for t in texts if t not in self.vectors]
+        if missing:
+            self.vectors.update(zip(missing, self.model.embed_passages(missing), strict=True))
+        return np.stack([self.vectors[t] for t in texts]) if texts else self.model.embed_passages([])
+
+    def __getattr__(self, name: str) -> object:  # queries, token counts, dimension: the model's own
+        return getattr(self.model, name)
+
+
+@pytest.fixture(scope="session")
+def recorded_embedder(base_services: Services, corpus_services: Services) -> RecordedEmbedder:
+    return RecordedEmbedder(base_services.embedder, corpus_services)
+
+
 @pytest.fixture(scope="session")
 def shared_services(
-    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, base_services: Services, postgres_url: str,
-    chroma_port: int,
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, recorded_embedder: RecordedEmbedder,
+    postgres_url: str, chroma_port: int,
 ) -> Iterator[Services]:
     """The default corpus in PostgreSQL and a Chroma server, with the real embedding model."""
     settings = server_settings(tmp_path_factory.mktemp("shared"), models_dir, new_database(postgres_url, "corpus"),
                                chroma_port, "corpus")
     services = Services(settings)
-    services.__dict__["embedder"] = base_services.embedder
+    services.__dict__["embedder"] = recorded_embedder
     report = services.ingestor.ingest_paths([PLANS])
     assert not report.failed, report.failed
     yield services
@@ -114,14 +142,14 @@ def test_probe_questions_are_answered_alike_on_both_stores(
 
 
 def test_life_cycle_on_postgres_and_the_chroma_server(
-    tmp_path: Path, models_dir: Path, base_services: Services, postgres_url: str, chroma_port: int
+    tmp_path: Path, models_dir: Path, recorded_embedder: RecordedEmbedder, postgres_url: str, chroma_port: int
 ) -> None:
     url = new_database(postgres_url, "life_cycle")
     writer = Services(server_settings(tmp_path / "a", models_dir, url, chroma_port, "life_cycle"))
     reader = Services(server_settings(tmp_path / "b", models_dir, url, chroma_port, "life_cycle",
                                       store_watch_interval_s=0.1))
     for services in (writer, reader):
-        services.__dict__["embedder"] = base_services.embedder
+        services.__dict__["embedder"] = recorded_embedder
     reader.store  # noqa: B018 - watching before the writes
     first = writer.ingestor.ingest_paths([PLANS / f"{HOA_DIEN}.txt", PLANS / f"{VINH_THUAN}.txt"])
     assert first.count("added") == 2
