@@ -139,6 +139,29 @@ def pipeline_signature(settings: Settings) -> str:
     return digest.hexdigest()[:16]
 
 
+LEFTOVER_AGE_S = 3600.0  # older than any upload in flight (a sibling worker's must not be touched)
+
+
+def sweep_leftovers(settings: Settings, older_than_s: float = LEFTOVER_AGE_S) -> int:
+    """Remove what killed uploads left behind: half-copied sources (``sources/.incoming-*``) and upload
+    folders (``uploads/.upload-*``). Returns how many were removed."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for pattern, folder in ((".incoming-*", settings.data_dir / "sources"), (".upload-*", settings.uploads_dir)):
+        for leftover in folder.glob(pattern) if folder.is_dir() else []:
+            try:
+                if leftover.stat().st_mtime > cutoff:
+                    continue
+                if leftover.is_dir():
+                    shutil.rmtree(leftover)
+                else:
+                    leftover.unlink()
+                removed += 1
+            except OSError:  # gone meanwhile, or not ours to remove
+                continue
+    return removed
+
+
 def source_warnings(metadata: dict[str, Any]) -> list[str]:
     """What an officer should check in a plan read from a scan (Vietnamese)."""
     low = metadata.get("low_confidence_pages") or []
@@ -155,6 +178,7 @@ class Ingestor:
         self.sources_dir = store.settings.data_dir / "sources"
         self.limits = load_limits(store.settings)
         self.pipeline = pipeline_signature(store.settings)
+        self.swept = sweep_leftovers(store.settings)
 
     # --- public API ----------------------------------------------------------------------------
 

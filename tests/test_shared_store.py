@@ -6,7 +6,9 @@ unreachable databases refused in Vietnamese. The same behaviour on a real Postgr
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -215,3 +217,24 @@ def test_a_new_snapshot_is_prepared_before_it_serves_and_reuses_each_plans_part(
     second = services.store.snapshot
     assert "knowledge" in second.cache and second.cache["knowledge"] is not first.cache["knowledge"]
     assert second.segments[HOA_DIEN].cache["knowledge"] is part  # the unchanged plan's part is reused
+
+
+def test_leftovers_of_killed_uploads_are_swept_at_start_but_not_fresh_ones(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    old_source = data / "sources" / ".incoming-abc"
+    old_upload = data / "uploads" / ".upload-xyz"
+    fresh_upload = data / "uploads" / ".upload-now"  # a sibling worker's upload in flight
+    kept_source = data / "sources" / "ke-hoach.txt"
+    for path in (old_upload, fresh_upload):
+        path.mkdir(parents=True)
+        (path / "plan.docx").write_bytes(b"x")
+    old_source.parent.mkdir(parents=True)
+    old_source.write_bytes(b"half")
+    kept_source.write_bytes(b"plan")
+    long_ago = time.time() - 2 * 3600
+    for path in (old_source, old_upload):
+        os.utime(path, (long_ago, long_ago))
+    services = Services(settings_for(data))
+    assert services.ingestor.swept == 2
+    assert not old_source.exists() and not old_upload.exists()
+    assert fresh_upload.exists() and kept_source.exists()
