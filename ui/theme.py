@@ -31,6 +31,13 @@ def make_theme() -> gr.themes.Base:
     ).set(
         body_text_size="16px",
         block_title_text_weight="600",
+        # text at >= 4.5:1 (WCAG AA): the Soft theme's grey helper text and blue labels are 2.6-3.7:1
+        body_text_color_subdued="*neutral_600",
+        input_placeholder_color="*neutral_500",
+        block_label_text_color="*primary_700",
+        block_title_text_color="*primary_700",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
     )
 
 
@@ -41,7 +48,7 @@ footer { display: none !important; }
 
 /* header */
 .pa-header { padding: 6px 2px 2px; }
-.pa-title { font-size: 1.55rem; font-weight: 700; color: var(--color-accent); }
+.pa-title { font-size: 1.55rem; font-weight: 700; color: var(--primary-700); }
 .pa-subtitle { color: var(--body-text-color-subdued); margin-top: 2px; }
 .pa-chips { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
 .pa-chip { display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: .88rem;
