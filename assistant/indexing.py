@@ -289,7 +289,8 @@ class Ingestor:
                 if previous.pipeline != self.pipeline:
                     store.catalog.set_pipeline(doc.doc_id, self.pipeline)
                 return
-            source = self._keep_source(doc, path)
+            data = path.read_bytes()
+            source = self._keep_source(doc, path, data)
             row = DocumentRow(
                 doc_id=doc.doc_id, filename=doc.filename, source_path=str(source), sha256=doc.sha256,
                 metadata=doc.metadata.to_dict(), ingested_at="",
@@ -297,7 +298,7 @@ class Ingestor:
             )
             added = [c for c in chunks if c.chunk_id not in old_ids]
             store.add_vectors(added, {doc.doc_id: row})
-            store.catalog.replace_document(row, chunks, records, source=source.read_bytes())
+            store.catalog.replace_document(row, chunks, records, source=data)
             stale = sorted(old_ids - new_ids)
             store.dense.delete(stale)
         result.status = "updated" if previous else "added"
@@ -314,21 +315,24 @@ class Ingestor:
         data = self.store.catalog.source(doc.doc_id)
         if data is None:
             return path  # ingest_file reports it missing
+        local = self._source_path(doc.doc_id, doc.filename)
+        self._write_source(local, data)
+        return local
+
+    def _keep_source(self, doc: ParsedDocument, path: Path, data: bytes) -> Path:
+        """A private copy of the source, so that `reindex` works after the original moves."""
+        target = self._source_path(doc.doc_id, doc.filename)
+        if path.resolve() != target.resolve():
+            self._write_source(target, data)
+        return target
+
+    def _source_path(self, doc_id: str, filename: str) -> Path:
+        return self.sources_dir / f"{doc_id}{Path(filename).suffix.lower()}"
+
+    def _write_source(self, target: Path, data: bytes) -> None:
+        """Written whole or not at all (a killed write leaves an '.incoming-' file that start-up sweeps)."""
         self.sources_dir.mkdir(parents=True, exist_ok=True)
-        local = self.sources_dir / f"{doc.doc_id}{Path(doc.filename).suffix.lower()}"
         fd, tmp = tempfile.mkstemp(dir=self.sources_dir, prefix=".incoming-")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        os.replace(tmp, local)
-        return local
-
-    def _keep_source(self, doc: ParsedDocument, path: Path) -> Path:
-        """A private copy of the source, so that `reindex` works after the original moves."""
-        self.sources_dir.mkdir(parents=True, exist_ok=True)
-        target = self.sources_dir / f"{doc.doc_id}{Path(doc.filename).suffix.lower()}"
-        if path.resolve() != target.resolve():
-            fd, tmp = tempfile.mkstemp(dir=self.sources_dir, prefix=".incoming-")
-            os.close(fd)
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
-        return target
+        os.replace(tmp, target)
