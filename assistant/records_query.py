@@ -274,10 +274,6 @@ def export_table(matches: Sequence[RecordMatch]) -> tuple[list[str], list[list[s
     return list(CSV_HEADERS), [export_row(m) for m in matches]
 
 
-def csv_row(match: RecordMatch) -> list[str]:
-    return [str(cell) for cell in export_row(match)]
-
-
 def to_csv(matches: Sequence[RecordMatch], bom: bool = True) -> str:
     """CSV with Vietnamese headers; with a UTF-8 BOM (when encoded as UTF-8) so Excel reads the diacritics."""
     headers, rows = export_table(matches)

@@ -58,10 +58,18 @@ class _PlanStatistics:
     texts: int
 
 
+def _cached(cache: dict[str, object], key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per cache (a snapshot's or a plan segment's: both immutable in what they hold)."""
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]  # type: ignore[return-value]
+
+
 def _plan_statistics(segment: DocSegment) -> _PlanStatistics:
-    cached = segment.cache.get("knowledge")
-    if isinstance(cached, _PlanStatistics):
-        return cached
+    return _cached(segment.cache, "knowledge", lambda: _compute_plan_statistics(segment))
+
+
+def _compute_plan_statistics(segment: DocSegment) -> _PlanStatistics:
     # every unit the plan names, as written and canonical (a question may name one the alias table lacks)
     unit_names: dict[str, str] = {}
     for record in segment.records:
@@ -74,9 +82,7 @@ def _plan_statistics(segment: DocSegment) -> _PlanStatistics:
     counts: Counter[str] = Counter()
     for text in texts:
         counts.update(set(fact_words(text)))
-    statistics = _PlanStatistics(unit_names, counts, len(texts))
-    segment.cache["knowledge"] = statistics
-    return statistics
+    return _PlanStatistics(unit_names, counts, len(texts))
 
 
 class _Derived:
@@ -84,7 +90,6 @@ class _Derived:
     each plan's own part, which is computed once per revision of the plan."""
 
     def __init__(self, snapshot: Snapshot) -> None:
-        self.snapshot = snapshot
         self.facts_by_doc: dict[str, list[Record]] = {d: s.records for d, s in snapshot.segments.items()}
         self.facts_by_id = {r.record_id: r for r in snapshot.records}
         self.chunks_by_doc: dict[str, list[Chunk]] = {d: s.chunks for d, s in snapshot.segments.items()}
@@ -103,11 +108,7 @@ class _Derived:
 
 
 def _derived(snapshot: Snapshot) -> _Derived:
-    cached = snapshot.cache.get("knowledge")
-    if not isinstance(cached, _Derived):
-        cached = _Derived(snapshot)
-        snapshot.cache["knowledge"] = cached
-    return cached
+    return _cached(snapshot.cache, "knowledge", lambda: _Derived(snapshot))
 
 
 def prepare(snapshot: Snapshot) -> None:
@@ -220,11 +221,7 @@ class KnowledgeView:
     def _per_plan(self, doc_id: str, key: str, compute: Callable[[], T]) -> T:
         """What is derived from one plan alone, kept with the plan's segment (computed once per revision)."""
         segment = self.snapshot.segments.get(doc_id)
-        if segment is None:
-            return compute()
-        if key not in segment.cache:
-            segment.cache[key] = compute()
-        return segment.cache[key]  # type: ignore[return-value]
+        return compute() if segment is None else _cached(segment.cache, key, compute)
 
     # --- passages ------------------------------------------------------------------------------------
 
