@@ -157,9 +157,13 @@ def fact_text(fact: Record) -> str:
                      fact.row_no or ""])
 
 
+_ENUMERATION_RE = re.compile(r"^\s*(?:(?:\d{1,2}|[IVX]{1,4})(?:\.\d{1,2})*[.)]|[a-zđ]\))\s+")
+
+
 def fact_head(fact: Record) -> str:
     """The fact's name: an indicator before its task, a duty's first clause, a target's wording."""
-    head = fact.subject.split(":")[0] if fact.kind in (FactKind.INDICATOR, FactKind.TARGET) else fact.subject
+    head = _ENUMERATION_RE.sub("", fact.subject)  # '2.1. Năm 2026 …' is named 'Năm 2026 …', not '2'
+    head = head.split(":")[0] if fact.kind in (FactKind.INDICATOR, FactKind.TARGET) else head
     head = re.split(r"[;.]", head)[0]
     return " ".join(head.split()[:14])
 

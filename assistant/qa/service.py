@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from assistant.qa.answer_checks import unanswered
 from assistant.qa.conversation import resolve_with_previous
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
@@ -230,6 +231,8 @@ class QAService:
                            scope=Scope.ONE if matched and plan.scope is Scope.ALL else plan.scope)
         preferred = self._answer(kb, previous).facts if previous is not None and plan.same_subject else []
         result = self._answer(kb, plan, preferred)
+        if result.found and (missing := unanswered(plan.text, "\n".join(result.lines))):
+            result = self._partial(result, missing)
         answer = self._render(kb, plan, result)
         if self.llm is not None and answer.found:
             answer = self.llm.rewrite(plan, answer)
@@ -312,6 +315,14 @@ class QAService:
                     line = line.replace(f"[{i}]", f"[#{combined.cite(source)}]")
                 combined.lines.append(_short_subject(line.replace("[#", "[")))
         return combined
+
+    @staticmethod
+    def _partial(result: Result, missing: list[str]) -> Result:
+        """A found answer that lacks what the question asks explicitly: not found, its content the closest."""
+        closest = shorten(re.sub(r"\s*\[\d+\]", "", result.lines[0] if len(result.lines) == 1 else
+                                 " ".join(result.lines[:2])), 200)
+        reason = f"Nội dung tìm được không nêu {' và '.join(missing)} như câu hỏi hỏi. Nội dung gần nhất: {closest}"
+        return replace(result, found=False, reason=reason, candidates=[], lines=[])
 
     def _clause_plan(self, kb: KnowledgeView, plan: QuestionPlan, slot: Slot) -> QuestionPlan:
         """The part of a two-part question that asks ``slot``, parsed alone, about the plans the whole names."""

@@ -379,7 +379,10 @@ def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         n = result.cite(fact_source(kb, facts[0])) if facts else 0
         where = place(kb, doc_id)
         number = stated if stated is not None else len(facts)
-        result.lines.append(f"{capitalize(label)} ({where}): {number} {noun} [{n}].")
+        groups = {f.group_path[0] for f in facts if f.group_path}
+        divided = (f", chia thành {len(groups)} nhóm" if counted not in ("nhom", "tru cot") and len(groups) >= 2
+                   and all(f.group_path for f in facts) else "")  # '19 nhiệm vụ, chia thành 4 nhóm'
+        result.lines.append(f"{capitalize(label)} ({where}): {number} {noun}{divided} [{n}].")
         if facts and counted in ("don vi", "co quan", "phong"):  # the units, by name
             for fact in facts:
                 result.lines.append(f"- {unit_names(fact.leads) or shorten(fact.section.split(' > ')[-1], 120)} "
