@@ -150,7 +150,17 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
     for _, doc_id, what, source in kept:
         cited = f" [{result.cite(source)}]" if source is not None else ""
         result.lines.append(f"- {capitalize(place(kb, doc_id))}: {what}{cited}")
+    if _ASKS_THE_OTHERS_RE.search(plan.folded):  # 'xã nào gửi Sở KH&CN? có xã nào không gửi không?'
+        matched = {doc_id for _, doc_id, _, _ in kept}
+        others = sorted(kb.documents[d].commune or kb.documents[d].filename
+                        for d in (doc_ids or kb.documents) if d not in matched)
+        result.lines.append(f"Kế hoạch của các xã còn lại ({', '.join(others)}) không có nội dung này."
+                            if others else "Không có xã nào khác.")
     return result
+
+
+# 'có xã nào không gửi …', 'xã nào chưa …', 'những xã còn lại': the plans without the content are asked too
+_ASKS_THE_OTHERS_RE = re.compile(r"\bxa nao (?:khong|chua) (?!\|)\w|\bxa (?:con lai|khac) (?:nao|thi)\b")
 
 
 _SIGNER_FIELDS = (DocField.SIGNER, DocField.SIGNER_ROLE, DocField.SIGN_MODE)
