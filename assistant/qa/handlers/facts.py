@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
-from assistant.qa.evidence import NEAR_BEST, FactMatch, confident, has_slot, rank_facts
+from assistant.qa.evidence import NEAR_BEST, FactMatch, confident, has_slot, rank_facts, scattered
 from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
+from assistant.qa.handlers.lists import group_members
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import SLOT_LABELS, capitalize, shorten, subject_label, value_text
 from core.model import FactKind, Record
@@ -185,6 +186,10 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
                       f"nhưng không ghi {what}.")
             return not_found(Route.FACT, reason, [subject_label(missing.fact, 120)], [fact_source(kb, missing.fact)])
         return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
+    if (group := _named_group(ctx, plan, doc_ids, chosen)) is not None:
+        return group
+    if scattered(chosen, plan) and not followed:
+        return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
     if years := _years_missing(chosen.fact, plan):
         given = ", ".join(k for k in chosen.fact.targets if k)
         reason = (f"«{subject_label(chosen.fact, 120)}» ({place(kb, chosen.fact.doc_id)}) chỉ có chỉ tiêu cho các năm "
@@ -198,6 +203,30 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         n = result.cite(fact_source(kb, match.fact, match.score))
         line = fact_line(place(kb, match.fact.doc_id), match.fact, plan, n, 220 if len(answers) == 1 else 100)
         result.lines.append(line if len(answers) == 1 else f"- {line}")
+    return result
+
+
+def _named_group(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None, chosen: FactMatch) -> Result | None:
+    """The question names a group of a table word for word ('trụ cột Cơ sở hạ tầng') and no row as well: one row's
+    lead or deadline is no answer for the whole group; the group's rows are, each with what is asked."""
+    if "head" in chosen.notes or "row" in chosen.notes or plan.quarter or plan.years or ctx.preferred:
+        return None  # 'quý III năm 2027' names the roadmap's rows by their time, not a group
+    groups = rank_facts(ctx.kb, plan, doc_ids, {FactKind.GROUP}, use_dense=False)
+    if not groups or "head" not in groups[0].notes or groups[0].coverage < chosen.coverage - 0.05:
+        return None
+    group = groups[0].fact
+    rows = [f for f in group_members(ctx.kb, group) if all(holds(f, s, plan) for s in plan.fact_slots)]
+    what = " và ".join(SLOT_LABELS[s] for s in plan.fact_slots)
+    if not rows:
+        reason = f"«{shorten(group.subject, 120)}» là một nhóm trong bảng của {place(ctx.kb, group.doc_id)}; kế hoạch không ghi {what} cho nhóm."
+        return not_found(Route.FACT, reason, [], [fact_source(ctx.kb, group)])
+    result = Result(Route.FACT, True, confidence=groups[0].score, facts=rows)
+    result.lines.append(f"«{shorten(group.subject, 100)}» ({place(ctx.kb, group.doc_id)}) không ghi {what} chung cho cả "
+                        f"nhóm; từng dòng của nhóm:")
+    for fact in rows[:6]:
+        n = result.cite(fact_source(ctx.kb, fact))
+        pieces = "; ".join(f"{SLOT_LABELS[s]}: {slot_value(fact, s, plan)}" for s in plan.fact_slots)
+        result.lines.append(f"- {subject_label(fact, 70)} — {pieces} [{n}]")
     return result
 
 

@@ -185,7 +185,7 @@ def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     return out
 
 
-def _members(kb: KnowledgeView, group: Record) -> list[Record]:
+def group_members(kb: KnowledgeView, group: Record) -> list[Record]:
     table = group.attrs.get("table", "")
     path = [*group.group_path, group.subject] if group.attrs.get("depth") != "0" else []
     return [
@@ -338,7 +338,7 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
             groups = _groups(kb, plan, {doc_id})
             if groups and groups[0][0] >= 0.5:
                 group = groups[0][1]
-                selected = (_members(kb, group), shorten(group.subject, 120))
+                selected = (group_members(kb, group), shorten(group.subject, 120))
         if selected is None or not selected[0]:
             if outline := section_outline(kb, plan, doc_id):
                 _outline_lines(kb, result, outline[0], outline[1], place(kb, doc_id))
@@ -451,7 +451,7 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
     groups = _groups(kb, plan, {doc_id})
     scope = next((g for s, g in groups if s >= 0.6), None)
     if scope is not None:
-        members = [f for f in _members(kb, scope) if f.kind in kinds] or _members(kb, scope)
+        members = [f for f in group_members(kb, scope) if f.kind in kinds] or group_members(kb, scope)
         main = [f for f in members if "." not in (f.row_no or "")] if "chinh" in plan.folded else members
         stated = _STATED_COUNT_RE.search(scope.subject) or _STATED_COUNT_RE.search(scope.attrs.get("header", ""))
         if stated and stated.group(2) and not fold(stated.group(2)).startswith(counted):
