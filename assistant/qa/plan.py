@@ -272,7 +272,8 @@ _COUNT_RE = re.compile(
     r"giai doan|xa|don vi|ke hoach|noi dung|linh vuc|muc|van ban|hang muc|dong|phu luc|nguon|co quan|phong)\b"
 )
 _PLAN_TYPES = (
-    ("innovative", re.compile(r"\b(?:mo hinh (?:xa )?(?:dmst|doi moi sang tao)|mo hinh xa|xa doi moi sang tao|xa dmst)\b")),
+    ("innovative", re.compile(r"\b(?:mo hinh (?:xa )?(?:dmst|doi moi sang tao)|mo hinh xa|xa doi moi sang tao|xa dmst"
+                              r"|(?:ke hoach|kh) (?:dmst|doi moi sang tao)(?= \||$| cua| o| tai| nam| giai| ,))\b")),
     ("nq57", re.compile(r"\b(?:nq\s*57|nghi quyet(?: so)? 57|57 nq|kh 57)\b")),
     ("pii", re.compile(r"\b(?:pii|chi so doi moi sang tao|chi so dmst)\b")),
 )
