@@ -45,7 +45,7 @@ def has(answer: Answer, *needles: str) -> bool:
 PROBE_SETS = ["probes_officers.jsonl", "probes_conversation.jsonl", "probes_structure.jsonl", "probes_blind_a.jsonl",
               "probes_blind_c.jsonl", "probes_blind_d.jsonl", "probes_blind_e.jsonl", "probes_blind_g.jsonl",
               "probes_answer_types.jsonl", "probes_cross_others.jsonl", "probes_groups.jsonl",
-              "probes_plan_names.jsonl"]
+              "probes_plan_names.jsonl", "probes_counts.jsonl"]
 
 
 @pytest.mark.parametrize(("name", "min_accuracy"), [(name, 0.9) for name in PROBE_SETS])
@@ -154,7 +154,9 @@ def test_compare_two_communes(qa: QAService) -> None:
 
 def test_a_count_comes_with_what_it_counts(qa: QAService) -> None:
     answer = ask(qa, "Phụ lục II của kế hoạch Vũ Quang có bao nhiêu nhiệm vụ?")
-    assert answer.found and has(answer, "19 nhiệm vụ") and answer.answer.count("[") >= 10
+    assert answer.found and has(answer, "19 nhiệm vụ", "chia thành 4 nhóm") and has(answer, "và 16 mục khác")
+    listed = ask(qa, "Phụ lục II của kế hoạch Vũ Quang có bao nhiêu nhiệm vụ, kể ra những nhiệm vụ nào?")
+    assert listed.found and has(listed, "19 nhiệm vụ") and listed.answer.count("[") >= 10
 
 
 def test_a_count_stated_by_the_plan_wins(qa: QAService) -> None:

@@ -200,7 +200,7 @@ class CorpusTerms:
 # Single syllables are only pure function words: a content syllable ("số", "ký", "cơ") must survive,
 # since the folded forms of different words meet ("có"/"cơ", "ký"/"kỳ").
 _STOP_PHRASES = re.compile(
-    r"\b(?:ke hoach|uy ban nhan dan|ubnd|don vi|co quan|chu tri|phoi hop|nhiem vu|chi tieu|chi so|muc tieu|ty le|"
+    r"\b(?:ke hoach|uy ban nhan dan|ubnd|don vi|co quan|chu tri|phoi hop|nhiem vu|chi tieu|chi so thanh phan|chi so|muc tieu|ty le|"
     r"ti le|theo doi|danh gia|duoc giao|phu trach|dau moi|thuc hien|trien khai|tren dia ban|dia ban|cho hoi|"
     r"han chot|han cuoi|han(?= (?:khi|nao|la|bao|ngay|thang)\b)|ke ca|dong chu tri|keo dai|trong tam|tat ca|toan bo|tong cong|tong so|"
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
@@ -211,7 +211,7 @@ _STOP_PHRASES = re.compile(
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
 _STOP_WRITTEN = set(
-    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm", "chỉ", "ghi", "thuộc", "đc", "dc", "k", "ko", "tt"]
+    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "mỗi", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm", "chỉ", "ghi", "thuộc", "đc", "dc", "k", "ko", "tt"]
 )
 _STOP_FOLDED = set(
     ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon", "giua", "dc", "ko", "tt"]
@@ -593,7 +593,7 @@ class QuestionParser:
         """Combine what the rules found: strong cues outrank the generic ones; a field of the plan
         outranks fact slots unless the question also asks who leads or partners something."""
         if Slot.COUNT in slots:
-            return [Slot.COUNT, *(s for s in slots if s is Slot.VALUE)]
+            return [Slot.COUNT, *(s for s in slots if s in (Slot.VALUE, Slot.LEAD))]  # 'mấy chỉ số, mỗi cái ai chủ trì'
         if fields:
             facts = [s for s in slots if s in (Slot.LEAD, Slot.PARTNER, Slot.DUTIES)]
             return [Slot.FIELD, *facts] if facts and fields[0] not in (DocField.SIGNER,) else [Slot.FIELD]

@@ -29,8 +29,8 @@ DUTY_CHARS = 420
 
 
 def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int, with_units: bool = False,
-             with_time: bool = False, with_value: bool = False) -> int:
-    """One cited bullet per fact, within the long cap; the number of bullets written."""
+             with_time: bool = False, with_value: bool = False, limit: int | None = None) -> int:
+    """One cited bullet per fact, within the long cap (and ``limit`` bullets); the number of bullets written."""
     used = sum(len(line) for line in result.lines)
     written = 0
     for fact in facts:
@@ -45,7 +45,7 @@ def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int,
             text += f": {value}"
         if with_time and (when := fact.deadline or (f"Quý {fact.quarter}/{fact.year}" if fact.quarter else fact.year)):
             text += f" ({when})"
-        if used + len(text) + 8 > LONG_CAP - 120:
+        if used + len(text) + 8 > LONG_CAP - 120 or (limit is not None and written >= limit):
             result.lines.append(f"- … và {len(facts) - written} mục khác.")
             break
         n = result.cite(fact_source(kb, fact))
@@ -364,6 +364,11 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
 _STATED_COUNT_RE = re.compile(r"\((?:gồm\s+)?0*(\d{1,3})(?:\s+([^\W\d][^()]{0,20}))?\)")
 
 
+COUNT_EXAMPLES = 3  # items shown under a long count that was not asked to list them
+COUNT_LISTED_WHOLE = 8  # a count of this many items or fewer lists them all (the groups, the grades)
+_LIST_ASKED_RE = re.compile(r"\b(?:nao|gi|ke ra|ke ten|liet ke|gom|cu the|la nhung|nhung (?:chi tieu|nhiem vu|noi dung))\b")
+
+
 @handles(Route.COUNT)
 def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
@@ -378,17 +383,29 @@ def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
             continue
         n = result.cite(fact_source(kb, facts[0])) if facts else 0
         where = place(kb, doc_id)
-        number = stated if stated is not None else len(facts)
+        number: int | str = stated if stated is not None else len(facts)
+        mains = {f.row_no for f in facts if f.row_no and "." not in f.row_no}
+        parts = [f for f in facts if f.row_no and "." in f.row_no and f.row_no.split(".")[0] in mains]
+        if stated is None and parts:  # '15' and its '15.1' … '15.6': rows of one indicator, not indicators
+            heads = sorted({f.row_no.split(".")[0] for f in parts if f.row_no}, key=lambda r: (len(r), r))
+            number = (f"{len(facts) - len(parts)} {noun} chính (chưa kể {len(parts)} {noun} thành phần của "
+                      f"{noun} {', '.join(heads)}; tổng {len(facts)} dòng)")
+            noun_after = ""
+        else:
+            noun_after = f" {noun}"
         groups = {f.group_path[0] for f in facts if f.group_path}
         divided = (f", chia thành {len(groups)} nhóm" if counted not in ("nhom", "tru cot") and len(groups) >= 2
                    and all(f.group_path for f in facts) else "")  # '19 nhiệm vụ, chia thành 4 nhóm'
-        result.lines.append(f"{capitalize(label)} ({where}): {number} {noun}{divided} [{n}].")
+        result.lines.append(f"{capitalize(label)} ({where}): {number}{noun_after}{divided} [{n}].")
         if facts and counted in ("don vi", "co quan", "phong"):  # the units, by name
             for fact in facts:
                 result.lines.append(f"- {unit_names(fact.leads) or shorten(fact.section.split(' > ')[-1], 120)} "
                                     f"[{result.cite(fact_source(kb, fact))}]")
-        elif facts and len(facts) <= 40:
-            _bullets(kb, result, facts, 120, with_value=plan.asks(Slot.VALUE))
+        elif facts and len(facts) <= 40:  # a count alone shows its first items; 'kể ra', 'những … nào' all of them
+            listed = bool(_LIST_ASKED_RE.search(plan.folded)) or len(facts) <= COUNT_LISTED_WHOLE
+            _bullets(kb, result, facts, 120 if listed else 80, with_value=plan.asks(Slot.VALUE),
+                     with_units=plan.asks(Slot.LEAD),
+                     limit=None if listed else COUNT_EXAMPLES)
     if not result.lines:
         return not_found(Route.COUNT)
     result.found = True
