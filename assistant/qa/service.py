@@ -276,8 +276,9 @@ class QAService:
         if route is Route.FACT and (both := self._each_clause(ctx, kb, plan, doc_ids)) is not None:
             return both
         result = self._run(ctx, plan, route, doc_ids)
-        if result.found and route is Route.COUNT and plan.asks(Slot.VALUE):  # 'mấy nhóm, tổng bao nhiêu điểm'
-            value = HANDLERS[Route.FACT](ctx, self._clause_plan(kb, plan, Slot.VALUE), doc_ids)
+        if (result.found and route is Route.COUNT and plan.asks(Slot.VALUE)  # 'mấy nhóm, tổng bao nhiêu điểm'
+                and (clause := self._clause_plan(kb, plan, Slot.VALUE)) is not None):
+            value = HANDLERS[Route.FACT](ctx, clause, doc_ids)
             if value.found:
                 for line in value.lines:
                     for i, source in enumerate(value.sources, start=1):
@@ -324,14 +325,15 @@ class QAService:
         reason = f"Nội dung tìm được không nêu {' và '.join(missing)} như câu hỏi hỏi. Nội dung gần nhất: {closest}"
         return replace(result, found=False, reason=reason, candidates=[], lines=[])
 
-    def _clause_plan(self, kb: KnowledgeView, plan: QuestionPlan, slot: Slot) -> QuestionPlan:
-        """The part of a two-part question that asks ``slot``, parsed alone, about the plans the whole names."""
+    def _clause_plan(self, kb: KnowledgeView, plan: QuestionPlan, slot: Slot) -> QuestionPlan | None:
+        """The part of a two-part question that asks ``slot``, parsed alone, about the plans the whole names; None
+        when no part asks it alone ('bao nhiêu chỉ tiêu phấn đấu đến 2026' asks one thing)."""
         for part in (p for p in re.split(r"[,;]", plan.text) if p.strip()):
             sub = self.parser.parse(part, self.terms(kb))
             if slot in sub.slots and Slot.COUNT not in sub.slots:
                 return replace(sub, slots=(slot,), communes=plan.communes, provinces=plan.provinces,
                                plan_type=plan.plan_type, plan_number=plan.plan_number)
-        return replace(plan, slots=(slot,))
+        return None
 
     def _route_one(self, ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
         return self._run(ctx, plan, choose_route(replace(plan, scope=Scope.ONE)), doc_ids)

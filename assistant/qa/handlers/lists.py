@@ -366,7 +366,7 @@ _STATED_COUNT_RE = re.compile(r"\((?:gồm\s+)?0*(\d{1,3})(?:\s+([^\W\d][^()]{0,
 
 COUNT_EXAMPLES = 3  # items shown under a long count that was not asked to list them
 COUNT_LISTED_WHOLE = 8  # a count of this many items or fewer lists them all (the groups, the grades)
-_LIST_ASKED_RE = re.compile(r"\b(?:nao|gi|ke ra|ke ten|liet ke|gom|cu the|la nhung|nhung (?:chi tieu|nhiem vu|noi dung))\b")
+_LIST_ASKED_RE = re.compile(r"\b(?:nao|gi|ke ra|ke ten|liet ke|gom|la nhung|nhung (?:chi tieu|nhiem vu|noi dung))\b")
 
 
 @handles(Route.COUNT)
