@@ -166,6 +166,9 @@ def group_number(label: str) -> str | None:
     return ROMAN.get(number, number)
 
 
+GROUP_KIND_BONUS = 0.3  # a group whose rows are of the kind the question names ('KPI', 'chỉ tiêu', 'nhiệm vụ')
+
+
 def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> list[tuple[float, Record]]:
     """Groups of the plans' tables that the question names (by number, 'nhóm 2', or by words)."""
     out = []
@@ -180,6 +183,8 @@ def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> 
             score += 0.6 if group.attrs.get("depth") == "0" else 0.4  # the appendix; a group in it, when named
         if plan.counted == "nhom" or plan.counted == "tru cot":
             score += 0.2 if group.attrs.get("depth") == "0" else 0.0
+        if plan.kinds and score > 0 and (held := {f.kind for f in group_members(kb, group)}):
+            score += GROUP_KIND_BONUS if held & set(plan.kinds) else -GROUP_KIND_BONUS  # 'nhóm 4 trong KPI'
         out.append((score, group))
     out.sort(key=lambda item: item[0], reverse=True)
     return out
