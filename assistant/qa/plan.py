@@ -216,6 +216,9 @@ _STOP_WRITTEN = set(
 _STOP_FOLDED = set(
     ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon", "giua", "dc", "ko", "tt"]
 )
+# Words after 'co' typed without diacritics that make it the verb 'có' ('co bao nhieu', 'co tong cong'), not 'cơ'
+_AFTER_CO = frozenset(["bao", "tong", "may", "nhung", "cac", "phai", "gui", "ghi", "duoc", "nhac", "de", "noi",
+                       "khong", "ko", "mot", "hai", "ba", "bon", "nam", "dat", "dua", "giao", "neu", "chi"])
 # 'năm 2030', 'quý III', 'tháng 5': the time word goes with its number (a filter, not the subject)
 _TIME_WORDS = {"nam", "quy", "thang", "ngay"}
 # Question words: never matched against the plans' text.
@@ -571,8 +574,9 @@ class QuestionParser:
             if (negated[i] or plan_kind[i] or key in place_words or key in title_words or _YEAR_RE.fullmatch(key)
                     or _GLUED_NUMBER_RE.fullmatch(key)):  # 'kh128' names a plan
                 continue
-            function_word = written in _STOP_WRITTEN or (not typed_with_diacritics and key in _STOP_FOLDED)
             following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
+            function_word = written in _STOP_WRITTEN or (not typed_with_diacritics and (
+                key in _STOP_FOLDED or (key == "co" and following in _AFTER_CO)))  # 'co bao nhieu' is 'có
             preceding = tokens[i - 1][1] if i else ""
             time_word = (key in _TIME_WORDS and (_YEAR_RE.fullmatch(following) or following in _QUARTERS)) or (
                 preceding == "quy" and key in _QUARTERS)  # 'quý III': a filter, not the subject

@@ -105,6 +105,8 @@ def fact_line(kb_place: str, fact: Record, plan: QuestionPlan, n: int, subject_c
         text = slot_value(fact, slot, plan)
         if text and (slot in slots or len(pieces) < 3):
             pieces.append(f"{SLOT_LABELS[slot]}: {text}")
+    if fact.kind is FactKind.REPORT and fact.attrs.get("to"):  # where the report goes ('gửi về đâu')
+        pieces.append(f"gửi: {fact.attrs['to']}")
     subject = subject_label(fact, subject_chars, focus=plan.subject)
     return f"{capitalize(subject)} ({kb_place}) — " + "; ".join(pieces) + f" [{n}]."
 
