@@ -33,7 +33,8 @@ class AnswerCheck:
 
     def asked(self, question: str) -> list[str]:
         """The nouns counted (or one empty string) for each time the question asks this; [] when it does not."""
-        return [m.groupdict().get("noun") or "" for m in self.ask.finditer(fold_clauses(question))]
+        folded = f"{fold_clauses(question)} | {question.lower()}"  # '%' survives in the raw text only
+        return list(dict.fromkeys(m.groupdict().get("noun") or "" for m in self.ask.finditer(folded)))
 
     def answered(self, answer: str, noun: str, nouns: dict[str, list[str]]) -> bool:
         alternatives = "|".join(re.escape(n) for n in nouns.get(noun, [noun]))

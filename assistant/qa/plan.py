@@ -248,7 +248,7 @@ _QUARTERS = {"1": "I", "2": "II", "3": "III", "4": "IV", "i": "I", "ii": "II", "
 # Words that name units in general, not one unit: in a question they ask for units ('các đơn vị nào').
 _GENERIC_UNITS_RE = re.compile(r"(?:cac |nhung )?(?:co quan|don vi|ben)(?:,? (?:co quan|don vi|ben))*(?: lien quan)?")
 _GENERIC_UNITS_IN_TEXT_RE = re.compile(r"\b(?:cac |nhung )?(?:co quan|don vi)(?:,? (?:co quan|don vi))*(?: lien quan)?\b")
-_ASKED_RE = re.compile(r"^\W*(?:\w+\W+){0,3}(?:nao|ai|gom)\b")
+_ASKED_RE = re.compile(r"^\W*(?:(?!(?:ngay|thang|nam|quy|luc|khi)\b)\w+\W+){0,3}(?:nao|ai|gom)\b")  # not 'hạn trước ngày nào'
 _DOTTED_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])")  # '15.3', not 'Chợ 4.0'
 _LEVEL_RE = re.compile(r"\bmức\b", re.IGNORECASE)
 _ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|(?<!hanh )dong|stt|tt|muc|hang|giai doan|buoc|dot)"
@@ -281,7 +281,8 @@ _PLAN_TYPES = (
     ("pii", re.compile(r"\b(?:pii|chi so doi moi sang tao|chi so dmst)\b")),
 )
 # 'xã' inside these words is not a commune
-_NOT_COMMUNE_AFTER = re.compile(r"\b(?:hop tac|xa hoi|lien xa|xa doan|cap xa|toan xa|cac xa|moi xa|xa nao)\b")
+_NOT_COMMUNE_AFTER = re.compile(r"\b(?:hop tac|xa hoi|lien xa|xa doan|cap xa|toan xa|cac xa|moi xa|xa nao"
+                                r"|xa (?:dmst|doi moi sang tao|nong thon moi|ntm|so))\b")  # 'xã ĐMST' is a plan type
 _COMMUNE_MENTION_RE = re.compile(r"(?<![\w])(?:xã|xa|phường|phuong)\s+((?:[A-ZĐÀ-Ỹa-zđà-ỹ]\w*\s?){1,3})", re.IGNORECASE)
 _NOT_NAME_WORDS = set(
     ["hoi", "nao", "do", "nay", "minh", "ban", "kia", "khac", "doan", "nha", "co", "da", "duoc", "giao", "ta", "nhe", "the", "thi", "khong", "ve", "tren", "trong", "cua", "va", "cac", "chung", "tu", "de", "lam", "la", "dang", "se", "con", "vay", "oi", "a"]
