@@ -276,7 +276,7 @@ class QAService:
         if route is Route.FACT and (both := self._each_clause(ctx, kb, plan, doc_ids)) is not None:
             return both
         result = self._run(ctx, plan, route, doc_ids)
-        if (result.found and route is Route.COUNT and plan.asks(Slot.VALUE)  # 'mấy nhóm, tổng bao nhiêu điểm'
+        if (result.found and route is Route.COUNT and plan.asks(Slot.VALUE) and Slot.VALUE not in result.answered
                 and (clause := self._clause_plan(kb, plan, Slot.VALUE)) is not None):
             value = HANDLERS[Route.FACT](ctx, clause, doc_ids)
             if value.found:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from assistant.qa.plan import QuestionPlan
+from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.types import Source
 from core.config import Settings
 from core.model import Chunk, FactKind, Record, page_of_line
@@ -52,6 +52,7 @@ class Result:
     candidates: list[str] = field(default_factory=list)  # the closest subjects, offered when not found
     short: bool = True  # a short answer (one fact) or a long one (a list, a passage)
     facts: list[Record] = field(default_factory=list)  # the facts the answer stands on
+    answered: set[Slot] = field(default_factory=set)  # slots answered beside the route's own (a count's total points)
 
     def cite(self, source: Source) -> int:
         for i, existing in enumerate(self.sources, start=1):

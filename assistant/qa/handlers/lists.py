@@ -28,6 +28,31 @@ ITEM_CHARS = 260
 DUTY_CHARS = 420
 
 
+_POINTS_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*điểm")
+_MOST_RE = re.compile(r"\b(?:nhieu|cao|lon)(?: \w+)? nhat\b")
+_LEAST_RE = re.compile(r"\b(?:it|thap|nho)(?: \w+)? nhat\b")
+
+
+def _points(fact: Record) -> float | None:
+    match = _POINTS_RE.search(fact.max_score or "")
+    return float(match.group(1).replace(",", ".")) if match else None
+
+
+def _weights(facts: list[Record], plan: QuestionPlan) -> list[str]:
+    """Rows that carry points ('Nhóm 4 … 30 điểm'): their total, and the heaviest or lightest when asked."""
+    points = [(_points(f), f) for f in facts]
+    if not facts or any(p is None for p, _ in points):
+        return []
+    total = sum(p for p, _ in points if p is not None)
+    lines = [f"Tổng: {total:g} điểm."]
+    for pattern, pick, word in ((_MOST_RE, max, "nhiều điểm nhất"), (_LEAST_RE, min, "ít điểm nhất")):
+        if pattern.search(plan.folded):
+            best = pick(p for p, _ in points if p is not None)
+            names = [subject_label(f, 80) for p, f in points if p == best]
+            lines.append(f"{capitalize(word)}: {'; '.join(names)} ({best:g} điểm).")
+    return lines
+
+
 def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int, with_units: bool = False,
              with_time: bool = False, with_value: bool = False, limit: int | None = None) -> int:
     """One cited bullet per fact, within the long cap (and ``limit`` bullets); the number of bullets written."""
@@ -330,7 +355,8 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
             table_groups, label, _ = _counted(kb, plan, doc_id, "nhom")
             if table_groups:
                 result.lines.append(f"{capitalize(label)} ({place(kb, doc_id)}) gồm {len(table_groups)} nhóm:")
-                _bullets(kb, result, table_groups, ITEM_CHARS)
+                _bullets(kb, result, table_groups, ITEM_CHARS, with_value=_points(table_groups[0]) is not None)
+                result.lines += _weights(table_groups, plan)
                 continue
         if _YEARS_ASKED_RE.search(plan.folded) and (years := _table_years(kb, plan, doc_id)):
             facts, label = years
@@ -402,6 +428,9 @@ def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         divided = (f", chia thành {len(groups)} nhóm" if counted not in ("nhom", "tru cot") and len(groups) >= 2
                    and all(f.group_path for f in facts) else "")  # '19 nhiệm vụ, chia thành 4 nhóm'
         result.lines.append(f"{capitalize(label)} ({where}): {number}{noun_after}{divided} [{n}].")
+        if counted in ("nhom", "tru cot") and (weights := _weights(facts, plan)):  # 'tổng bao nhiêu điểm, mấy nhóm'
+            result.lines += weights
+            result.answered.add(Slot.VALUE)
         if facts and counted in ("don vi", "co quan", "phong"):  # the units, by name
             for fact in facts:
                 result.lines.append(f"- {unit_names(fact.leads) or shorten(fact.section.split(' > ')[-1], 120)} "
