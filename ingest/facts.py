@@ -326,10 +326,10 @@ def budget(paragraphs: list[Paragraph], sections: list[tuple[str, ...]]) -> list
     out = []
     for para in paragraphs:
         path = sections[para.first]
-        if any("kinh phi" in fold(label) for label in path) and fold(para.text) not in {fold(p) for p in path}:
-            if "kinh phi" in fold(para.text) and len(para.text) < 40:
-                continue  # the heading itself
-            out.append(ProseFact(FactKind.BUDGET, para.first, para.last, _tidy(para.text.lstrip("-+• "))[:600]))
+        if any("kinh phi" in fold(label) for label in path):
+            if "kinh phi" in fold(para.text) and len(para.text) < 60:
+                continue  # the section's heading ('IV. KINH PHÍ THỰC HIỆN'); an item that is a heading stays
+            out.append(ProseFact(FactKind.BUDGET, para.first, para.last, _tidy(para.text.lstrip("-+• "))[:1200]))
     return out
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.qa.plan import fold_clauses
-from core.normalize import fold
+from core.normalize import fold, strip_diacritics
 
 CHECKS_PATH = Path(__file__).with_name("answer_checks.toml")
 _CITATION_RE = re.compile(r"\[\d+\]")
@@ -33,7 +33,7 @@ class AnswerCheck:
 
     def asked(self, question: str) -> list[str]:
         """The nouns counted (or one empty string) for each time the question asks this; [] when it does not."""
-        folded = f"{fold_clauses(question)} | {question.lower()}"  # '%' survives in the raw text only
+        folded = f"{fold_clauses(question)} | {strip_diacritics(question.lower())}"  # '%' survives here only
         return list(dict.fromkeys(m.groupdict().get("noun") or "" for m in self.ask.finditer(folded)))
 
     def answered(self, answer: str, noun: str, nouns: dict[str, list[str]]) -> bool:
