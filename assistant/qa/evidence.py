@@ -149,11 +149,22 @@ def coverage(
 # --- facts -------------------------------------------------------------------------------------------------
 
 
+def _section_words(fact: Record) -> str:
+    """The section a fact sits in: its own heading; for prose in an appendix, the appendix's title as well ('Bộ
+    chỉ số đánh giá … (KPIs) > V. Tổ chức đánh giá')."""
+    labels = fact.section.split(" > ") if fact.section else []
+    if not labels:
+        return ""
+    if len(labels) > 1 and not fact.is_table_row and fold(labels[0]).startswith("phu luc"):
+        return f"{labels[0]} {labels[-1]}"
+    return labels[-1]
+
+
 def fact_text(fact: Record) -> str:
     """What a fact is about, as matched against questions."""
     attrs = " ".join(v for k, v in fact.attrs.items() if k in ("about", "issuer", "doc_type", "number", "name",
                                                                 "period", "items", "grade", "to", "frequency"))
-    return " ".join([fact.subject, " ".join(fact.group_path), fact.section.split(" > ")[-1] if fact.section else "",
+    return " ".join([fact.subject, " ".join(fact.group_path), _section_words(fact),
                      fact.method or "", " ".join(fact.targets.values()), attrs, KIND_LABELS.get(fact.kind, ""),
                      fact.row_no or ""])
 
