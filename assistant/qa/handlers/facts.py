@@ -10,12 +10,21 @@ from __future__ import annotations
 
 import re
 
-from assistant.qa.evidence import NEAR_BEST, FactMatch, confident, has_slot, rank_facts, scattered
+from assistant.qa.evidence import (
+    NEAR_BEST,
+    FactMatch,
+    appendix_of,
+    confident,
+    has_slot,
+    rank_facts,
+    same_number,
+    scattered,
+)
 from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
 from assistant.qa.handlers.lists import group_members
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import SLOT_LABELS, capitalize, shorten, subject_label, value_text
-from core.model import FactKind, Record
+from core.model import TABLE_FACT_KINDS, FactKind, Record
 from core.normalize import fold
 from ingest.record_text import unit_names
 
@@ -157,6 +166,9 @@ def _fold_words(text: str) -> list[str]:
 def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
     slots = plan.fact_slots
+    if (set(plan.subject) <= _TABLE_SUBJECT and not (plan.rows or plan.units or ctx.preferred or plan.quarter)
+            and (column := _column_summary(ctx, plan, doc_ids)) is not None):
+        return column
     if not (plan.subject or plan.rows or plan.units or ctx.preferred or plan.quarter):
         if slots == (Slot.VALUE,):  # 'kế hoạch đặt mục tiêu gì': the plan's goals, from its text
             return not_found(Route.FACT)
@@ -205,6 +217,34 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         n = result.cite(fact_source(kb, match.fact, match.score))
         line = fact_line(place(kb, match.fact.doc_id), match.fact, plan, n, 220 if len(answers) == 1 else 100)
         result.lines.append(line if len(answers) == 1 else f"- {line}")
+    return result
+
+
+_TABLE_SUBJECT = frozenset({"cot", "ghi", "bang", "dong", "tung", "hang"})  # words that name a table's parts
+_TABLE_WORDS_RE = re.compile(r"\b(?:phu luc|bang|cot|cac (?:nhiem vu|chi tieu|chi so|dong))\b")
+
+
+def _column_summary(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result | None:
+    """'Trong phụ lục …, cột đơn vị phối hợp ghi là ai?': what a table's lead or partner column holds, row count
+    by row count, in the plan asked about."""
+    slot = plan.fact_slots[0] if len(plan.fact_slots) == 1 else None
+    if doc_ids is None or len(doc_ids) != 1 or slot not in (Slot.LEAD, Slot.PARTNER) or not _TABLE_WORDS_RE.search(plan.folded):
+        return None
+    rows = [f for f in ctx.kb.facts(doc_ids, TABLE_FACT_KINDS) if f.is_table_row]
+    if plan.appendix:
+        rows = [f for f in rows if (a := appendix_of(f)) and same_number(a, plan.appendix)]
+    tables = {f.section.split(" > ")[0] for f in rows}
+    if len(tables) != 1:
+        return None
+    counts: dict[str, list[Record]] = {}
+    for fact in rows:
+        counts.setdefault(slot_value(fact, slot, plan) or "(không ghi)", []).append(fact)
+    result = Result(Route.FACT, True, confidence=0.8, facts=rows)
+    label = SLOT_LABELS[slot]
+    result.lines.append(f"Cột {label} trong «{shorten(tables.pop(), 90)}» ({place(ctx.kb, rows[0].doc_id)}):")
+    for value, facts in sorted(counts.items(), key=lambda item: len(item[1]), reverse=True)[:6]:
+        n = result.cite(fact_source(ctx.kb, facts[0]))
+        result.lines.append(f"- {value}: {len(facts)}/{len(rows)} dòng [{n}]")
     return result
 
 
