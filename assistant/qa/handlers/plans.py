@@ -36,6 +36,9 @@ NEAR_BEST_PLAN = 0.1
 _DOCUMENT_WORDS = {"van", "ban", "cu", "the", "ro", "day", "du"}  # 'số hiệu văn bản cụ thể': the plan's own field
 _PART_RE = re.compile(r"\b(?:muc|phan|chuong|de muc)\b")
 _REACH_WORDS = {"toi", "tan", "den", "dat", "co", "keo", "dai", "moc", "nam"}  # 'đặt chỉ tiêu tới tận năm …'
+# 'những xã nào (có, làm, xây dựng) kế hoạch (triển khai, cải thiện) …': words that only say a plan was made
+_MAKING_A_PLAN = {"co", "lam", "xay", "dung", "ban", "hanh", "trien", "khai", "thuc", "hien", "cai", "thien", "nang",
+                  "cao", "nq", "tw", "ve", "rieng", "chinh", "thuc"}
 _TAKING_PART = {"tham", "gia", "co", "thuc", "hien", "phan", "cong"}
 
 
@@ -130,7 +133,7 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
     scored: list[tuple[float, str, str, Source | None]] = []
     if plan.plan_type or plan.provinces:  # 'xã nào có kế hoạch PII', 'các xã của tỉnh Đồng Nai'
         doc_ids = kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type) & (doc_ids or set(kb.documents))
-        if not plan.subject and not plan.numbers:
+        if set(plan.subject) <= _MAKING_A_PLAN and not plan.numbers:  # 'xã nào làm kế hoạch cải thiện PII'
             for doc_id in sorted(doc_ids):
                 title = shorten(kb.documents[doc_id].metadata.get("title") or "", 160)
                 chunks = kb.chunks(doc_id, {"text"})
