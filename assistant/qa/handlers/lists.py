@@ -140,7 +140,13 @@ def answer_units(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     kb = ctx.kb
     result = Result(Route.UNITS, False, short=False)
     for doc_id in sorted(doc_ids or kb.documents):
-        duties = _relevant(kb, plan, kb.facts({doc_id}, {FactKind.DUTY}), threshold=0.3)
+        all_duties = kb.facts({doc_id}, {FactKind.DUTY})
+        duties = _relevant(kb, plan, all_duties, threshold=0.3)
+        if outline := section_outline(kb, plan, doc_id):  # 'phần Tổ chức thực hiện phân công những đơn vị nào'
+            _, parts = outline
+            firsts = [next((f for f in all_duties if f.section.endswith(title)), None) for title, _ in parts]
+            if all(firsts):
+                duties = [f for f in firsts if f is not None]
         if not duties:
             duties = kb.facts({doc_id}, TABLE_FACT_KINDS)
         first_of: dict[str, tuple[UnitRef, Record]] = {}
