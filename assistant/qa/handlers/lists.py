@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.qa.evidence import ROMAN, appendix_of, coverage, same_number, score_fact
+from assistant.qa.evidence import ROMAN, appendix_of, coverage, rank_sentences, same_number, score_fact
 from assistant.qa.handlers.base import (
     Context,
     Result,
@@ -143,8 +143,8 @@ def answer_units(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         all_duties = kb.facts({doc_id}, {FactKind.DUTY})
         duties = _relevant(kb, plan, all_duties, threshold=0.3)
         if outline := section_outline(kb, plan, doc_id):  # 'phần Tổ chức thực hiện phân công những đơn vị nào'
-            _, parts = outline
-            firsts = [next((f for f in all_duties if f.section.endswith(title)), None) for title, _ in parts]
+            _, blocks = outline
+            firsts = [next((f for f in all_duties if f.section.endswith(title)), None) for title, _ in blocks]
             if all(firsts):
                 duties = [f for f in firsts if f is not None]
         if not duties:
@@ -351,6 +351,28 @@ def _table_years(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[li
     return (rows, rows[0].section.split(" > ")[0] or "Bảng chỉ tiêu") if rows else None
 
 
+_ENUMERATION_RE = re.compile(r":\s*(?P<items>[^:;]{2,}(?:;[^;]{2,}){2,}|[^:,;]{2,}(?:,[^,;]{2,}){3,})\.?\s*$")
+ENUMERATION_COVERAGE = 0.6  # of the question's subject, in the list's lead-in
+
+
+def _enumeration(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[str, list[str], Chunk] | None:
+    """A list written in one sentence whose lead-in the question names ('Duy trì và phát huy các chỉ số thành phần
+    như: Thể chế; Vốn con người …; Tác động.'): (its lead-in, its items, its passage)."""
+    if not plan.subject:
+        return None
+    best: tuple[float, str, list[str], Chunk] | None = None
+    for sentence in rank_sentences(kb, plan, {doc_id}, need=_ENUMERATION_RE):
+        match = _ENUMERATION_RE.search(sentence.text)
+        if match is None:
+            continue
+        lead_in = sentence.text[: match.start()].strip()
+        recall, _ = coverage(kb, plan.subject, fact_words(lead_in), plan.phrase)
+        items = [i.strip(" .") for i in re.split(r"[;,]" if ";" not in match.group("items") else ";", match.group("items"))]
+        if recall >= ENUMERATION_COVERAGE and (best is None or recall > best[0]) and sentence.chunk is not None:
+            best = (recall, lead_in, [i for i in items if i], sentence.chunk)  # type: ignore[assignment]
+    return (best[1], best[2], best[3]) if best else None
+
+
 @handles(Route.ITEMS)
 def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
@@ -371,6 +393,12 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
                                 f"[{result.cite(fact_source(kb, facts[0]))}].")
             continue
         selected = _filtered_items(kb, plan, doc_id)
+        if selected is None and (listed := _enumeration(kb, plan, doc_id)) is not None:
+            lead_in, items, chunk = listed  # 'duy trì các chỉ số thành phần như: Thể chế; …; Tác động'
+            n = result.cite(chunk_source(kb, chunk))
+            result.lines.append(f"{capitalize(lead_in)} ({place(kb, doc_id)}) [{n}]:")
+            result.lines.extend(f"- {capitalize(shorten(item, ITEM_CHARS))}" for item in items)
+            continue
         if selected is None:
             groups = _groups(kb, plan, {doc_id})
             if groups and groups[0][0] >= 0.5:

@@ -38,7 +38,7 @@ _PART_RE = re.compile(r"\b(?:muc|phan|chuong|de muc)\b")
 _REACH_WORDS = {"toi", "tan", "den", "dat", "co", "keo", "dai", "moc", "nam"}  # 'đặt chỉ tiêu tới tận năm …'
 # 'những xã nào (có, làm, xây dựng) kế hoạch (triển khai, cải thiện) …': words that only say a plan was made
 _MAKING_A_PLAN = {"co", "lam", "xay", "dung", "ban", "hanh", "trien", "khai", "thuc", "hien", "cai", "thien", "nang",
-                  "cao", "nq", "tw", "ve", "rieng", "chinh", "thuc"}
+                  "cao", "nq", "tw", "ve", "rieng", "chinh"}
 _TAKING_PART = {"tham", "gia", "co", "thuc", "hien", "phan", "cong"}
 
 
