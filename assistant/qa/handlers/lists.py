@@ -412,6 +412,10 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         head = f"{capitalize(label)} ({place(kb, doc_id)})" if label else capitalize(place(kb, doc_id))
         result.lines.append(f"{head}:")
         _bullets(kb, result, facts, ITEM_CHARS, with_units=plan.asks(Slot.LEAD) and not plan.units)
+    if not result.lines and plan.units and not (plan.group or plan.appendix or plan.rows):
+        duties = answer_duties(ctx, plan, doc_ids)  # 'nhiệm vụ của Công an xã gồm những gì': its duties in prose
+        if duties.found:
+            return duties
     if not result.lines:
         reason = None
         if plan.units:
