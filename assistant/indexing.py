@@ -241,11 +241,14 @@ class Ingestor:
             store.refresh()
         return removed
 
-    def reindex(self, progress: Progress | None = None) -> IngestReport:
-        """Re-parse every stored source (after an extractor or chunking change)."""
+    def reindex(self, progress: Progress | None = None, stale_only: bool = False) -> IngestReport:
+        """Re-parse every stored source (after an extractor or chunking change); with ``stale_only``, only those
+        stored by another pipeline (an upgrade: the same facts must come out of the same files)."""
         started = time.perf_counter()
         report = IngestReport()
-        docs = self.store.catalog.documents()
+        docs = [d for d in self.store.catalog.documents() if not stale_only or d.pipeline != self.pipeline]
+        if not docs:
+            return report
         with self.store.batch():
             for i, doc in enumerate(docs):
                 if progress:

@@ -6,6 +6,7 @@ logic is duplicated between front ends.
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from assistant.qa.service import QAService
     from vectorstore.embeddings import TextEmbedder
     from vectorstore.store import Store
+
+log = logging.getLogger(__name__)
 
 
 class Services:
@@ -61,6 +64,11 @@ class Services:
             return DraftService(self.settings, self.store)
 
     def ensure_corpus(self) -> None:
-        """On an empty index, ingest the default corpus (so `serve` works on a fresh machine)."""
+        """On an empty index, ingest the default corpus (so `serve` works on a fresh machine); on an index built by
+        an older version of the pipeline, re-read the plans it holds from their stored sources."""
         if not self.store.snapshot.documents and self.settings.corpus_dir.is_dir():
             self.ingestor.ingest_paths([self.settings.corpus_dir])
+        else:
+            report = self.ingestor.reindex(stale_only=True)
+            if report.results:
+                log.info("re-read %d plans stored by an older pipeline", len(report.results))

@@ -130,6 +130,16 @@ def test_life_cycle_add_unchanged_update_remove(fresh_services: Services, tmp_pa
     assert [r.status for r in reindexed.results] == ["unchanged", "unchanged"]
     assert_consistent(services)
 
+    # 4b. after an upgrade, start-up re-reads only the plans stored by another pipeline
+    store.catalog.set_pipeline(HOA_DIEN, "older")
+    assert [r.doc_id for r in ingestor.reindex(stale_only=True).results] == [HOA_DIEN]
+    store.catalog.set_pipeline(HOA_DIEN, "older")
+    services.ensure_corpus()
+    assert {d.doc_id: d.pipeline for d in store.catalog.documents()} == {
+        HOA_DIEN: ingestor.pipeline, VINH_THUAN: ingestor.pipeline}
+    assert ingestor.reindex(stale_only=True).results == []
+    assert_consistent(services)
+
     # 5. remove deletes every trace of one plan, and nothing of the other
     hoa_dien_ids = store.catalog.chunk_ids(HOA_DIEN)
     vinh_thuan_ids = store.catalog.chunk_ids(VINH_THUAN)
