@@ -48,7 +48,8 @@ PROBE_SETS = ["probes_officers.jsonl", "probes_conversation.jsonl", "probes_stru
               "probes_plan_names.jsonl", "probes_counts.jsonl", "probes_reports.jsonl",
               "probes_kpi_points.jsonl", "probes_appendix_prose.jsonl",
               "probes_columns.jsonl", "probes_plan_types.jsonl",
-              "probes_sections.jsonl", "probes_unit_duties.jsonl"]
+              "probes_sections.jsonl", "probes_unit_duties.jsonl",
+              "probes_compare.jsonl"]
 
 
 @pytest.mark.parametrize(("name", "min_accuracy"), [(name, 0.9) for name in PROBE_SETS])

@@ -89,6 +89,8 @@ _CITED_DOC_RE = re.compile(
 )
 
 
+_COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b")
+
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
 _SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va)\s+(?=\S)", re.IGNORECASE)
 
@@ -272,6 +274,8 @@ class QAService:
         route = choose_route(plan)
         ctx = Context(kb, self.settings, preferred or [])
         if route is Route.COMPARE:
+            if plan.slots == (Slot.TEXT,) and _COMPARED_RE.search(plan.folded):  # 'quy mô … của xã A so với xã B'
+                plan = replace(plan, slots=(Slot.VALUE,))
             return answer_compare(ctx, plan, self._route_one)
         if route is Route.FACT and (both := self._each_clause(ctx, kb, plan, doc_ids)) is not None:
             return both
