@@ -83,6 +83,13 @@ class ChromaIndex:
         for start in range(0, len(ids), 256):
             self.collection.delete(ids=ids[start : start + 256])
 
+    def vectors(self, ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of ``ids`` (those present), read by id: no search."""
+        if not ids:
+            return {}
+        result = self.collection.get(ids=ids, include=["embeddings"])
+        return {i: np.asarray(v, dtype=np.float32) for i, v in zip(result["ids"], result["embeddings"], strict=True)}
+
     def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         count = self.collection.count()
         if not count:

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from core.model import TABLE_FACT_KINDS, Chunk, FactKind, Record
 from core.normalize import expand_abbreviations, fold
+from ingest.units import find_units
 from vectorstore.catalog import DocumentRow
 from vectorstore.store import DocSegment, Snapshot, Store
 
@@ -202,15 +203,20 @@ class KnowledgeView:
         """Cosine of the question with each of ``records`` (their chunks' vectors, from Chroma)."""
         if not records:
             return {}
-        doc_ids = {r.doc_id for r in records}
-        wanted = {self.snapshot.record_chunk.get(r.record_id): r.record_id for r in records}
-        hits = self.store.dense_search(query, max(40, len(records) * 2), self.snapshot, doc_ids, kinds={"record"})
-        return {wanted[i]: cosine for i, cosine in hits if i in wanted}
+        chunks = self.snapshot.chunks
+        wanted = {chunks[i].chunk_id: r.record_id for r in records
+                  if (i := self.snapshot.record_chunk.get(r.record_id)) is not None}
+        return {wanted[i]: cosine for i, cosine in self.store.cosines(query, sorted(wanted)).items()}
 
     def mentions(self, doc_id: str, phrase: str) -> bool:
         """The plan's text holds the phrase (folded, whole words)."""
         return f" {fold(phrase)} " in self._per_plan(doc_id, "folded_text", lambda: (
             " " + " ".join(fold(c.body) for c in self.chunks(doc_id) if c.kind != "record") + " "))
+
+    def recipients(self, doc_id: str) -> list[tuple[Record, frozenset[str]]]:
+        """The plan's 'Nơi nhận' lines with the units each names (read once per revision of the plan)."""
+        return self._per_plan(doc_id, "recipients", lambda: [
+            (r, frozenset(u.name for u in find_units(r.subject))) for r in self.facts({doc_id}, {FactKind.RECIPIENT})])
 
     def table_lines(self, doc_id: str) -> set[int]:
         """Lines of the plan that its table facts were read from."""

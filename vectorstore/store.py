@@ -45,6 +45,10 @@ class DocSegment:
     cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)  # derived by upper layers
 
 
+EXACT_DENSE_LIMIT = 3000  # chunks scored exactly by id; above, an oversampled approximate search
+DENSE_OVERSAMPLE = 2.0
+
+
 @dataclass(frozen=True)
 class Snapshot:
     documents: dict[str, DocumentRow]
@@ -284,17 +288,41 @@ class Store:
             [c.chunk_id for c in chunks], vectors, [chunk_metadata(c, docs[c.doc_id]) for c in chunks]
         )
 
+    def cosines(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
+        """Cosine of the question with each chunk named (its vector read by id: the cost does not grow with the
+        index, unlike a filtered search)."""
+        vectors = self.dense.vectors(chunk_ids)
+        if not vectors:
+            return {}
+        q = self.embedder.embed_query(query)
+        q = q / (np.linalg.norm(q) or 1.0)
+        ids = list(vectors)
+        matrix = np.stack([vectors[i] for i in ids])
+        norms = np.linalg.norm(matrix, axis=1)
+        norms[norms == 0] = 1.0
+        return dict(zip(ids, (matrix @ q / norms).astype(float).tolist(), strict=True))
+
     def dense_search(
         self, query: str, k: int, snapshot: Snapshot, doc_ids: set[str] | None = None, kinds: set[str] | None = None
     ) -> list[tuple[int, float]]:
-        """(chunk index in ``snapshot``, cosine) pairs, best first."""
-        clauses: list[dict[str, Any]] = []
-        if doc_ids is not None:
-            if not doc_ids:
-                return []
-            clauses.append({"doc_id": {"$in": sorted(doc_ids)}})
+        """(chunk index in ``snapshot``, cosine) pairs, best first.
+
+        A few plans: their chunks' vectors are read by id and scored exactly (a filtered search in Chroma scans
+        its whole metadata). Many or all plans: one unfiltered approximate search, oversampled, then filtered."""
+        if doc_ids is not None and not doc_ids:
+            return []
+        mask = snapshot.mask_for(doc_ids)
         if kinds is not None:
-            clauses.append({"kind": {"$in": sorted(kinds)}})
-        where = clauses[0] if len(clauses) == 1 else {"$and": clauses} if clauses else None
-        hits = self.dense.query(self.embedder.embed_query(query), k, where)
-        return [(snapshot.position[i], s) for i, s in hits if i in snapshot.position]
+            kind_mask = snapshot.kind_mask(kinds)
+            mask = kind_mask if mask is None else mask & kind_mask
+        if mask is not None and 0 < int(mask.sum()) <= EXACT_DENSE_LIMIT:
+            ids = [snapshot.chunks[i].chunk_id for i in np.flatnonzero(mask)]
+            scored = sorted(self.cosines(query, ids).items(), key=lambda item: item[1], reverse=True)[:k]
+            return [(snapshot.position[i], s) for i, s in scored if i in snapshot.position]
+        if mask is not None and not mask.any():
+            return []
+        share = 1.0 if mask is None else max(float(mask.mean()), 1e-3)
+        wanted = min(len(snapshot.chunks), max(k, int(k / share * DENSE_OVERSAMPLE)))
+        hits = self.dense.query(self.embedder.embed_query(query), wanted, None)
+        out = [(snapshot.position[i], s) for i, s in hits if i in snapshot.position]
+        return [(i, s) for i, s in out if mask is None or mask[i]][:k]

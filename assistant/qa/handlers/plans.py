@@ -77,8 +77,7 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
             return 1.0, reference_line(refs[0]), fact_source(kb, refs[0])
         return None
     if plan.recipients:  # 'bao nhiêu xã gửi kế hoạch cho Sở KH&CN'
-        sent = [r for r in kb.facts({doc_id}, {FactKind.RECIPIENT})
-                if set(plan.recipients) & {u.name for u in find_units(r.subject)}]
+        sent = [r for r, named in kb.recipients(doc_id) if set(plan.recipients) & named]
         return (1.0, f"nơi nhận có {sent[0].subject.rstrip(' ;.')}", fact_source(kb, sent[0])) if sent else None
     words = plan.subject
     if plan.years and set(words) <= _REACH_WORDS:  # 'kế hoạch của xã nào đặt chỉ tiêu tới tận năm 2045'
