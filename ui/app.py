@@ -286,7 +286,7 @@ class PlanUI:
         commune: str | None,
     ) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, str]]]]:
         """Stream the answer to one question into the chat (chat, history); the sources follow as a
-        message of their own (cards)."""
+        message of their own (cards), which the answer's "[n]" link to in the browser (``ui.theme.CITE_SCRIPT``)."""
         chat = list(chat or [])
         history = list(history or [])
         question = (question or "").strip()
@@ -316,7 +316,9 @@ class PlanUI:
         if not result.found:
             extras.append(render.not_found_hint(self.snapshot.documents, _choice(commune)))
         if result.sources:
-            extras.append(render.sources_html(result.sources, question, result.found))
+            # the cards' ids are prefixed with the message's place in the chat: unique per answer
+            prefix = f"pa-a{len(chat)}"
+            extras.append(render.sources_html(result.sources, question, result.found, result.answer, prefix))
         if extras:
             # a component, not text: the chat shows no copy button for it, and the answer's copy
             # button copies the answer alone

@@ -25,6 +25,7 @@ _QUESTION_STOPWORDS = frozenset(fold(w) for w in _STOPWORDS.split())
 
 _TOKEN_RE = re.compile(r"\w+|\W+", re.UNICODE)
 _WORD_RE = re.compile(r"\w+", re.UNICODE)  # as ``core.normalize.words`` splits
+CITATION_RE = re.compile(r"\[(\d+)\]")  # "[2]" in an answer: its second source
 
 SOURCE_KIND_LABELS = {"text": "Đoạn văn", "table": "Bảng", "record": "Bản ghi"}
 PLAN_TYPE_LABELS = {
@@ -121,7 +122,25 @@ def shorten(text: str, limit: int) -> str:
     return f"{cut}…"
 
 
-def source_card(index: int, source: Source, question: str, open_: bool = False) -> str:
+def cited_indices(answer: str, n_sources: int) -> list[int]:
+    """The source numbers ``answer`` cites ('… [2] … [1] … [2]' -> [2, 1]), in order of first
+    citation; numbers without a source ('[9]' of 3) are left out."""
+    cited: list[int] = []
+    for match in CITATION_RE.finditer(answer):
+        n = int(match.group(1))
+        if 1 <= n <= n_sources and n not in cited:
+            cited.append(n)
+    return cited
+
+
+def card_id(prefix: str, index: int) -> str:
+    """The id of card ``index`` under the answer ``prefix`` (several answers share the page)."""
+    return f"{prefix}-src-{index}"
+
+
+def source_card(
+    index: int, source: Source, question: str, open_: bool = False, id_: str | None = None
+) -> str:
     """One expandable card: commune, section and the start of the cited text in the summary;
     the plan, the whole cited text (question words highlighted) and where it stands inside."""
     kind = SOURCE_KIND_LABELS.get(source.kind, "Đoạn văn")
@@ -136,9 +155,10 @@ def source_card(index: int, source: Source, question: str, open_: bool = False) 
         f'<span class="pa-src-section">{esc(shorten(source.section, 90))}</span>' if source.section else ""
     )
     title = source.plan_title or source.document
+    anchor = f' id="{esc(id_)}" data-pa-src="{index}"' if id_ else ""  # the target of "[index]"
     body_section = f'<div class="pa-src-section">Mục: {esc(source.section)}</div>' if source.section else ""
     return (
-        f'<details class="pa-src"{" open" if open_ else ""}>'
+        f'<details class="pa-src"{anchor}{" open" if open_ else ""}>'
         f'<summary><span class="pa-src-no">{index}</span>'
         f'<span class="pa-src-commune">{esc(source_title(source))}</span>{section}'
         f'<span class="pa-src-snippet">{highlight(shorten(source.text, 160), question)}</span></summary>'
@@ -150,15 +170,36 @@ def source_card(index: int, source: Source, question: str, open_: bool = False) 
     )
 
 
-def sources_html(sources: Sequence[Source], question: str, found: bool = True) -> str:
+def sources_html(
+    sources: Sequence[Source], question: str, found: bool = True, answer: str = "", prefix: str = "pa-a"
+) -> str:
     """The cards under an answer, all closed (the summary already names commune and section).
-    Without an answer they are only the closest passages, and say so."""
+
+    With an answer, the cards it cites come first, in citation order, each with an id under
+    ``prefix`` (unique per answer in the chat) that its "[n]" in the answer links to (``CITE_SCRIPT`` in
+    ``ui.theme``); the others are folded under one closed "Các đoạn liên quan khác". An answer that
+    cites none shows them all. Without an answer they are only the closest passages, and say so."""
     if not sources:
         return ""
-    cards = "".join(source_card(i, s, question) for i, s in enumerate(sources, 1))
-    title = "Nguồn trích dẫn" if found else "Các đoạn gần nhất (không chứa câu trả lời)"
-    head = f'<div class="pa-sources-head">{title} ({len(sources)}) — bấm vào để xem nguyên văn</div>'
-    return f'<div class="pa-sources">{head}{cards}</div>'
+    if not found:
+        cards = "".join(source_card(i, s, question) for i, s in enumerate(sources, 1))
+        title = "Các đoạn gần nhất (không chứa câu trả lời)"
+        head = f'<div class="pa-sources-head">{title} ({len(sources)}) — bấm vào để xem nguyên văn</div>'
+        return f'<div class="pa-sources">{head}{cards}</div>'
+    cited = cited_indices(answer, len(sources)) or list(range(1, len(sources) + 1))
+    others = [i for i in range(1, len(sources) + 1) if i not in cited]
+
+    def cards_of(indices: list[int]) -> str:
+        return "".join(source_card(i, sources[i - 1], question, id_=card_id(prefix, i)) for i in indices)
+
+    head = f'<div class="pa-sources-head">Nguồn trích dẫn ({len(cited)}) — bấm vào để xem nguyên văn</div>'
+    more = (
+        f'<details class="pa-src-more"><summary>Các đoạn liên quan khác ({len(others)})</summary>'
+        f"{cards_of(others)}</details>"
+        if others
+        else ""
+    )
+    return f'<div class="pa-sources" data-pa-answer="{esc(prefix)}">{head}{cards_of(cited)}{more}</div>'
 
 
 def safe_markdown(text: str) -> str:

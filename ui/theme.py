@@ -41,6 +41,14 @@ def make_theme() -> gr.themes.Base:
     )
 
 
+# "[n]" links and the ring of the card they open (text at >= 4.5:1, see tests/ui/test_render.py):
+# blue-700 and blue-900 on the light chat, blue-300 and blue-200 on the dark one; the opened card's
+# number is white on blue-700 in both.
+CITE_COLOUR = "#1d4ed8"
+CITE_HOVER_COLOUR = "#1e3a8a"
+CITE_DARK_COLOUR = "#93c5fd"
+CITE_DARK_HOVER_COLOUR = "#bfdbfe"
+
 CSS = """
 .gradio-container { width: 100% !important; max-width: 1200px !important; margin: 0 auto !important; }
 .gradio-container, .gradio-container * { line-height: 1.55; }
@@ -89,6 +97,16 @@ blockquote.pa-src-text { margin: 0; padding: 6px 10px; border-left: 3px solid va
   max-height: 260px; overflow-y: auto; font-size: .95rem; }
 .pa-src mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
 .pa-src-meta { font-size: .82rem; color: var(--body-text-color-subdued); margin-top: 4px; }
+details.pa-src-more { margin-top: 8px; }
+details.pa-src-more > summary { cursor: pointer; font-weight: 600; font-size: .92rem; padding: 4px 2px;
+  color: var(--body-text-color-subdued); }
+/* "[n]" in an answer opens card n (CITE_SCRIPT); the card it opened is ringed */
+#pa-chat a.pa-cite { color: var(--pa-cite); font-weight: 600; text-decoration: underline;
+  text-underline-offset: 2px; }
+#pa-chat a.pa-cite:hover { color: var(--pa-cite-hover); }
+#pa-chat a.pa-cite:focus-visible { outline: 2px solid var(--pa-cite); outline-offset: 1px; border-radius: 2px; }
+details.pa-src.pa-src-hit { border-color: var(--pa-cite); box-shadow: 0 0 0 2px var(--pa-cite); }
+details.pa-src.pa-src-hit .pa-src-no { background: var(--pa-cite-badge); color: #ffffff; }
 
 /* tables: the theme's monospace font has no Vietnamese diacritics */
 .pa-table table, .pa-table td, .pa-table th, .pa-table input, .pa-table span {
@@ -120,7 +138,10 @@ blockquote.pa-src-text { margin: 0; padding: 6px 10px; border-left: 3px solid va
 @media (min-width: 641px) {
   .pa-src-body .pa-src-section { display: none; }  /* the summary shows it */
 }
-"""
+""" + (  # the citation colours, light and dark
+    f"#pa-chat {{ --pa-cite: {CITE_COLOUR}; --pa-cite-hover: {CITE_HOVER_COLOUR}; --pa-cite-badge: {CITE_COLOUR}; }}\n"
+    f".dark #pa-chat {{ --pa-cite: {CITE_DARK_COLOUR}; --pa-cite-hover: {CITE_DARK_HOVER_COLOUR}; }}\n"
+)
 
 # Gradio scopes ``css`` rules inside media queries to its content (``.contain``); the page frame
 # around it is styled from the page head instead.
@@ -128,7 +149,75 @@ blockquote.pa-src-text { margin: 0; padding: 6px 10px; border-left: 3px solid va
 # hyphenation follow ``lang``. The icon is served by the app (``ui.app.mount_ui``).
 LANG_SCRIPT = '<script>document.documentElement.lang = "vi";</script>'
 FAVICON_LINK = '<link rel="icon" type="image/png" href="/favicon.ico">'
-HEAD = LANG_SCRIPT + FAVICON_LINK + """<style>
+# "[n]" in an answer becomes a link to card n under it, in the browser: the message itself stays
+# plain text (its copy button copies the content as sent, and the chat's sanitizer drops aria-label).
+# The cards message follows its answer; it names the cards ``data-pa-src="n"``
+# (``render.sources_html``). A click opens the card (and any closed <details> around it), scrolls it
+# into view and rings it (.pa-src-hit), leaving the page's URL alone.
+CITE_SCRIPT = """<script>
+(() => {
+  const BOT = '#pa-chat [data-testid="bot"]';
+  const CITE = /\\[(\\d+)\\]/;
+  const linkify = (answer, box) => {
+    const walker = document.createTreeWalker(answer, NodeFilter.SHOW_TEXT);
+    const found = [];
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (CITE.test(node.data) && !node.parentElement.closest("a, code, pre, button, textarea")) found.push(node);
+    }
+    for (const node of found) {
+      const parts = node.data.split(/(\\[\\d+\\])/);
+      const out = document.createDocumentFragment();
+      let linked = false;
+      for (const part of parts) {
+        const n = (CITE.exec(part) || [])[1];
+        const card = n && box.querySelector(`details.pa-src[data-pa-src="${n}"]`);
+        if (card && card.id) {
+          const link = document.createElement("a");
+          link.className = "pa-cite";
+          link.href = "#" + card.id;
+          link.textContent = part;
+          link.setAttribute("aria-label", `Mở nguồn ${n}`);
+          link.title = `Mở nguồn ${n}`;
+          out.append(link);
+          linked = true;
+        } else if (part) {
+          out.append(part);
+        }
+      }
+      if (linked) node.replaceWith(out);
+    }
+  };
+  const sync = () => {
+    const bots = [...document.querySelectorAll(BOT)];
+    for (const box of document.querySelectorAll("#pa-chat .pa-sources[data-pa-answer]")) {
+      const answer = bots[bots.indexOf(box.closest('[data-testid="bot"]')) - 1];
+      if (answer && !answer.querySelector(".pa-sources")) linkify(answer, box);
+    }
+  };
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; sync(); });
+  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+  const reveal = (card) => {
+    for (let el = card; el; el = el.parentElement && el.parentElement.closest("details")) el.open = true;
+    for (const old of document.querySelectorAll(".pa-src-hit")) old.classList.remove("pa-src-hit");
+    card.classList.add("pa-src-hit");
+    card.scrollIntoView({ behavior: "smooth", block: "nearest" });
+    const summary = card.querySelector("summary");
+    if (summary) summary.focus({ preventScroll: true });
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target instanceof Element && event.target.closest("a.pa-cite");
+    const card = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!card) return;
+    event.preventDefault();
+    reveal(card);
+  });
+})();
+</script>"""
+HEAD = LANG_SCRIPT + FAVICON_LINK + CITE_SCRIPT + """<style>
 @media (max-width: 640px) {
   .gradio-container .main.app { padding-left: 8px !important; padding-right: 8px !important; }
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from gradio.context import LocalContext
 from openpyxl import load_workbook
 
+from assistant.qa.types import Answer
 from assistant.records_query import CSV_HEADERS
 from ui import app as ui_app
 from ui.app import ALL, FAVICON, RECORD_COLUMNS, PlanUI, build_ui, mount_ui
@@ -50,6 +52,23 @@ def test_answer_streams_then_shows_source_cards(ui: PlanUI, fake_services: Any) 
         {"role": "assistant", "content": answer},
     ]
     assert fake_services.qa.calls == [{"question": chat[0]["content"], "history": None, "commune": None}]
+
+
+def test_source_cards_are_named_per_answer(ui: PlanUI, fake_services: Any, source_factory: Any) -> None:
+    fake_services.qa.answer = Answer(
+        answer="Chủ trì [2], phối hợp [1].",
+        found=True,
+        sources=[source_factory(f"Đoạn {i}") for i in (1, 2, 3)],
+    )
+    chat, history = run(ui, "Câu một?")[-1]
+    chat, _ = run(ui, "Câu hai?", chat, history)[-1]
+    assert chat[1]["content"] == chat[4]["content"] == "Chủ trì [2], phối hợp [1]."  # links: in the browser
+    first, second = chat[2]["content"].value, chat[5]["content"].value
+    ids = re.findall(r'<details class="pa-src" id="([^"]+)"', first + second)
+    assert ids[:3] == ["pa-a2-src-2", "pa-a2-src-1", "pa-a2-src-3"]  # cited first, the third folded
+    assert len(ids) == len(set(ids)) == 6
+    assert 'data-pa-answer="pa-a2"' in first and 'data-pa-answer="pa-a5"' in second
+    assert "Các đoạn liên quan khác (1)" in first
 
 
 def test_follow_up_passes_history_and_commune(ui: PlanUI, fake_services: Any) -> None:

@@ -99,6 +99,8 @@ def choose(page: Any, elem_id: str, value: str) -> None:
 
 
 def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_path: Path) -> None:
+    from playwright.sync_api import expect  # installed: the chromium fixture skips without it
+
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = context.new_page()
     errors: list[str] = []
@@ -133,6 +135,19 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
         assert cards.count() >= 1
         cards.first.locator("summary").click()  # the card opens on the cited text
         assert cards.first.locator("blockquote.pa-src-text").is_visible()
+        cards.first.locator("summary").click()
+        # "[1]" in the answer is a link that opens card 1, scrolled into view and ringed
+        cite = bot.first.locator("a.pa-cite", has_text="[1]").first
+        cite.wait_for()
+        assert cite.get_attribute("aria-label") == "Mở nguồn 1"
+        card = page.locator(f"#pa-chat details.pa-src{cite.get_attribute('href')}")
+        assert card.get_attribute("data-pa-src") == "1" and not card.evaluate("card => card.open")
+        page.locator("#pa-chat [data-testid='bot']").first.evaluate("answer => answer.scrollIntoView()")
+        cite.click()
+        expect(card).to_have_class(re.compile(r"\bpa-src-hit\b"))
+        expect(card.locator("blockquote.pa-src-text")).to_be_visible()
+        expect(card).to_be_in_viewport()
+        assert page.evaluate("location.hash") == ""  # handled in the page: Gradio's URL is left alone
         shots.take("02-answer")
 
         # a new conversation; an example question is asked with one click
