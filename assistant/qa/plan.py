@@ -327,8 +327,9 @@ def _unlisted_units(text: str, terms: CorpusTerms) -> tuple[str, ...]:
         words = match.group(1).split()
         kept: list[str] = []
         for word in words:
-            if word not in ("-", "–", "&") and not word[:1].isupper() and (fold(word) in _UNIT_NAME_END or not fold(word)):
-                break
+            if word not in ("-", "–", "&") and not word[:1].isupper() and (
+                    fold(word) in _UNIT_NAME_END or fold(word) in _TIME_WORDS or not fold(word) or word.isdigit()):
+                break  # 'Tổ ĐMST năm 2027' names 'Tổ ĐMST'
             kept.append(word)
         while kept and kept[-1] in "-–&":
             kept.pop()

@@ -35,7 +35,7 @@ from assistant.qa.render import LONG_CAP, SHORT_CAP, fit, not_found_text, shorte
 from assistant.qa.types import Answer, Source
 from core.config import Settings
 from core.model import TABLE_FACT_KINDS, FactKind
-from core.normalize import fold
+from core.normalize import abbreviations, fold
 from vectorstore.knowledge import KnowledgeView, fact_words
 from vectorstore.knowledge import prepare as prepare_knowledge
 from vectorstore.store import Store
@@ -140,7 +140,8 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         return None
     where = ", ".join(f"xã {kb.documents[d].commune}" for d in docs[:3])
     for unit in plan.unlisted_units:
-        if not any(kb.mentions(d, unit) for d in docs):
+        spelled_out = " ".join(abbreviations().get(w, w) for w in fold(unit).split())  # 'Tổ ĐMST'
+        if not any(kb.mentions(d, unit) or kb.mentions(d, spelled_out) for d in docs):
             return f"{f'Kế hoạch của {where}' if doc_ids is not None else 'Các kế hoạch đã nạp'} không nêu {unit}."
     if plan.appendix:
         wanted = ROMAN.get(plan.appendix, plan.appendix)
