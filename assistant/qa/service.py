@@ -118,8 +118,8 @@ def _named_pillar(plan: QuestionPlan) -> tuple[str, ...]:
     """The subject words that follow 'trụ cột' in the question, or 'nhóm' before a capitalized name: the pillar or
     group it names ('trụ cột Tác động', 'nhóm Sản phẩm tri thức')."""
     words = plan.phrase
-    if re.search(r"\b(?:cac|nhung|moi|tung)\s+(?:tru cot|nhom)\b", plan.folded):  # 'các trụ cột': none named
-        return ()
+    if re.search(r"\b(?:cac|nhung|moi|tung|may|bao nhieu)\s+(?:nhom\s+)?(?:tru cot|nhom)\b", plan.folded):
+        return ()  # 'các trụ cột', 'mấy nhóm trụ cột': none named
     named_group = bool(_NAMED_GROUP_RE.search(plan.text))
     for i in range(len(words) - 1):
         if words[i : i + 2] == ("tru", "cot") or (named_group and words[i] == "nhom"):
