@@ -351,6 +351,7 @@ def _table_years(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[li
     return (rows, rows[0].section.split(" > ")[0] or "Bảng chỉ tiêu") if rows else None
 
 
+_GRADES_ASKED_RE = re.compile(r"\bxep loai\b")
 _ENUMERATION_RE = re.compile(r":\s*(?P<items>[^:;]{2,}(?:;[^;]{2,}){2,}|[^:,;]{2,}(?:,[^,;]{2,}){3,})\.?\s*$")
 ENUMERATION_COVERAGE = 0.6  # of the question's subject, in the list's lead-in
 
@@ -391,6 +392,11 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
             result.lines.append(f"{capitalize(label)} ({place(kb, doc_id)}) đặt chỉ tiêu cho các năm: "
                                 f"{', '.join(sorted({y for f in facts for y in f.targets if y}))} "
                                 f"[{result.cite(fact_source(kb, facts[0]))}].")
+            continue
+        grades = [f for f in kb.facts({doc_id}, {FactKind.SCORING}) if f.attrs.get("grade")]
+        if grades and _GRADES_ASKED_RE.search(plan.folded):  # 'thang xếp loại gồm những mức nào'
+            result.lines.append(f"Các mức xếp loại ({place(kb, doc_id)}):")
+            _bullets(kb, result, grades, ITEM_CHARS, with_value=True)
             continue
         selected = _filtered_items(kb, plan, doc_id)
         if selected is None and (listed := _enumeration(kb, plan, doc_id)) is not None:
