@@ -351,6 +351,19 @@ def _table_years(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[li
     return (rows, rows[0].section.split(" > ")[0] or "Bảng chỉ tiêu") if rows else None
 
 
+_SOURCE_SENTENCE_RE = re.compile(r"\b(?:[Nn]guồn|ngân sách|[Nn]gân sách|vốn|xã hội hóa|quỹ|huy động)\b")
+
+
+def _funding_sources(kb: KnowledgeView, result: Result, facts: list[Record]) -> None:
+    """The sentences of the funding paragraphs that name a source, each cited (a long paragraph's sources are often
+    in its last sentence)."""
+    for fact in facts:
+        n = result.cite(fact_source(kb, fact))
+        for sentence in re.split(r"(?<=[.;])\s+", fact.subject):
+            if _SOURCE_SENTENCE_RE.search(sentence):
+                result.lines.append(f"- {capitalize(shorten(sentence.strip(), ITEM_CHARS))} [{n}]")
+
+
 _GRADES_ASKED_RE = re.compile(r"\bxep loai\b")
 _ENUMERATION_RE = re.compile(r":\s*(?P<items>[^:;]{2,}(?:;[^;]{2,}){2,}|[^:,;]{2,}(?:,[^,;]{2,}){3,})\.?\s*$")
 ENUMERATION_COVERAGE = 0.6  # of the question's subject, in the list's lead-in
@@ -417,6 +430,9 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         facts, label = selected
         head = f"{capitalize(label)} ({place(kb, doc_id)})" if label else capitalize(place(kb, doc_id))
         result.lines.append(f"{head}:")
+        if facts and all(f.kind is FactKind.BUDGET for f in facts) and "nguon" in plan.folded:
+            _funding_sources(kb, result, facts)  # 'lấy kinh phí từ những nguồn nào': the sentences naming one
+            continue
         _bullets(kb, result, facts, ITEM_CHARS, with_units=plan.asks(Slot.LEAD) and not plan.units)
     if not result.lines and plan.units and not (plan.group or plan.appendix or plan.rows):
         duties = answer_duties(ctx, plan, doc_ids)  # 'nhiệm vụ của Công an xã gồm những gì': its duties in prose
