@@ -49,7 +49,8 @@ PROBE_SETS = ["probes_officers.jsonl", "probes_conversation.jsonl", "probes_stru
               "probes_kpi_points.jsonl", "probes_appendix_prose.jsonl",
               "probes_columns.jsonl", "probes_plan_types.jsonl",
               "probes_sections.jsonl", "probes_unit_duties.jsonl",
-              "probes_compare.jsonl", "probes_abbreviated_units.jsonl"]
+              "probes_compare.jsonl", "probes_abbreviated_units.jsonl",
+              "probes_each.jsonl"]
 
 
 @pytest.mark.parametrize(("name", "min_accuracy"), [(name, 0.9) for name in PROBE_SETS])

@@ -29,7 +29,10 @@ from core.normalize import fold
 from ingest.record_text import unit_names
 
 FAIR_GAP = 0.25  # a fact with the slot this close to a best without it still answers, if it covers as much
-MAX_PLANS_UNSCOPED = 3  # a question naming no plan is answered from at most this many plans that match as well
+MAX_PLANS_UNSCOPED = 3
+MAX_EACH = 3  # facts answered together when the question asks about each of several
+_EACH_RE = re.compile(r"\b(?:tung cai|moi cai|tung chi tieu|moi chi tieu|tung nhiem vu|moi nhiem vu|lan luot|ca hai|"
+                      r"(?:hai|2|ba|3) (?:chi tieu|nhiem vu|chi so))\b")  # a question naming no plan is answered from at most this many plans that match as well
 
 # Kinds that can answer each slot.
 SLOT_KINDS: dict[Slot, frozenset[FactKind]] = {
@@ -210,8 +213,11 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
                   f"{given}; không có năm {', '.join(str(y) for y in years)}.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
     answers = [chosen] if doc_ids is not None or followed else _equally_good_per_plan(chosen, matches, plan)
+    if _EACH_RE.search(plan.folded) and not followed:  # 'hai chỉ tiêu …: A và B, ai chủ trì từng cái'
+        answers += [m for m in matches if m is not chosen and m.score >= chosen.score - FAIR_GAP and confident(m)
+                    and all(holds(m.fact, s, plan) for s in slots)][: MAX_EACH - 1]
     result = Result(Route.FACT, True, confidence=min(1.0, chosen.score), facts=[m.fact for m in answers])
-    if len(answers) > 1:
+    if len({m.fact.doc_id for m in answers}) > 1:
         result.lines.append("Câu hỏi chưa nêu xã; các kế hoạch có nội dung này:")
     for match in answers:
         n = result.cite(fact_source(kb, match.fact, match.score))
