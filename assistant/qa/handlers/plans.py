@@ -35,7 +35,7 @@ MIN_PASSAGE_EVIDENCE = 0.9  # a plan that only mentions the subject in prose mus
 NEAR_BEST_PLAN = 0.1
 _DOCUMENT_WORDS = {"van", "ban", "cu", "the", "ro", "day", "du"}  # 'số hiệu văn bản cụ thể': the plan's own field
 _PART_RE = re.compile(r"\b(?:muc|phan|chuong|de muc)\b")
-_REACH_WORDS = {"toi", "tan", "den", "dat", "co", "keo", "dai", "moc", "nam"}  # 'đặt chỉ tiêu tới tận năm …'
+_REACH_WORDS = {"toi", "tan", "den", "dat", "co", "keo", "dai", "moc", "nam", "xa"}  # 'đặt chỉ tiêu tới tận năm …'
 # 'những xã nào (có, làm, xây dựng) kế hoạch (triển khai, cải thiện) …': words that only say a plan was made
 _MAKING_A_PLAN = {"co", "lam", "xay", "dung", "ban", "hanh", "trien", "khai", "thuc", "hien", "cai", "thien", "nang",
                   "cao", "nq", "tw", "ve", "rieng", "chinh"}
