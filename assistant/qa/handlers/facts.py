@@ -15,6 +15,7 @@ from assistant.qa.evidence import (
     FactMatch,
     appendix_of,
     confident,
+    fact_text,
     has_slot,
     rank_facts,
     same_number,
@@ -205,6 +206,10 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
     if (group := _named_group(ctx, plan, doc_ids, chosen)) is not None:
         return group
+    if (code := _missing_code(plan, chosen)) and not followed:  # '6G' asked, the row says '5G'
+        reason = (f"Kế hoạch của {place(kb, chosen.fact.doc_id)} có nội dung «{subject_label(chosen.fact, 120)}» nhưng "
+                  f"không nêu {code.upper()}.")
+        return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
     if scattered(chosen, plan) and not followed:
         return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
     if years := _years_missing(chosen.fact, plan):
@@ -228,6 +233,15 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
 
 _TABLE_SUBJECT = frozenset({"cot", "ghi", "bang", "dong", "tung", "hang"})  # words that name a table's parts
 _TABLE_WORDS_RE = re.compile(r"\b(?:phu luc|bang|cot|cac (?:nhiem vu|chi tieu|chi so|dong))\b")
+
+
+_CODE_RE = re.compile(r"\b\d{1,2}[A-Z]{1,2}\b")  # '5G', '6G', '4G': names that differ by one sign ('15t' is a typo)
+
+
+def _missing_code(plan: QuestionPlan, chosen: FactMatch) -> str | None:
+    """A code the question names ('phủ sóng 6G') that the chosen fact does not hold anywhere: a near miss."""
+    held = set(fold(fact_text(chosen.fact)).split())
+    return next((c for c in _CODE_RE.findall(plan.text) if c.lower() not in held), None)
 
 
 def _column_summary(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result | None:

@@ -76,8 +76,9 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
         if refs:
             return 1.0, reference_line(refs[0]), fact_source(kb, refs[0])
         return None
-    if plan.recipients:  # 'bao nhiêu xã gửi kế hoạch cho Sở KH&CN'
-        sent = [r for r, named in kb.recipients(doc_id) if set(plan.recipients) & named]
+    receivers = plan.recipients or (plan.units if DocField.RECIPIENTS in plan.fields else ())
+    if receivers:  # 'bao nhiêu xã gửi kế hoạch cho Sở KH&CN', 'KH nào có Công an xã ở nơi nhận'
+        sent = [r for r, named in kb.recipients(doc_id) if set(receivers) & named]
         return (1.0, f"nơi nhận có {sent[0].subject.rstrip(' ;.')}", fact_source(kb, sent[0])) if sent else None
     words = plan.subject
     if plan.years and set(words) <= _REACH_WORDS:  # 'kế hoạch của xã nào đặt chỉ tiêu tới tận năm 2045'
