@@ -50,7 +50,8 @@ PROBE_SETS = ["probes_officers.jsonl", "probes_conversation.jsonl", "probes_stru
               "probes_columns.jsonl", "probes_plan_types.jsonl",
               "probes_sections.jsonl", "probes_unit_duties.jsonl",
               "probes_compare.jsonl", "probes_abbreviated_units.jsonl",
-              "probes_each.jsonl", "probes_near_codes.jsonl"]
+              "probes_each.jsonl", "probes_near_codes.jsonl",
+              "probes_references.jsonl"]
 
 
 @pytest.mark.parametrize(("name", "min_accuracy"), [(name, 0.9) for name in PROBE_SETS])

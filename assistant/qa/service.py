@@ -58,7 +58,8 @@ ROUTES: tuple[RouteRule, ...] = (
     RouteRule(Route.REFERENCE, lambda p: (bool(p.numbers) or _cites(p)) and not p.asks(Slot.COUNT) and ((
         p.field in (DocField.DATE, DocField.TITLE, DocField.ISSUER, DocField.NUMBER, None)
         and not (p.field is None and any(p.asks(s) for s in (Slot.PARTNER, Slot.LEAD, Slot.DEADLINE, Slot.VALUE))))
-        or (p.field is DocField.BASES and bool(p.numbers) and len(p.fields) > 1))),  # 'KH 91 làm căn cứ … ngày nào'
+        or (p.field is DocField.BASES and bool(p.numbers) and len(p.fields) > 1)  # 'KH 91 làm căn cứ … ngày nào'
+        or (any("/" in n for n in p.numbers) and bool(_DOC_DATE_RE.search(p.folded))))),  # '42-CTr/TU là ngày nào'
     RouteRule(Route.DOC_FIELD, lambda p: p.field is not None and p.asks(Slot.FIELD)),
     RouteRule(Route.COUNT, lambda p: p.asks(Slot.COUNT)),
     RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES) and not p.group),  # 'nhóm III gồm những việc gì'
@@ -89,6 +90,7 @@ _CITED_DOC_RE = re.compile(
 )
 
 
+_DOC_DATE_RE = re.compile(r"\b(?:ngay|thang) (?:nao|may|bn|bao nhieu)\b|\bngay thang nam nao\b")
 _COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b")
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
