@@ -52,6 +52,9 @@ class RouteRule:
     when: Callable[[QuestionPlan], bool]
 
 
+# 'Chương trình 42-CTr/TU là ngày nào': the date of a document named by its number
+_DOC_DATE_RE = re.compile(r"\b(?:ngay|thang) (?:nao|may|bn|bao nhieu)\b|\bngay thang nam nao\b")
+
 ROUTES: tuple[RouteRule, ...] = (
     RouteRule(Route.CROSS_PLAN, lambda p: p.scope is Scope.ALL),
     RouteRule(Route.COMPARE, lambda p: len(p.communes) > 1),
@@ -90,7 +93,6 @@ _CITED_DOC_RE = re.compile(
 )
 
 
-_DOC_DATE_RE = re.compile(r"\b(?:ngay|thang) (?:nao|may|bn|bao nhieu)\b|\bngay thang nam nao\b")
 _COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b")
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
