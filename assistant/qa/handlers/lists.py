@@ -25,6 +25,7 @@ from ingest.record_text import unit_label, unit_names
 from vectorstore.knowledge import KnowledgeView, fact_words
 
 ITEM_CHARS = 260
+STAGE_CHARS = 900  # a roadmap stage is listed with all its items (a cut list reads as complete)
 DUTY_CHARS = 420
 
 
@@ -61,7 +62,7 @@ def _bullets(kb: KnowledgeView, result: Result, facts: list[Record], chars: int,
     for fact in facts:
         text = shorten(fact.subject, chars)
         if fact.kind is FactKind.STAGE and fact.attrs.get("items"):
-            text = shorten(f"{fact.subject}: {fact.attrs['items'].replace(' | ', '; ')}", max(chars, 420))
+            text = shorten(f"{fact.subject}: {fact.attrs['items'].replace(' | ', '; ')}", max(chars, STAGE_CHARS))
         if fact.row_no and fact.kind in TABLE_FACT_KINDS:
             text = f"{fact.row_no}. {text}"
         if with_units and fact.leads:
