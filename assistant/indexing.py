@@ -12,11 +12,14 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,6 +175,125 @@ def source_warnings(metadata: dict[str, Any]) -> list[str]:
     return [f"Bản quét khó đọc ở trang {pages}: nên kiểm tra lại nội dung các trang này."]
 
 
+# --- officers' corrections of a plan's parsed metadata --------------------------------------------
+
+CORRECTABLE_FIELDS = {  # field -> its Vietnamese name
+    "commune": "xã",
+    "province": "tỉnh/thành phố",
+    "plan_type": "loại kế hoạch",
+    "number": "số hiệu",
+    "date": "ngày ban hành",
+    "signer": "người ký",
+    "title": "tên kế hoạch",
+}
+PLAN_TYPES = ("pii", "nq57", "innovative")
+CORRECTION_MAX_CHARS = {"title": 500, "number": 60, "date": 40}
+NAME_MAX_CHARS = 100
+_NAME = re.compile(r"^[^\W\d_][\w .,'()\-]*$")  # a letter first; letters, digits, spaces, a few marks
+_PERSON = re.compile(r"^[^\W\d_][^\W\d_ .'\-]*(?:[ .'\-]+[^\W\d_]+)*\.?$")  # letters only, no digits
+_NUMBER = re.compile(r"^\d{1,6}(?:[/\-.]\w+)*$")  # 21/KH-UBND
+_DMY = re.compile(r"^(?:ngày\s+)?(\d{1,2})\s*(?:[/.\-]|\s+tháng\s+)\s*(\d{1,2})\s*(?:[/.\-]|\s+năm\s+)\s*(\d{4})$",
+                  re.IGNORECASE)
+_MY = re.compile(r"^tháng\s+(\d{1,2})\s+năm\s+(\d{4})$", re.IGNORECASE)
+_PREFIXES = {"commune": re.compile(r"^xã\s+", re.IGNORECASE),
+             "province": re.compile(r"^(?:tỉnh|thành phố|tp\.?)\s+", re.IGNORECASE)}
+
+
+class MetadataCorrectionError(ValueError):
+    """A correction that cannot be kept; the message is shown to officers (Vietnamese)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _clean_text(value: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", value)).strip()
+
+
+def _check_date(text: str) -> str:
+    """'12/3/2026', '12-03-2026', 'ngày 12 tháng 3 năm 2026' -> '12/3/2026'; 'tháng 3 năm 2026' as is."""
+    if match := _DMY.match(text):
+        day, month, year = (int(g) for g in match.groups())
+        try:
+            date(year, month, day)
+        except ValueError:
+            raise MetadataCorrectionError(f"Ngày ban hành '{text}' không có thật.", "date") from None
+        if not 1900 <= year <= 2100:
+            raise MetadataCorrectionError(f"Năm {year} của ngày ban hành không hợp lệ.", "date")
+        return f"{day}/{month}/{year}"
+    if (match := _MY.match(text)) and 1 <= int(match.group(1)) <= 12 and 1900 <= int(match.group(2)) <= 2100:
+        return f"tháng {int(match.group(1))} năm {match.group(2)}"
+    raise MetadataCorrectionError(
+        f"Ngày ban hành '{text[:40]}' không đúng dạng: ghi ngày/tháng/năm (ví dụ 12/3/2026) "
+        "hoặc 'tháng 3 năm 2026'.", "date",
+    )
+
+
+def check_correction(name: str, value: object) -> str | None:
+    """One field's corrected value, cleaned (None: drop the correction, the parsed value stands again);
+    MetadataCorrectionError with a Vietnamese message when it cannot be kept."""
+    if name not in CORRECTABLE_FIELDS:
+        allowed = ", ".join(f"{f} ({label})" for f, label in CORRECTABLE_FIELDS.items())
+        raise MetadataCorrectionError(f"Trường '{str(name)[:40]}' không sửa được; chỉ sửa được: {allowed}.", name)
+    label = CORRECTABLE_FIELDS[name]
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MetadataCorrectionError(f"Giá trị của trường {label} phải là chuỗi ký tự.", name)
+    text = _clean_text(value)
+    if name in _PREFIXES:
+        text = _PREFIXES[name].sub("", text)
+    if not text:
+        return None
+    limit = CORRECTION_MAX_CHARS.get(name, NAME_MAX_CHARS)
+    if len(text) > limit:
+        raise MetadataCorrectionError(f"Giá trị của trường {label} quá dài (tối đa {limit} ký tự).", name)
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        raise MetadataCorrectionError(f"Giá trị của trường {label} có ký tự không hợp lệ.", name)
+    if name == "plan_type":
+        code = text.lower()
+        if code not in PLAN_TYPES:
+            raise MetadataCorrectionError(
+                f"Loại kế hoạch '{text[:40]}' không hợp lệ; chỉ nhận: {', '.join(PLAN_TYPES)}.", name
+            )
+        return code
+    if name == "number":
+        if not _NUMBER.match(text):
+            raise MetadataCorrectionError(
+                f"Số hiệu '{text[:40]}' không đúng dạng (ví dụ 21/KH-UBND: bắt đầu bằng số).", name
+            )
+        return text
+    if name == "date":
+        return _check_date(text)
+    if name == "signer":
+        if not _PERSON.match(text) or len(text) < 2:
+            raise MetadataCorrectionError(
+                f"Người ký '{text[:40]}' không hợp lệ: chỉ ghi họ và tên (chữ cái, không có chữ số).", name
+            )
+        return text
+    if name == "title":
+        if len(text) < 3:
+            raise MetadataCorrectionError("Tên kế hoạch quá ngắn.", name)
+        return text
+    if not _NAME.match(text) or len(text) < 2:  # commune, province
+        raise MetadataCorrectionError(
+            f"Tên {label} '{text[:40]}' không hợp lệ: ghi tên bằng chữ "
+            f"(ví dụ {'Tân Lập' if name == 'commune' else 'Lâm Đồng'}).",
+            name,
+        )
+    return text
+
+
+def check_corrections(changes: Mapping[str, object]) -> dict[str, str | None]:
+    """Every field checked (see ``check_correction``); an empty set of changes is refused."""
+    if not isinstance(changes, Mapping) or not changes:
+        raise MetadataCorrectionError(
+            f"Chưa có trường nào để sửa; các trường sửa được: {', '.join(CORRECTABLE_FIELDS)}."
+        )
+    return {str(name): check_correction(str(name), value) for name, value in changes.items()}
+
+
 class Ingestor:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -241,6 +363,25 @@ class Ingestor:
             store.refresh()
         return removed
 
+    def correct_metadata(self, doc_id: str, changes: Mapping[str, object]) -> DocumentRow | None:
+        """Keep an officer's corrections of a plan's metadata (commune, province, type, number, date,
+        signer, title): they win wherever the plan's metadata is read, across re-ingests of the same
+        file, until the plan is deleted. A value equal to the parsed one, empty or None drops that
+        field's correction. Returns the document as now read, None when there is no such document;
+        MetadataCorrectionError (Vietnamese) for a value that cannot be kept."""
+        store = self.store
+        current = store.catalog.document(doc_id)
+        if current is None:
+            return None
+        checked = check_corrections(changes)
+        parsed = {**current.metadata, **current.parsed}  # what the parser read, field by field
+        updates = {name: None if value == parsed.get(name) else value for name, value in checked.items()}
+        with store.write_lock:
+            if not store.catalog.correct_metadata(doc_id, updates):
+                return None
+        store.refresh()
+        return store.catalog.document(doc_id)
+
     def reindex(self, progress: Progress | None = None, stale_only: bool = False) -> IngestReport:
         """Re-parse every stored source (after an extractor or chunking change); with ``stale_only``, only those
         stored by another pipeline (an upgrade: the same facts must come out of the same files)."""
@@ -300,7 +441,8 @@ class Ingestor:
                 lines=[[line.no, line.raw] for line in doc.lines], pipeline=self.pipeline,
             )
             added = [c for c in chunks if c.chunk_id not in old_ids]
-            store.add_vectors(added, {doc.doc_id: row})
+            corrected = replace(row, metadata={**row.metadata, **(previous.corrections if previous else {})})
+            store.add_vectors(added, {doc.doc_id: corrected})  # Chroma's copy of the metadata: corrections win
             store.catalog.replace_document(row, chunks, records, source=data)
             stale = sorted(old_ids - new_ids)
             store.dense.delete(stale)

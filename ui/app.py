@@ -29,6 +29,7 @@ from assistant.access import SIGN_OUT_PATH, is_authorized, sign_in_url
 from assistant.drafting.docx_export import write_docx
 from assistant.drafting.markdown_export import sources_markdown, to_markdown
 from assistant.drafting.model import ROLES, DraftInputError
+from assistant.indexing import MetadataCorrectionError
 from assistant.records_query import RecordMatch
 from core.normalize import fold
 from ingest.record_text import KIND_LABELS, targets_text, unit_names
@@ -81,6 +82,17 @@ DOCUMENT_COLUMNS = [
     "Tệp",
     "Mã",
 ]
+CARD_FIELDS = ["commune", "province", "plan_type", "number", "date", "signer"]  # the card's editable fields
+CARD_LABELS = {
+    "commune": "Xã",
+    "province": "Tỉnh/thành phố",
+    "plan_type": "Loại kế hoạch",
+    "number": "Số hiệu",
+    "date": "Ngày ban hành",
+    "signer": "Người ký",
+    "title": "Tên kế hoạch",
+}
+CARD_TYPE_CHOICES = [("(chưa rõ)", ""), *((label, key) for key, label in render.PLAN_TYPE_LABELS.items())]
 DRAFT_TYPES = [(label, key) for key, label in render.PLAN_TYPE_LABELS.items()]  # pii | nq57 | innovative
 STREAM_SECONDS = 1.2  # how long the progressive display of one answer takes at most
 STREAM_STEPS = 24
@@ -502,12 +514,19 @@ class PlanUI:
     ) -> str:
         """Ingest uploaded files one by one; one result line per file, in plain Vietnamese. A file that does
         not look like a plan is refused unless the officer ticked the confirmation (``force``)."""
+        return self.upload_results(files, progress, request, force)[0]
+
+    def upload_results(
+        self, files: list[str] | None, progress: gr.Progress | None = None, request: gr.Request | None = None,
+        force: bool = False,
+    ) -> tuple[str, list[str]]:
+        """As ``upload``, with the ids of the plans stored (for the metadata card)."""
         if refusal := self.write_refusal(request):
-            return refusal
+            return refusal, []
         paths = [Path(f) for f in files or []]
         if not paths:
-            return '<div class="pa-results pa-err">Chưa chọn tệp nào (.txt, .md, .docx, .pdf).</div>'
-        items = []
+            return '<div class="pa-results pa-err">Chưa chọn tệp nào (.txt, .md, .docx, .pdf).</div>', []
+        items, stored = [], []
         for i, path in enumerate(paths):
             if progress is not None:
                 progress((i, len(paths)), desc=f"Đang nạp {path.name}", unit="tệp")
@@ -530,12 +549,82 @@ class PlanUI:
                     if result.status != "unchanged"
                     else f"{result.records} bản ghi phân công"
                 )
+                if doc_id := getattr(result, "doc_id", None):
+                    stored.append(str(doc_id))
                 warnings = "".join(f"<br>⚠ {render.esc(w)}" for w in result.warnings)
                 items.append(
                     f'<li class="pa-ok">✓ <b>{name}</b>: {STATUS_LABELS.get(result.status, result.status)} '
                     f"({detail}){warnings}</li>"
                 )
-        return f'<div class="pa-results"><ul>{"".join(items)}</ul></div>'
+        return f'<div class="pa-results"><ul>{"".join(items)}</ul></div>', stored
+
+    # --- the metadata card: what was read from a plan, for the officer to check and correct ----------
+
+    def card_counts(self, doc_id: str) -> tuple[int, int, int]:
+        """(sections, table rows, facts) of a plan: its distinct section headings (as its text chunks
+        name them), the facts that are rows of its tables, and all its facts."""
+        snap = self.snapshot
+        segment = getattr(snap, "segments", {}).get(doc_id)
+        chunks = segment.chunks if segment is not None else []
+        sections = len({c.section for c in chunks if c.section and c.kind != "record"})
+        records = [r for r in snap.records if r.doc_id == doc_id]
+        return sections, sum(1 for r in records if r.is_table_row), len(records)
+
+    def card(self, doc_id: str | None, message: str = "") -> tuple[Any, ...]:
+        """The card's widgets for a plan: (group, info, plan choice, commune, province, plan type, number,
+        date, signer, result)."""
+        doc = self.snapshot.documents.get(doc_id or "")
+        if doc is None:
+            return (gr.Group(visible=False), "", gr.Dropdown(choices=self.document_choices(), value=None),
+                    *(gr.skip() for _ in CARD_FIELDS), message)
+        m = doc.metadata
+        sections, table_rows, facts = self.card_counts(doc.doc_id)
+        corrected = getattr(doc, "corrections", {}) or {}
+        parsed = getattr(doc, "parsed", {}) or {}
+        notes = "".join(
+            f"<li>{render.esc(CARD_LABELS.get(name, name))}: đã sửa thành <b>{render.esc(value)}</b> "
+            f"(đọc được từ tệp: {render.esc(parsed.get(name) or '—')})</li>"
+            for name, value in sorted(corrected.items())
+        )
+        info = (
+            f'<div class="pa-results" id="doc-card-summary"><b>Thông tin đọc được từ kế hoạch '
+            f"«{render.esc(doc.filename)}»</b> — kiểm tra và sửa nếu sai, rồi bấm «Lưu chỉnh sửa»."
+            f"<br>Xã: <b>{render.esc(m.get('commune') or '—')}</b> · Tỉnh/TP: {render.esc(m.get('province') or '—')}"
+            f" · {render.esc(render.PLAN_TYPE_LABELS.get(m.get('plan_type') or '', 'chưa rõ loại kế hoạch'))}"
+            f"<br>Nội dung: {sections} mục, {table_rows} dòng bảng, {facts} dữ kiện (bản ghi)."
+            + (f"<ul>{notes}</ul>" if notes else "")
+            + "</div>"
+        )
+        values = [m.get(name) or "" for name in CARD_FIELDS]
+        values[CARD_FIELDS.index("plan_type")] = gr.Dropdown(
+            choices=CARD_TYPE_CHOICES, value=m.get("plan_type") if m.get("plan_type") in render.PLAN_TYPE_LABELS else ""
+        )
+        return (gr.Group(visible=True), info, gr.Dropdown(choices=self.document_choices(), value=doc.doc_id),
+                *values, message)
+
+    def save_corrections(self, doc_id: str | None, *values: Any, request: gr.Request | None = None) -> tuple[Any, ...]:
+        """Keep the officer's corrections (the service behind PATCH /api/documents/{id}/metadata); then the
+        card shows the plan as now stored. Refused without a key when the server has keys."""
+        if refusal := self.write_refusal(request):
+            return self.card(doc_id, refusal)
+        doc = self.snapshot.documents.get(doc_id or "")
+        if doc is None:
+            return self.card(None, '<div class="pa-results pa-err">Chưa chọn kế hoạch (hoặc kế hoạch đã bị xóa).</div>')
+        changes: dict[str, object] = {}
+        for name, value in zip(CARD_FIELDS, values, strict=True):
+            text = (value or "").strip() if isinstance(value, str) else ""
+            if text != (doc.metadata.get(name) or ""):
+                changes[name] = text or None
+        if not changes:
+            return self.card(doc.doc_id, '<div class="pa-results">Không có thay đổi nào để lưu.</div>')
+        try:
+            row = self.services.ingestor.correct_metadata(doc.doc_id, changes)
+        except MetadataCorrectionError as exc:
+            return self.card(doc.doc_id, f'<div class="pa-results pa-err" role="alert">{render.esc(exc)}</div>')
+        if row is None:
+            return self.card(None, '<div class="pa-results pa-err">Không tìm thấy kế hoạch (có thể đã bị xóa).</div>')
+        saved = ", ".join(CARD_LABELS[name].lower() for name in changes)
+        return self.card(row.doc_id, f'<div class="pa-results pa-ok">Đã lưu chỉnh sửa ({render.esc(saved)}).</div>')
 
     def delete(self, doc_id: str | None, request: gr.Request | None = None) -> str:
         if refusal := self.write_refusal(request):
@@ -788,6 +877,24 @@ def build_ui(services: Services) -> gr.Blocks:
                             False, label=FORCE_LABEL, elem_id="doc-force",
                         )
                         upload_result = gr.HTML(elem_id="doc-result")
+                        with gr.Group(visible=False, elem_id="doc-card") as card_group:
+                            card_info = gr.HTML(elem_id="doc-card-info")
+                            card_doc = gr.Dropdown([], label="Kế hoạch cần kiểm tra", elem_id="card-doc")
+                            with gr.Row():
+                                card_commune = gr.Textbox(label="Xã", elem_id="card-commune", max_lines=1)
+                                card_province = gr.Textbox(label="Tỉnh/thành phố", elem_id="card-province", max_lines=1)
+                                card_type = gr.Dropdown(
+                                    CARD_TYPE_CHOICES, value="", label="Loại kế hoạch", elem_id="card-type"
+                                )
+                            with gr.Row():
+                                card_number = gr.Textbox(label="Số hiệu", elem_id="card-number", max_lines=1)
+                                card_date = gr.Textbox(
+                                    label="Ngày ban hành", placeholder="ví dụ 12/3/2026", elem_id="card-date",
+                                    max_lines=1,
+                                )
+                                card_signer = gr.Textbox(label="Người ký", elem_id="card-signer", max_lines=1)
+                            card_save = gr.Button("Lưu chỉnh sửa", variant="primary", elem_id="card-save")
+                            card_result = gr.HTML(elem_id="card-result")
                     with gr.Column(scale=2, min_width=240):
                         doc_pick = gr.Dropdown([], label="Chọn kế hoạch để xóa", elem_id="doc-pick")
                         delete = gr.Button("Xóa kế hoạch đã chọn", variant="stop", elem_id="doc-delete")
@@ -934,11 +1041,21 @@ def build_ui(services: Services) -> gr.Blocks:
                 trigger_mode="always_last",
             )
 
+        card_fields = [card_commune, card_province, card_type, card_number, card_date, card_signer]
+        card_outputs = [card_group, card_info, card_doc, *card_fields, card_result]
+
         def upload_files(
             paths: list[str] | None, force: bool, request: gr.Request,
             progress: gr.Progress = gr.Progress(),  # noqa: B008
-        ) -> str:
-            return ui.upload(paths, progress, request, force=force)
+        ) -> tuple[Any, ...]:
+            html, stored = ui.upload_results(paths, progress, request, force=force)
+            return (html, *ui.card(stored[-1])) if stored else (html, *(gr.skip() for _ in card_outputs))
+
+        def save_card(
+            doc_id: str | None, commune: str, province: str, plan_type: str, number: str, date: str, signer: str,
+            request: gr.Request,
+        ) -> tuple[Any, ...]:
+            return ui.save_corrections(doc_id, commune, province, plan_type, number, date, signer, request=request)
 
         def reindex_all(request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:  # noqa: B008
             return ui.reindex(progress, request)
@@ -946,9 +1063,14 @@ def build_ui(services: Services) -> gr.Blocks:
         def delete_plan(doc_id: str | None, request: gr.Request) -> str:
             return ui.delete(doc_id, request)
 
-        upload.upload(upload_files, inputs=[upload, upload_force], outputs=upload_result, api_name="upload").then(
-            ui.refresh_all, outputs=corpus_outputs, show_progress="hidden"
-        )
+        upload.upload(
+            upload_files, inputs=[upload, upload_force], outputs=[upload_result, *card_outputs], api_name="upload"
+        ).then(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden")
+        card_doc.input(ui.card, inputs=card_doc, outputs=card_outputs, show_progress="hidden")
+        # saved corrections change the header, the commune lists, the tables: everything is refreshed
+        card_save.click(
+            save_card, inputs=[card_doc, *card_fields], outputs=card_outputs, api_name="correct_metadata"
+        ).then(ui.refresh_all, outputs=corpus_outputs, show_progress="hidden")
         delete.click(
             delete_plan,
             inputs=doc_pick,

@@ -21,7 +21,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from core.model import Chunk, FactKind, Record, UnitRef
 
-SCHEMA_VERSION = 2  # 1: no revision/pipeline columns, no store_state table (before the shared store)
+SCHEMA_VERSION = 3
+# 1: no revision/pipeline columns, no store_state table (before the shared store)
+# 2: no corrections table (before officers could correct a plan's parsed metadata)
 
 _meta = sa.MetaData()
 documents_t = sa.Table(
@@ -62,6 +64,12 @@ sources_t = sa.Table(  # the file as uploaded: replicas on other machines can re
     sa.Column("doc_id", sa.Text, primary_key=True),
     sa.Column("data", sa.LargeBinary, nullable=False),
 )
+corrections_t = sa.Table(  # an officer's corrections of a document's parsed metadata: kept across re-ingests
+    "corrections", _meta,
+    sa.Column("doc_id", sa.Text, primary_key=True),
+    sa.Column("data", sa.Text, nullable=False),  # JSON {field: value}
+    sa.Column("updated_at", sa.Text, nullable=False),
+)
 state_t = sa.Table(
     "store_state", _meta,
     sa.Column("name", sa.Text, primary_key=True),
@@ -86,6 +94,12 @@ class DocumentRow:
     lines: list[list[Any]] = field(default_factory=list)  # [[no, raw], …]
     revision: int = 0
     pipeline: str = ""
+    corrections: dict[str, Any] = field(default_factory=dict)  # fields an officer corrected: {field: value}
+    parsed: dict[str, Any] = field(default_factory=dict)  # what the parser read for those fields
+
+    @property
+    def corrected_fields(self) -> list[str]:
+        return sorted(self.corrections)
 
     @property
     def commune(self) -> str | None:
@@ -94,6 +108,12 @@ class DocumentRow:
     @property
     def title(self) -> str | None:
         return self.metadata.get("title")
+
+
+def apply_corrections(metadata: dict[str, Any], corrections: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The metadata with the corrections winning, and the parsed values they replace."""
+    parsed = {name: metadata.get(name) for name in corrections}
+    return {**metadata, **corrections}, parsed
 
 
 def record_from_dict(data: dict[str, Any]) -> Record:
@@ -237,20 +257,26 @@ class Catalog:
         )
         d = documents_t.c
         columns = [d.doc_id, d.filename, d.source_path, d.sha256, d.metadata, d.ingested_at, n_chunks, n_records,
-                   d.revision, d.pipeline]
+                   d.revision, d.pipeline, corrections_t.c.data]
         if with_lines:
             columns.append(d.lines)
-        query = sa.select(*columns).order_by(d.doc_id)
+        query = (
+            sa.select(*columns)
+            .select_from(documents_t.outerjoin(corrections_t, corrections_t.c.doc_id == d.doc_id))
+            .order_by(d.doc_id)
+        )
         if doc_ids is not None:
             query = query.where(d.doc_id.in_(list(doc_ids)))
-        return [
-            DocumentRow(
-                doc_id=r[0], filename=r[1], source_path=r[2], sha256=r[3], metadata=json.loads(r[4]),
+        rows = []
+        for r in conn.execute(query):
+            corrections = json.loads(r[10]) if r[10] else {}
+            metadata, parsed = apply_corrections(json.loads(r[4]), corrections)
+            rows.append(DocumentRow(
+                doc_id=r[0], filename=r[1], source_path=r[2], sha256=r[3], metadata=metadata,
                 ingested_at=r[5], n_chunks=r[6], n_records=r[7], revision=r[8], pipeline=r[9],
-                lines=json.loads(r[10]) if with_lines else [],
-            )
-            for r in conn.execute(query)
-        ]
+                lines=json.loads(r[11]) if with_lines else [], corrections=corrections, parsed=parsed,
+            ))
+        return rows
 
     def document(self, doc_id: str, with_lines: bool = False) -> DocumentRow | None:
         found = self.documents(with_lines, doc_ids=[doc_id])
@@ -290,7 +316,25 @@ class Catalog:
         query = sa.select(records_t.c.data).order_by(records_t.c.doc_id, records_t.c.seq)
         if doc_ids is not None:
             query = query.where(records_t.c.doc_id.in_(list(doc_ids)))
-        return [record_from_dict(json.loads(data)) for data in conn.execute(query).scalars()]
+        communes = {doc_id: fields["commune"] for doc_id, fields in self.corrections(doc_ids, conn).items()
+                    if fields.get("commune")}
+        records = [record_from_dict(json.loads(data)) for data in conn.execute(query).scalars()]
+        for record in records:  # a corrected commune wins in the facts too
+            if record.doc_id in communes:
+                record.commune = communes[record.doc_id]
+        return records
+
+    def corrections(
+        self, doc_ids: Iterable[str] | None = None, conn: Connection | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The officers' corrections of documents' metadata: {doc id: {field: value}}."""
+        if conn is None:
+            with self.read() as own:
+                return self.corrections(doc_ids, own)
+        query = sa.select(corrections_t.c.doc_id, corrections_t.c.data)
+        if doc_ids is not None:
+            query = query.where(corrections_t.c.doc_id.in_(list(doc_ids)))
+        return {r[0]: json.loads(r[1]) for r in conn.execute(query)}
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -333,8 +377,29 @@ class Catalog:
         with self._write() as conn:
             conn.execute(documents_t.update().where(documents_t.c.doc_id == doc_id).values(pipeline=pipeline))
 
+    def correct_metadata(self, doc_id: str, changes: dict[str, Any]) -> bool:
+        """Merge an officer's corrections into a document's (a None value drops that field's correction:
+        the parsed value stands again). Kept across re-ingests of the same file, removed with the document.
+        The document's revision moves, so every process's snapshot takes the change in. False when there
+        is no such document."""
+        with self._write() as conn:
+            if conn.execute(sa.select(documents_t.c.doc_id).where(documents_t.c.doc_id == doc_id)).first() is None:
+                return False
+            data = conn.execute(sa.select(corrections_t.c.data).where(corrections_t.c.doc_id == doc_id)).scalar()
+            merged = {**(json.loads(data) if data else {}), **changes}
+            merged = {name: value for name, value in merged.items() if value is not None}
+            conn.execute(corrections_t.delete().where(corrections_t.c.doc_id == doc_id))
+            if merged:
+                conn.execute(corrections_t.insert().values(
+                    doc_id=doc_id, data=json.dumps(merged, ensure_ascii=False, sort_keys=True), updated_at=_now(),
+                ))
+            generation = self._bump(conn)
+            conn.execute(documents_t.update().where(documents_t.c.doc_id == doc_id).values(revision=generation))
+            return True
+
     def remove_document(self, doc_id: str) -> bool:
         with self._write() as conn:
+            conn.execute(corrections_t.delete().where(corrections_t.c.doc_id == doc_id))
             removed = self._delete(conn, doc_id)
             if removed:
                 self._bump(conn)
@@ -342,6 +407,7 @@ class Catalog:
 
     @staticmethod
     def _delete(conn: Connection, doc_id: str) -> bool:
+        """A document's rows (its corrections stay: a re-ingest of the same file keeps them)."""
         conn.execute(chunks_t.delete().where(chunks_t.c.doc_id == doc_id))
         conn.execute(records_t.delete().where(records_t.c.doc_id == doc_id))
         conn.execute(sources_t.delete().where(sources_t.c.doc_id == doc_id))

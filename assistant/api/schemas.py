@@ -202,6 +202,31 @@ class PlanMetadataOut(BaseModel):
     )
 
 
+class MetadataCorrection(BaseModel):
+    """Corrections of a plan's parsed metadata: only the fields sent change; null or an empty string drops
+    that field's correction (the value read from the file stands again)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "minProperties": 1,
+            "examples": [{"commune": "Tân Lập", "date": "12/3/2026"}],
+        },
+    )
+
+    commune: str | None = Field(None, max_length=100, description="Tên xã, ví dụ Tân Lập (không cần chữ 'xã').")
+    province: str | None = Field(None, max_length=100, description="Tỉnh/thành phố, ví dụ Lâm Đồng.")
+    plan_type: Literal["pii", "nq57", "innovative"] | None = Field(
+        None, description="Loại kế hoạch: pii, nq57 hoặc innovative."
+    )
+    number: str | None = Field(None, max_length=60, description="Số hiệu, ví dụ 21/KH-UBND.")
+    date: str | None = Field(
+        None, max_length=40, description="Ngày ban hành: ngày/tháng/năm (12/3/2026) hoặc 'tháng 3 năm 2026'."
+    )
+    signer: str | None = Field(None, max_length=100, description="Họ và tên người ký.")
+    title: str | None = Field(None, max_length=500, description="Tên kế hoạch.")
+
+
 class DocumentSummary(BaseModel):
     id: str = Field(description="Mã kế hoạch (tạo từ tên tệp).")
     filename: str = Field(description="Tên tệp.")
@@ -211,6 +236,12 @@ class DocumentSummary(BaseModel):
     ingested_at: str = Field(description="Thời điểm nạp (UTC).")
     warnings: list[str] = Field(
         default_factory=list, description="Điều cần kiểm tra, ví dụ các trang bản quét nhận dạng kém."
+    )
+    corrected_fields: list[str] = Field(
+        default_factory=list, description="Các trường thông tin do cán bộ sửa (giá trị đã sửa có trong metadata)."
+    )
+    parsed: dict[str, Any] = Field(
+        default_factory=dict, description="Giá trị đọc được từ tệp của các trường đã sửa (trước khi sửa)."
     )
 
 

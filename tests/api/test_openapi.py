@@ -19,6 +19,7 @@ from core.config import Settings
 WRITES = {
     ("post", "/api/documents"),
     ("delete", "/api/documents/{doc_id}"),
+    ("patch", "/api/documents/{doc_id}/metadata"),
     ("post", "/api/documents/reindex"),
 }
 ALWAYS_OPEN = {("get", "/health"), ("get", "/ready")}

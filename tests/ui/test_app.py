@@ -350,3 +350,43 @@ def test_upload_of_a_scan_shows_its_pages_and_warnings(ui: PlanUI, fake_services
     html = ui.upload([str(tmp_path / "scan.pdf")], progress=lambda value, desc="", unit="": calls.append((value, desc)))
     assert f"⚠ {warning}" in html
     assert [value for value, desc in calls if "OCR" in desc] == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_upload_card_shows_the_parsed_metadata_and_keeps_a_correction(
+    ui: PlanUI, fake_services: Any, tmp_path: Path
+) -> None:
+    from assistant.indexing import check_corrections
+
+    documents = fake_services.store.snapshot.documents
+    fake_services.ingestor.results = {"vt.txt": SimpleNamespace(
+        status="added", error=None, chunks_added=3, records=2, doc_id="vt")}
+    saved: list[dict[str, Any]] = []
+
+    def correct(doc_id: str, changes: dict[str, Any]) -> Any:
+        checked = check_corrections(changes)  # the service's own checks
+        saved.append(checked)
+        doc = documents[doc_id]
+        doc.parsed = {name: doc.metadata.get(name) for name in checked}
+        doc.corrections = {k: v for k, v in checked.items() if v is not None}
+        doc.metadata = {**doc.metadata, **doc.corrections}
+        return doc
+
+    fake_services.ingestor.correct_metadata = correct
+    html, stored = ui.upload_results([str(tmp_path / "vt.txt")])
+    assert "✓" in html and stored == ["vt"]
+    group, info, pick, commune, province, plan_type, number, date, signer, message = ui.card("vt")
+    assert group.visible and pick.value == "vt"
+    assert (commune, province, plan_type.value, date) == ("Vĩnh Thuận", "An Giang", "pii", "2026")
+    assert "Xã: <b>Vĩnh Thuận</b>" in info and "dòng bảng" in info and "2 dữ kiện" in info
+
+    out = ui.save_corrections("vt", "Tân Lập", province, "pii", number, date, signer)
+    assert saved == [{"commune": "Tân Lập"}]  # only what changed
+    assert "Đã lưu chỉnh sửa (xã)" in out[-1] and out[3] == "Tân Lập"
+    assert "đọc được từ tệp: Vĩnh Thuận" in out[1]
+    assert "Không có thay đổi" in ui.save_corrections("vt", "Tân Lập", province, "pii", number, date, signer)[-1]
+    bad = ui.save_corrections("vt", "Tân Lập", province, "pii", number, "31/2/2026", signer)[-1]
+    assert "pa-err" in bad and "không có thật" in bad
+
+    fake_services.settings.api_keys = ["k"]  # with keys, no session: refused, nothing saved
+    refused = ui.save_corrections("vt", "Hòa Bình", province, "pii", number, date, signer)[-1]
+    assert "Đăng nhập bằng khóa API" in refused and len(saved) == 1

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.browser
 QUESTION = "Đơn vị nào chủ trì chỉ số Hạ tầng số ở xã Vĩnh Thuận?"
 UNIT = "Phòng Văn hóa - Xã hội"
 NEW_COMMUNE = "Tân Lập"
+CORRECTED_COMMUNE = "Phú Lộc"  # the officer's correction of the uploaded plan's commune
+CORRECTED_QUESTION = f"Đơn vị nào chủ trì tập huấn kỹ năng số cho người dân ở xã {CORRECTED_COMMUNE}?"
 UPLOAD_NAME = "ke-hoach-tan-lap-2026.docx"
 WIDTHS = (1280, 390)
 FIRST_SCREENS = ((1280, 800), (390, 844))
@@ -193,6 +195,13 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
         )
         assert NEW_COMMUNE in page.locator("#doc-table").inner_text()
         header.get_by_text("6 kế hoạch").wait_for()
+        # the card shows what was read from the plan, for the officer to check
+        page.locator("#doc-card-info").get_by_text("Thông tin đọc được").wait_for()
+        commune_box = page.locator("#card-commune input, #card-commune textarea").first
+        expect(commune_box).to_have_value(NEW_COMMUNE)
+        assert page.locator("#card-number input, #card-number textarea").first.input_value() == "21/KH-UBND"
+        info = page.locator("#doc-card-info").inner_text()
+        assert f"Xã: {NEW_COMMUNE}" in info and "dòng bảng" in info and "dữ kiện" in info, info
         shots.take("04-documents")
 
         # 5. a draft for the new commune: preview and .docx download
@@ -212,9 +221,33 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
         assert download.value.suggested_filename.endswith(".docx")
         shots.take("05-drafting")
 
-        # 6. the uploaded plan is deleted again (after a confirmation)
+        # 6. the officer corrects the plan's commune on its card; the chat then uses the correction
         open_tab(page, "Tài liệu")
-        choose(page, "doc-pick", f"{NEW_COMMUNE} — {UPLOAD_NAME}")
+        commune_box.fill(CORRECTED_COMMUNE)
+        page.locator("#card-save").click()
+        saved = page.locator("#card-result .pa-results")
+        saved.wait_for(timeout=60_000)
+        assert "Đã lưu chỉnh sửa" in saved.inner_text(), saved.inner_text()
+        page.locator("#doc-table").get_by_text(CORRECTED_COMMUNE).filter(visible=True).first.wait_for(
+            timeout=30_000
+        )
+        assert "đọc được từ tệp: " + NEW_COMMUNE in page.locator("#doc-card-info").inner_text()
+        header.get_by_text("6 kế hoạch · 6 xã").wait_for()
+        shots.take("06-corrected")
+        open_tab(page, "Hỏi đáp")
+        page.locator("#qa-clear").click()
+        cards.first.wait_for(state="detached")
+        page.locator("#qa-input textarea").fill(CORRECTED_QUESTION)
+        page.locator("#qa-send").click()
+        cards.first.wait_for(timeout=SLOW_MS)
+        corrected_answer = bot.first.inner_text()
+        assert CORRECTED_COMMUNE in cards.first.locator("summary").inner_text()
+        assert UNIT in corrected_answer, corrected_answer
+        shots.take("07-corrected-answer")
+
+        # 7. the uploaded plan is deleted again (after a confirmation)
+        open_tab(page, "Tài liệu")
+        choose(page, "doc-pick", f"{CORRECTED_COMMUNE} — {UPLOAD_NAME}")
         page.once("dialog", lambda dialog: dialog.accept())
         page.locator("#doc-delete").click()
         page.locator("#doc-manage-result").get_by_text("Đã xóa kế hoạch").wait_for(timeout=60_000)

@@ -1,4 +1,4 @@
-"""/api/documents: list, read, upload (ingested on arrival), delete, reindex."""
+"""/api/documents: list, read, upload (ingested on arrival), correct metadata, delete, reindex."""
 
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ from assistant.api.schemas import (
     DeleteResult,
     DocumentDetail,
     DocumentSummary,
+    MetadataCorrection,
     ReindexFailure,
     ReindexResult,
     UploadResult,
 )
-from assistant.indexing import source_warnings
+from assistant.indexing import MetadataCorrectionError, source_warnings
 from assistant.services import Services
 from ingest.loaders import SUPPORTED_SUFFIXES
 from vectorstore.catalog import DocumentRow
@@ -90,6 +91,8 @@ def summary(row: DocumentRow) -> dict[str, Any]:
         "records": row.n_records,
         "ingested_at": row.ingested_at,
         "warnings": source_warnings(row.metadata),
+        "corrected_fields": row.corrected_fields,
+        "parsed": row.parsed,
     }
 
 
@@ -220,6 +223,33 @@ async def upload_document(
                 code="unsupported_file_type",
             )
         return await run_in_threadpool(_ingest_upload, services, upload, filename, response, force)
+
+
+@router.patch(
+    "/{doc_id}/metadata",
+    response_model=DocumentSummary,
+    dependencies=[WriteAccess],
+    summary="Sửa thông tin một kế hoạch",
+)
+def correct_metadata(doc_id: DocId, body: MetadataCorrection, services: ServicesDep) -> dict[str, Any]:
+    """Sửa thông tin bộ phân tích đọc sai: xã, tỉnh, loại kế hoạch, số hiệu, ngày ban hành, người ký, tên.
+
+    Chỉ các trường gửi lên được đổi; `null` hoặc chuỗi rỗng bỏ phần sửa của trường đó (dùng lại giá trị đọc
+    từ tệp). Phần sửa được giữ khi nạp lại cùng tệp hay lập chỉ mục lại, và được dùng ở mọi nơi (hỏi đáp,
+    danh sách kế hoạch, bảng phân công); xóa kế hoạch thì xóa cả phần sửa. Lỗi: 404 không có kế hoạch,
+    422 giá trị không hợp lệ (kèm lý do).
+    """
+    changes = body.model_dump(exclude_unset=True)
+    if services.store.catalog.document(doc_id) is None:
+        raise _not_found(doc_id)
+    try:
+        row = services.ingestor.correct_metadata(doc_id, changes)
+    except MetadataCorrectionError as exc:
+        loc = ("body", exc.field) if exc.field else ("body",)
+        raise APIError(422, str(exc), loc=loc, code="invalid_metadata") from None
+    if row is None:  # removed concurrently
+        raise _not_found(doc_id)
+    return summary(row)
 
 
 @router.delete(
