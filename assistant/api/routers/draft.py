@@ -246,8 +246,11 @@ def examples(
     limit: Annotated[int, Query(ge=1, le=20, description="Số kế hoạch mẫu tối đa.")] = 10,
 ) -> Any:
     """Mục được chọn của từng kế hoạch mẫu (cùng loại, cùng tỉnh trước), đúng như xã đó đã viết."""
+    if plan_type is not None and plan_type not in PLAN_TYPES:  # what the schema declares, the server enforces
+        raise APIError(422, f"Loại kế hoạch «{plan_type}» không hợp lệ; chọn một trong: {', '.join(PLAN_TYPES)}.",
+                       code="draft_input_invalid")
     try:
-        found = services.drafter.examples(section, plan_type=plan_type or None, province=province or None,
+        found = services.drafter.examples(section, plan_type=plan_type, province=province or None,
                                           limit=limit)
     except DraftInputError as exc:
         raise APIError(422, str(exc), code="draft_input_invalid") from None
