@@ -206,7 +206,7 @@ _STOP_PHRASES = re.compile(
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
     r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
-    r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh)\b"
+    r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung)\b"
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.

@@ -93,6 +93,7 @@ _CITED_DOC_RE = re.compile(
 )
 
 
+_EACH_SUBJECT_RE = re.compile(r"\b(?:va|vs)\b.*\b(?:lan luot|moi cai|tung cai|tuong ung|rieng tung|moi chi tieu)\b")
 _COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b")
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
@@ -284,6 +285,8 @@ class QAService:
             return answer_compare(ctx, plan, self._route_one)
         if route is Route.FACT and (both := self._each_clause(ctx, kb, plan, doc_ids)) is not None:
             return both
+        if route is Route.FACT and (pair := self._each_subject(ctx, kb, plan, doc_ids)) is not None:
+            return pair
         result = self._run(ctx, plan, route, doc_ids)
         if (result.found and route is Route.COUNT and plan.asks(Slot.VALUE) and Slot.VALUE not in result.answered
                 and (clause := self._clause_plan(kb, plan, Slot.VALUE)) is not None):
@@ -333,6 +336,38 @@ class QAService:
                                  " ".join(result.lines[:2])), 200)
         reason = f"Nội dung tìm được không nêu {' và '.join(missing)} như câu hỏi hỏi. Nội dung gần nhất: {closest}"
         return replace(result, found=False, reason=reason, candidates=[], lines=[])
+
+    def _each_subject(self, ctx: Context, kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
+                      ) -> Result | None:
+        """'Chỉ tiêu VNeID và chữ ký số năm 2026 lần lượt là bao nhiêu?': two subjects joined by 'và' and asked
+        each ('lần lượt', 'mỗi', 'từng'): each answered on its own; both must be found, from different rows."""
+        if not _EACH_SUBJECT_RE.search(plan.folded):
+            return None
+        text = re.sub(r"^[^:]{0,60}:\s*", "", plan.text)  # 'Phước An: …' names the plan, kept by the whole plan
+        parts = [p for p in re.split(r"\s+(?:và|va)\s+", text, maxsplit=1) if p.strip()]
+        if len(parts) != 2:
+            return None
+        results: list[Result] = []
+        for part in parts:
+            sub = self.parser.parse(part, self.terms(kb))
+            if not sub.subject:
+                return None
+            sub = replace(sub, slots=plan.fact_slots or sub.slots, communes=sub.communes or plan.communes,
+                          provinces=sub.provinces or plan.provinces, plan_number=sub.plan_number or plan.plan_number,
+                          years=sub.years or plan.years, scope=Scope.ONE)
+            if not sub.fact_slots:
+                return None
+            results.append(self._run(ctx, sub, Route.FACT, doc_ids))
+        if not all(r.found and r.facts for r in results) or results[0].facts[0] is results[1].facts[0]:
+            return None
+        combined = Result(Route.FACT, True, confidence=min(r.confidence for r in results),
+                          facts=[f for r in results for f in r.facts])
+        for sub_result in results:  # each subject's own row (its first line)
+            line = sub_result.lines[0].removeprefix("- ")
+            for i, source in enumerate(sub_result.sources, start=1):
+                line = line.replace(f"[{i}]", f"[#{combined.cite(source)}]")
+            combined.lines.append("- " + _short_subject(line.replace("[#", "["), 100))
+        return combined
 
     def _clause_plan(self, kb: KnowledgeView, plan: QuestionPlan, slot: Slot) -> QuestionPlan | None:
         """The part of a two-part question that asks ``slot``, parsed alone, about the plans the whole names; None
