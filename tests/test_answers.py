@@ -44,6 +44,7 @@ def has(answer: Answer, *needles: str) -> bool:
 # change it prompted (first-run scores in the issue notes), then kept as a regression set.
 PROBE_SETS = ["probes_officers.jsonl", "probes_conversation.jsonl", "probes_structure.jsonl", "probes_blind_a.jsonl",
               "probes_blind_c.jsonl", "probes_blind_d.jsonl", "probes_blind_e.jsonl", "probes_blind_g.jsonl",
+              "probes_blind_j.jsonl", "probes_blind_k.jsonl", "probes_blind_l.jsonl",
               "probes_answer_types.jsonl", "probes_cross_others.jsonl", "probes_groups.jsonl",
               "probes_plan_names.jsonl", "probes_counts.jsonl", "probes_reports.jsonl",
               "probes_kpi_points.jsonl", "probes_appendix_prose.jsonl",
