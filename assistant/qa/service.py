@@ -293,9 +293,7 @@ class QAService:
             value = HANDLERS[Route.FACT](ctx, clause, doc_ids)
             if value.found:
                 for line in value.lines:
-                    for i, source in enumerate(value.sources, start=1):
-                        line = line.replace(f"[{i}]", f"[#{result.cite(source)}]")
-                    result.lines.insert(1, line.replace("[#", "["))
+                    result.lines.insert(1, result.recite(line, value.sources))
         return result
 
     def _each_clause(self, ctx: Context, kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
@@ -316,17 +314,14 @@ class QAService:
                     return None
                 sub = replace(sub, slots=first.fact_slots)  # 'Còn báo cáo 6 tháng?': asks what the first asked
             first = first or sub
-            sub = replace(sub, communes=sub.communes or plan.communes, provinces=sub.provinces or plan.provinces,
-                          plan_number=sub.plan_number or plan.plan_number, scope=Scope.ONE)
+            sub = _within(sub, plan)
             results.append(self._run(ctx, sub, choose_route(sub), doc_ids))
         if not all(r.found for r in results):
             return None
         combined = Result(Route.FACT, True, confidence=min(r.confidence for r in results))
         for sub_result in results:
             for line in sub_result.lines:
-                for i, source in enumerate(sub_result.sources, start=1):
-                    line = line.replace(f"[{i}]", f"[#{combined.cite(source)}]")
-                combined.lines.append(_short_subject(line.replace("[#", "[")))
+                combined.lines.append(_short_subject(combined.recite(line, sub_result.sources)))
         return combined
 
     @staticmethod
@@ -352,9 +347,7 @@ class QAService:
             sub = self.parser.parse(part, self.terms(kb))
             if not sub.subject:
                 return None
-            sub = replace(sub, slots=plan.fact_slots or sub.slots, communes=sub.communes or plan.communes,
-                          provinces=sub.provinces or plan.provinces, plan_number=sub.plan_number or plan.plan_number,
-                          years=sub.years or plan.years, scope=Scope.ONE)
+            sub = replace(_within(sub, plan), slots=plan.fact_slots or sub.slots, years=sub.years or plan.years)
             if not sub.fact_slots:
                 return None
             results.append(self._run(ctx, sub, Route.FACT, doc_ids))
@@ -363,10 +356,8 @@ class QAService:
         combined = Result(Route.FACT, True, confidence=min(r.confidence for r in results),
                           facts=[f for r in results for f in r.facts])
         for sub_result in results:  # each subject's own row (its first line)
-            line = sub_result.lines[0].removeprefix("- ")
-            for i, source in enumerate(sub_result.sources, start=1):
-                line = line.replace(f"[{i}]", f"[#{combined.cite(source)}]")
-            combined.lines.append("- " + _short_subject(line.replace("[#", "["), 100))
+            line = combined.recite(sub_result.lines[0].removeprefix("- "), sub_result.sources)
+            combined.lines.append("- " + _short_subject(line, 100))
         return combined
 
     def _clause_plan(self, kb: KnowledgeView, plan: QuestionPlan, slot: Slot) -> QuestionPlan | None:
@@ -434,6 +425,12 @@ class QAService:
             if len(padded) >= k:
                 break
         return padded
+
+
+def _within(part: QuestionPlan, whole: QuestionPlan) -> QuestionPlan:
+    """A part of a question, parsed alone, about the plans the whole question names."""
+    return replace(part, communes=part.communes or whole.communes, provinces=part.provinces or whole.provinces,
+                   plan_number=part.plan_number or whole.plan_number, scope=Scope.ONE)
 
 
 def _intent(plan: QuestionPlan, result: Result) -> str:

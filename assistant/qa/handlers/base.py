@@ -63,6 +63,12 @@ class Result:
         self.sources.append(source)
         return len(self.sources)
 
+    def recite(self, text: str, sources: list[Source]) -> str:
+        """A line of another result with its [n] renumbered to this result's sources (each cited here)."""
+        for i, source in enumerate(sources, start=1):
+            text = text.replace(f"[{i}]", f"[#{self.cite(source)}]")
+        return text.replace("[#", "[")
+
     @property
     def text(self) -> str:
         return "\n".join(self.lines)

@@ -204,10 +204,8 @@ def _field_of_each(ctx: Context, plan: QuestionPlan, doc_ids: list[str]) -> Resu
         if not one.found:
             lacking.append(ctx.kb.documents[doc_id].commune or ctx.kb.documents[doc_id].filename)
             continue
-        text = " ".join(one.lines)
-        for i, source in enumerate(one.sources, start=1):
-            text = text.replace(f"[{i}]", f"[#{result.cite(source)}]")
-        result.lines.append(f"- {capitalize(place(ctx.kb, doc_id))}: {text.replace('[#', '[')}")
+        text = result.recite(" ".join(one.lines), one.sources)
+        result.lines.append(f"- {capitalize(place(ctx.kb, doc_id))}: {text}")
     if not result.lines:
         return not_found(Route.CROSS_PLAN, "Không kế hoạch nào nêu thông tin này.")
     result.found = True
@@ -228,10 +226,7 @@ def answer_compare(ctx: Context, plan: QuestionPlan, route_one: Handler) -> Resu
         sub = route_one(ctx, single, doc_ids)
         if sub.found:
             found_any = True
-            text = " ".join(sub.lines)
-            for i, source in enumerate(sub.sources, start=1):  # renumber the sub-answer's citations
-                text = text.replace(f"[{i}]", f"[#{result.cite(source)}]")
-            result.lines.append(f"- Xã {commune}: {text.replace('[#', '[')}")
+            result.lines.append(f"- Xã {commune}: {result.recite(' '.join(sub.lines), sub.sources)}")
         else:
             result.lines.append(f"- Xã {commune}: không tìm thấy thông tin tương ứng.")
     result.found = found_any
