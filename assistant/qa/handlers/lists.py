@@ -366,6 +366,11 @@ def _funding_sources(kb: KnowledgeView, result: Result, facts: list[Record]) -> 
 
 
 _GRADES_ASKED_RE = re.compile(r"\bxep loai\b")
+
+
+def _grades(kb: KnowledgeView, doc_id: str) -> list[Record]:
+    """The grading bands of a plan's KPI set ('Xuất sắc: ≥ 90 điểm' …)."""
+    return [f for f in kb.facts({doc_id}, {FactKind.SCORING}) if f.attrs.get("grade")]
 _ENUMERATION_RE = re.compile(r":\s*(?P<items>[^:;]{2,}(?:;[^;]{2,}){2,}|[^:,;]{2,}(?:,[^,;]{2,}){3,})\.?\s*$")
 ENUMERATION_COVERAGE = 0.6  # of the question's subject, in the list's lead-in
 
@@ -407,8 +412,8 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
                                 f"{', '.join(sorted({y for f in facts for y in f.targets if y}))} "
                                 f"[{result.cite(fact_source(kb, facts[0]))}].")
             continue
-        grades = [f for f in kb.facts({doc_id}, {FactKind.SCORING}) if f.attrs.get("grade")]
-        if grades and _GRADES_ASKED_RE.search(plan.folded):  # 'thang xếp loại gồm những mức nào'
+        grades = _grades(kb, doc_id) if _GRADES_ASKED_RE.search(plan.folded) else []
+        if grades:  # 'thang xếp loại gồm những mức nào'
             result.lines.append(f"Các mức xếp loại ({place(kb, doc_id)}):")
             _bullets(kb, result, grades, ITEM_CHARS, with_value=True)
             continue
@@ -554,9 +559,8 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
                 units.setdefault(unit.name, fact)
         return list(units.values()), "Các đơn vị được phân công", None
     kinds = _COUNTED_KINDS.get(counted, TABLE_FACT_KINDS)
-    if counted in ("muc", "loai") and "xep loai" in plan.folded:  # 'xếp loại thành mấy mức'
-        grades = [f for f in kb.facts({doc_id}, {FactKind.SCORING}) if f.attrs.get("grade")]
-        return grades, "Các mức xếp loại", None
+    if counted in ("muc", "loai") and _GRADES_ASKED_RE.search(plan.folded):  # 'xếp loại thành mấy mức'
+        return _grades(kb, doc_id), "Các mức xếp loại", None
     if plan.units:  # 'mấy chỉ tiêu do Trung tâm PVHCC theo dõi': the rows the unit leads
         led = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row and set(plan.units) & {u.name for u in f.leads}]
         return led, f"Các mục do {', '.join(plan.units)} chủ trì", None
