@@ -11,36 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from corpus import HOA_DIEN, PLANS, VINH_THUAN
+from corpus import HOA_DIEN, VINH_THUAN, copy_plan, hash_settings
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.indexing import MetadataCorrectionError, check_correction
 from assistant.services import Services
-from core.config import Settings
 from vectorstore.catalog import SCHEMA_VERSION, Catalog
 
 PARSED = "Hòa Điền"
 CORRECTED = "Tân Lập Mới"
 
 
-def settings_for(data: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"embedding_backend": "hash", "store_watch_interval_s": 0}
-    values.update(overrides)
-    return Settings(data_dir=data, PLAN_ASSISTANT_MODELS_DIR=data / "models", **values)
-
-
-def plan(stem: str, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{stem}.txt"
-    target.write_bytes((PLANS / f"{stem}.txt").read_bytes())
-    return target
-
 
 @pytest.fixture()
 def services(tmp_path: Path) -> Services:
-    services = Services(settings_for(tmp_path / "data"))
-    report = services.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in"), plan(VINH_THUAN, tmp_path / "in")])
+    services = Services(hash_settings(tmp_path / "data"))
+    report = services.ingestor.ingest_paths([copy_plan(HOA_DIEN, tmp_path / "in"), copy_plan(VINH_THUAN, tmp_path / "in")])
     assert not report.failed
     return services
 

@@ -12,36 +12,22 @@ import time
 from pathlib import Path
 
 import pytest
-from corpus import HOA_DIEN, PLANS, VINH_THUAN
+from corpus import HOA_DIEN, VINH_THUAN, copy_plan, hash_settings
 from fastapi.testclient import TestClient
 from servers import wait_for
 
 import assistant.indexing
 from assistant.api.app import create_app
 from assistant.services import Services
-from core.config import Settings
 from vectorstore.catalog import SCHEMA_VERSION, Catalog, CatalogError
 
 
-def settings_for(data: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {"embedding_backend": "hash", "store_watch_interval_s": 0}
-    values.update(overrides)
-    return Settings(data_dir=data, PLAN_ASSISTANT_MODELS_DIR=data / "models", **values)
-
-
-def plan(stem: str, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{stem}.txt"
-    target.write_bytes((PLANS / f"{stem}.txt").read_bytes())
-    return target
-
-
 def test_what_one_process_commits_the_other_sees(tmp_path: Path) -> None:
-    writer = Services(settings_for(tmp_path / "data"))
-    reader = Services(settings_for(tmp_path / "data"))
+    writer = Services(hash_settings(tmp_path / "data"))
+    reader = Services(hash_settings(tmp_path / "data"))
     assert reader.store.snapshot.documents == {}
 
-    writer.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    writer.ingestor.ingest_paths([copy_plan(HOA_DIEN, tmp_path / "in")])
     assert set(writer.store.snapshot.documents) == {HOA_DIEN}  # its own write: at once
     assert reader.store.snapshot.documents == {}  # the other process: not until it looks
     assert reader.store.refresh_if_changed()
@@ -56,19 +42,19 @@ def test_what_one_process_commits_the_other_sees(tmp_path: Path) -> None:
 
 
 def test_a_watching_process_follows_without_being_asked(tmp_path: Path) -> None:
-    writer = Services(settings_for(tmp_path / "data"))
-    watcher = Services(settings_for(tmp_path / "data", store_watch_interval_s=0.05))
+    writer = Services(hash_settings(tmp_path / "data"))
+    watcher = Services(hash_settings(tmp_path / "data", store_watch_interval_s=0.05))
     watcher.store  # noqa: B018 - start watching before the write
-    writer.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    writer.ingestor.ingest_paths([copy_plan(HOA_DIEN, tmp_path / "in")])
     assert wait_for(lambda: HOA_DIEN in watcher.store.snapshot.documents, timeout_s=10)
     watcher.store.close()
 
 
 def test_a_refresh_rereads_only_the_documents_that_changed(tmp_path: Path) -> None:
-    services = Services(settings_for(tmp_path / "data"))
-    services.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    services = Services(hash_settings(tmp_path / "data"))
+    services.ingestor.ingest_paths([copy_plan(HOA_DIEN, tmp_path / "in")])
     before = services.store.snapshot
-    services.ingestor.ingest_paths([plan(VINH_THUAN, tmp_path / "in")])
+    services.ingestor.ingest_paths([copy_plan(VINH_THUAN, tmp_path / "in")])
     after = services.store.snapshot
     assert after.generation > before.generation
     assert after.segments[HOA_DIEN] is before.segments[HOA_DIEN]  # reused whole, term counts included
@@ -80,14 +66,14 @@ def test_a_refresh_rereads_only_the_documents_that_changed(tmp_path: Path) -> No
     assert mask is not None and mask.sum() == sum(c.doc_id == VINH_THUAN for c in after.chunks)
     assert after.kind_mask({"record"}).sum() == sum(c.kind == "record" for c in after.chunks)
     # the same answers as a snapshot built from nothing
-    fresh = Services(settings_for(tmp_path / "data"))
+    fresh = Services(hash_settings(tmp_path / "data"))
     question = "Đơn vị nào chủ trì chỉ số Hạ tầng số ở xã Vĩnh Thuận?"
     assert services.qa.ask(question).answer == fresh.qa.ask(question).answer
 
 
 def test_an_unchanged_file_is_not_parsed_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    services = Services(settings_for(tmp_path / "data"))
-    source = plan(HOA_DIEN, tmp_path / "in")
+    services = Services(hash_settings(tmp_path / "data"))
+    source = copy_plan(HOA_DIEN, tmp_path / "in")
     assert services.ingestor.ingest_paths([source]).count("added") == 1
 
     def no_parsing(*_args: object, **_kwargs: object) -> None:
@@ -100,7 +86,7 @@ def test_an_unchanged_file_is_not_parsed_again(tmp_path: Path, monkeypatch: pyte
     monkeypatch.undo()
 
     # another chunking (another pipeline signature) re-reads the file and rebuilds its chunks
-    rechunked = Services(settings_for(tmp_path / "data", chunk_max_tokens=128))
+    rechunked = Services(hash_settings(tmp_path / "data", chunk_max_tokens=128))
     assert rechunked.ingestor.ingest_paths([source]).count("updated") == 1
     # an edited file is read again even under the same pipeline
     source.write_text(source.read_text(encoding="utf-8") + "\nGhi chú: bổ sung.\n", encoding="utf-8")
@@ -150,25 +136,25 @@ def test_a_newer_schema_is_refused_in_vietnamese(tmp_path: Path) -> None:
 
 def test_an_unreachable_database_is_a_vietnamese_error(tmp_path: Path) -> None:
     with pytest.raises(CatalogError, match="không truy cập được cơ sở dữ liệu") as caught:
-        settings = settings_for(tmp_path / "data", database_url="postgresql+psycopg://plans:secret@127.0.0.1:1/plans")
+        settings = hash_settings(tmp_path / "data", database_url="postgresql+psycopg://plans:secret@127.0.0.1:1/plans")
         Catalog(settings.catalog_url)
     assert "secret" not in str(caught.value)  # the password is never shown
 
 
 def test_a_request_sees_what_another_process_committed_before_it(tmp_path: Path) -> None:
-    server = Services(settings_for(tmp_path / "data"))  # no watcher: the request itself looks
-    other = Services(settings_for(tmp_path / "data"))
+    server = Services(hash_settings(tmp_path / "data"))  # no watcher: the request itself looks
+    other = Services(hash_settings(tmp_path / "data"))
     with TestClient(create_app(server)) as client:
         assert wait_for(lambda: client.get("/ready").status_code == 200)
         assert client.get("/api/documents").json() == []
-        other.ingestor.ingest_paths([plan(VINH_THUAN, tmp_path / "in")])
+        other.ingestor.ingest_paths([copy_plan(VINH_THUAN, tmp_path / "in")])
         assert [d["id"] for d in client.get("/api/documents").json()] == [VINH_THUAN]
         answer = client.post("/api/ask", json={"question": "Ai ký kế hoạch của xã Vĩnh Thuận?"}).json()
         assert answer["found"]
 
 
 def test_a_database_gone_away_is_a_503_in_vietnamese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    services = Services(settings_for(tmp_path / "data"))
+    services = Services(hash_settings(tmp_path / "data"))
     with TestClient(create_app(services), raise_server_exceptions=False) as client:
         assert wait_for(lambda: client.get("/ready").status_code == 200)
 
@@ -182,12 +168,12 @@ def test_a_database_gone_away_is_a_503_in_vietnamese(tmp_path: Path, monkeypatch
 
 
 def test_a_replica_without_the_source_files_reindexes_from_the_catalog(tmp_path: Path) -> None:
-    first = Services(settings_for(tmp_path / "data"))
-    first.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    first = Services(hash_settings(tmp_path / "data"))
+    first.ingestor.ingest_paths([copy_plan(HOA_DIEN, tmp_path / "in")])
     for copy in (tmp_path / "data" / "sources").iterdir():  # another machine: same database, no such files
         copy.unlink()
     (tmp_path / "in" / f"{HOA_DIEN}.txt").unlink()
-    replica = Services(settings_for(tmp_path / "data", chunk_max_tokens=128))  # and a new chunking to apply
+    replica = Services(hash_settings(tmp_path / "data", chunk_max_tokens=128))  # and a new chunking to apply
     report = replica.ingestor.reindex()
     assert [(r.status, r.error) for r in report.results] == [("updated", None)]
     assert replica.qa.ask("Ai ký kế hoạch của xã Hòa Điền?").found
@@ -196,10 +182,10 @@ def test_a_replica_without_the_source_files_reindexes_from_the_catalog(tmp_path:
 
 
 def test_a_request_wakes_the_watcher_and_waits_for_its_rebuild(tmp_path: Path) -> None:
-    server = Services(settings_for(tmp_path / "data", store_watch_interval_s=60))  # it would not look for a minute
-    other = Services(settings_for(tmp_path / "data"))
+    server = Services(hash_settings(tmp_path / "data", store_watch_interval_s=60))  # it would not look for a minute
+    other = Services(hash_settings(tmp_path / "data"))
     server.store  # noqa: B018
-    other.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    other.ingestor.ingest_paths([copy_plan(HOA_DIEN, tmp_path / "in")])
     assert server.store.snapshot.documents == {}
     server.store.sync()
     assert set(server.store.snapshot.documents) == {HOA_DIEN}
@@ -207,13 +193,13 @@ def test_a_request_wakes_the_watcher_and_waits_for_its_rebuild(tmp_path: Path) -
 
 
 def test_a_new_snapshot_is_prepared_before_it_serves_and_reuses_each_plans_part(tmp_path: Path) -> None:
-    services = Services(settings_for(tmp_path / "data"))
+    services = Services(hash_settings(tmp_path / "data"))
     services.qa  # noqa: B018 - the QA service asks the store to prepare every snapshot
-    services.ingestor.ingest_paths([plan(HOA_DIEN, tmp_path / "in")])
+    services.ingestor.ingest_paths([copy_plan(HOA_DIEN, tmp_path / "in")])
     first = services.store.snapshot
     assert "knowledge" in first.cache  # computed before publication, not by the first question
     part = first.segments[HOA_DIEN].cache["knowledge"]
-    services.ingestor.ingest_paths([plan(VINH_THUAN, tmp_path / "in")])
+    services.ingestor.ingest_paths([copy_plan(VINH_THUAN, tmp_path / "in")])
     second = services.store.snapshot
     assert "knowledge" in second.cache and second.cache["knowledge"] is not first.cache["knowledge"]
     assert second.segments[HOA_DIEN].cache["knowledge"] is part  # the unchanged plan's part is reused
@@ -234,7 +220,7 @@ def test_leftovers_of_killed_uploads_are_swept_at_start_but_not_fresh_ones(tmp_p
     long_ago = time.time() - 2 * 3600
     for path in (old_source, old_upload):
         os.utime(path, (long_ago, long_ago))
-    services = Services(settings_for(data))
+    services = Services(hash_settings(data))
     assert services.ingestor.swept == 2
     assert not old_source.exists() and not old_upload.exists()
     assert fresh_upload.exists() and kept_source.exists()
