@@ -15,6 +15,7 @@ from assistant.qa.handlers.base import Context, Result, Route, chunk_source, han
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten
 from core.normalize import fold
+from ingest.units import find_units, starts_with_unit
 from vectorstore.knowledge import KnowledgeView, fact_words
 
 MAX_SENTENCES = 4
@@ -86,6 +87,12 @@ def _evidence_of(plan: QuestionPlan) -> re.Pattern[str] | None:
 _NEVER_RE = re.compile(r"(?!x)x")
 
 
+def _owner(section: str) -> str | None:
+    """The unit whose duties a section lists, when its heading is one ('5. Trưởng các ấp')."""
+    heading = _HEADING_RE.sub("", section.split(" > ")[-1].strip()).strip(" :.") if section else ""
+    return heading if heading and len(heading) < 80 and starts_with_unit(heading) else None
+
+
 _UNIT_HINT_RE = re.compile(r"\b(?:Phòng|Văn phòng|Trung tâm|Công an|Ủy ban|UBND|Ban|Hội|Đoàn|Trạm|Ngân hàng|Sở|Tổ)\s+\S")
 
 
@@ -104,13 +111,23 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     if need is not None:  # a fact question answered by one sentence that holds the fact
         found = [s for s in rank_sentences(kb, plan, doc_ids, need=need) if s.coverage >= FACT_FALLBACK_COVERAGE
                  and (not asks_rate(plan) or ("ti", "le") in pairs(fact_words(s.text)) or "%" in s.text)]
+        owners: dict[int, str | None] = {}
+        if need is _UNIT_HINT_RE:  # 'who' is answered by a unit besides those the question names
+            asked = set(plan.units)
+            for s in found:
+                owners[id(s)] = _owner(s.chunk.section)  # type: ignore[attr-defined]
+            found = [s for s in found if {u.name for u in find_units(f"{owners[id(s)] or ''} {s.text}")} - asked]
         if not found:
             return not_found(Route.PASSAGE)
         best = found[0]
         result = Result(Route.PASSAGE, True, confidence=best.coverage)
         n = result.cite(chunk_source(kb, best.chunk, score=best.score))  # type: ignore[arg-type]
         where = place(kb, best.chunk.doc_id)  # type: ignore[attr-defined]
-        result.lines.append(f"{capitalize(shorten(best.text, SENTENCE_CHARS))} ({where}) [{n}]")
+        text = capitalize(shorten(best.text, SENTENCE_CHARS))
+        owner = owners.get(id(best))
+        if owner and fold(owner) not in fold(best.text):  # a duty under its unit's heading: name the unit
+            text = f"{owner}: {text}"
+        result.lines.append(f"{text} ({where}) [{n}]")
         return result
     sentences = rank_sentences(kb, plan, doc_ids)
     if not sentences or sentences[0].coverage < MIN_SENTENCE_COVERAGE:
