@@ -58,6 +58,24 @@ _REFERENCE_RE = re.compile(
     rf"(?:(?!{_NEXT_REFERENCE})[^;])*)?",
 )
 _BASIS_START_RE = re.compile(r"^(Căn cứ|Thực hiện)\b")
+# 'các Nghị quyết: số 09-NQ/TU ngày …; số 05-NQ/TU …': one type word for a list of numbers
+_LIST_HEAD_RE = re.compile(rf"(?P<type>{_TYPE_RE})\s*:\s*")
+_LISTED_NUMBER_RE = re.compile(rf"(?<![\w/])số\s+(?={_NUMBER})")
+
+
+def _mentions(text: str) -> list[tuple[int, re.Match[str]]]:
+    """Each cited document in a paragraph: (offset of its match in ``text``, match), the ones listed under
+    a single type word read as if the type were written before each number."""
+    found = [(0, m) for m in _REFERENCE_RE.finditer(text)]
+    for head in _LIST_HEAD_RE.finditer(text):
+        for listed in _LISTED_NUMBER_RE.finditer(text, head.end()):
+            if any(m.start() <= listed.start() < m.end() for _, m in found if m.group("number")):
+                continue
+            prefix = f"{head.group('type')} "
+            match = _REFERENCE_RE.match(prefix + text[listed.start():])
+            if match:
+                found.append((listed.start() - len(prefix), match))
+    return found
 
 
 def _date_text(raw: str | None) -> str:
@@ -82,7 +100,7 @@ def references(paragraphs: list[Paragraph], first_section: int) -> list[ProseFac
     found: dict[str, ProseFact] = {}
     for para in paragraphs:
         in_bases = para.first < first_section and bool(_BASIS_START_RE.match(para.text))
-        for match in _REFERENCE_RE.finditer(para.text):
+        for offset, match in _mentions(para.text):
             number = re.sub(r"\s+", "", match.group("number"))
             attrs = {
                 "doc_type": match.group("type"),
@@ -92,8 +110,8 @@ def references(paragraphs: list[Paragraph], first_section: int) -> list[ProseFac
                 "about": _about(match.group("about")),
                 "cited_as": "basis" if in_bases else "body",
             }
-            line = para.line_at(match.start())
-            end_line = para.line_at(match.end() - 1)
+            line = para.line_at(max(0, offset + match.start()))
+            end_line = para.line_at(offset + match.end() - 1)
             subject = _tidy(match.group(0))
             fact = ProseFact(FactKind.REFERENCE, line, end_line, subject, attrs=attrs)
             key = re.sub(r"[\W_]+", "", fold(number))

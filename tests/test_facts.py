@@ -81,3 +81,13 @@ def test_plan_file_name_is_free(tmp_path: Path) -> None:
     path = tmp_path / "ke-hoach.txt"
     path.write_text(PLAN, encoding="utf-8")
     assert parse_file(path).metadata.commune == "Tân Mỹ"
+
+
+def test_documents_listed_under_one_type_word() -> None:
+    from ingest.facts import _mentions
+
+    text = ("Tiếp tục thực hiện các Nghị quyết: số 09-NQ/TU ngày 03/02/2015 của Ban Chấp hành Đảng bộ tỉnh về "
+            "khoa học và công nghệ; số 05-NQ/TU ngày 22/10/2021 của Ban Chấp hành Đảng bộ tỉnh về chuyển đổi số.")
+    found = [(m.group("type"), m.group("number"), m.group("date"), m.group("issuer")) for _, m in _mentions(text)]
+    assert found == [("Nghị quyết", "09-NQ/TU", "03/02/2015", "Ban Chấp hành Đảng bộ tỉnh"),
+                     ("Nghị quyết", "05-NQ/TU", "22/10/2021", "Ban Chấp hành Đảng bộ tỉnh")]

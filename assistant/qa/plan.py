@@ -260,7 +260,7 @@ _NAMED_UNIT_RE = re.compile(
     r"((?:\s*[-–&]?\s*[A-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ]\w*(?:\s+\w+){0,4}){1,3})"
 )
 _UNIT_NAME_END = frozenset(
-    ["xa", "duoc", "co", "o", "tai", "cua", "chu", "phu", "lam", "giao", "lo", "thi", "la", "trong", "theo", "phoi", "nhung", "nao", "gi", "da", "se", "can", "phai", "thuc", "tham", "va", "voi", "tren", "ai", "ben", "nhiem", "ve", "cho", "hay", "hoac", "dang"]
+    ["xa", "duoc", "co", "o", "tai", "cua", "chu", "phu", "lam", "giao", "lo", "thi", "la", "trong", "theo", "phoi", "nhung", "nao", "gi", "da", "se", "can", "phai", "thuc", "tham", "va", "voi", "tren", "ai", "ben", "nhiem", "ve", "cho", "hay", "hoac", "dang", "so", "ngay", "ban", "ky", "ra", "ma", "nhac", "duoc"]
 )
 _GROUP_RE = re.compile(r"\b(?:nhom|tru cot)\s+(\d{1,2}|[ivx]{1,4})\b")
 _APPENDIX_RE = re.compile(r"\bphu luc\s+(\d|[ivx]{1,4})\b")

@@ -90,6 +90,13 @@ _CITED_DOC_RE = re.compile(
     r"\b(?:nghi quyet|quyet dinh|chi thi|nghi dinh|thong tu|chuong trinh hanh dong|cong van|luat|de an|van ban)\b"
     r".*\b(?:vien dan|can cu|trich dan|dan chieu|duoc neu|de cap|duoc dan)\b"
     r"|\bke hoach\b.*\b(?:vien dan|trich dan|dan chieu|duoc dan|nhac (?:toi|den)|de cap)\b"  # 'kế hoạch CCHC … được dẫn là KH số mấy'
+    r"|\b(?:nhac|de cap|vien dan|dan chieu)\b.*\b(?:ke hoach|kh)\b"  # 'KH PII có nhắc KH CCHC, KH đó số mấy'
+    # a document of another kind than a plan ('CTr hành động của Đảng ủy xã số mấy'), not a plan's type ('KH NQ 57')
+    r"|\b(?:chuong trinh hanh dong|ctr|nghi quyet|nq|quyet dinh|qd|chi thi|nghi dinh|thong tu|cong van|de an|ket luan)\b"
+    r"(?! ?(?:so )?\d)"
+    # a plan issued above the commune ('làm theo KH của UBND tỉnh số mấy')
+    r"|\b(?:ke hoach|kh) (?:\w+ ){0,4}?(?:cua|do) (?:(?:ubnd|uy ban nhan dan) (?:tinh|thanh pho|huyen)|tinh uy|dang uy|"
+    r"ban thuong vu|ban chap hanh|bch|ban chi dao)\b"
 )
 
 

@@ -36,8 +36,10 @@ PLAN_TYPE_LABELS = {
 _DOC_TYPE_WORDS = {
     "nghi quyet": "Nghị quyết", "ke hoach": "Kế hoạch", "chuong trinh": "Chương trình", "quyet dinh": "Quyết định",
     "nghi dinh": "Nghị định", "chi thi": "Chỉ thị", "thong tu": "Thông tư", "ket luan": "Kết luận",
+    "nq": "Nghị quyết", "kh": "Kế hoạch", "ctr": "Chương trình", "qd": "Quyết định", "cong van": "Công văn",
+    "de an": "Đề án",
 }
-_CENTRAL_RE = re.compile(r"\b(?:bo chinh tri|chinh phu|quoc hoi|thu tuong|trung uong|ban bi thu|bo [a-z]+)\b")
+_CENTRAL_RE = re.compile(r"\b(?:bo chinh tri|chinh phu|quoc hoi|thu tuong|trung uong|ban bi thu|(?<!dang )bo (?!tinh\b)[a-z]+)\b")
 _COMMUNE_RE = re.compile(r"\b(?:xa|dang uy xa|ubnd xa)\b")
 
 
@@ -61,7 +63,7 @@ def asked_levels(plan: QuestionPlan) -> set[str]:
     if re.search(r"\b(?:ubnd|uy ban nhan dan|dang uy|hdnd) xa\b|\bcap xa\b", text):
         levels.add("commune")
     if re.search(r"\b(?:cua|do|va) (?:ubnd |uy ban nhan dan |ban thuong vu |ban chi dao )?(?:tinh|thanh pho)\b|"
-                 r"\btinh uy\b|\bcap tinh\b", text):
+                 r"\btinh uy\b|\bcap tinh\b|\bdang bo tinh\b", text):
         levels.add("province")
     return levels
 
@@ -281,26 +283,57 @@ def matching_references(kb: KnowledgeView, numbers: tuple[str, ...], doc_ids: se
 MIN_REFERENCE_COVERAGE = 0.6  # a cited document named by its words (no number) must match this well
 
 
+MIN_TYPED_COVERAGE = 0.3  # … or this well, when its kind and its issuer's level are the ones the question names
+
+
+def _described_types(plan: QuestionPlan) -> set[str]:
+    """The kinds of document the question describes besides the plan itself: kinds other than a plan (not
+    a plan's type such as 'KH NQ 57'), or a plan when two are named ('KH PII có nhắc KH CCHC')."""
+    types = {label for word, label in _DOC_TYPE_WORDS.items() if label != "Kế hoạch"
+             and re.search(rf"\b{word}\b(?! ?(?:so )?\d)", plan.folded)}
+    if not types and len(re.findall(r"\b(?:ke hoach|kh)\b", plan.folded)) > 1:
+        types.add("Kế hoạch")
+    return types
+
+
 def described_references(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> list[Record]:
     """Cited documents the question describes by their kind, issuer and subject ('Nghị quyết HĐND xã về dự
-    toán ngân sách 2026'): the best match, when it covers most of the question's subject."""
-    if not plan.subject:
-        return []
+    toán ngân sách 2026', 'CTr hành động của Đảng ủy xã'): the best match, when it covers most of the
+    question's subject, or enough of it once the kind and the issuer's level named narrow the candidates."""
+    types, levels = _described_types(plan), asked_levels(plan)
     scored = []
     for ref in kb.facts(doc_ids, {FactKind.REFERENCE}):
         own = fact_words(" ".join([ref.subject, *ref.attrs.values()]))
-        scored.append((coverage(kb, plan.subject, own, plan.phrase, plan.context)[0], ref))
-    scored.sort(key=lambda item: item[0], reverse=True)
-    if not scored or scored[0][0] < MIN_REFERENCE_COVERAGE:
+        score = coverage(kb, plan.subject, own, plan.phrase, plan.context)[0] if plan.subject else 0.0
+        if (not types or any(ref.attrs.get("doc_type", "").startswith(t) for t in types)) and (
+                not levels or issuer_level(ref) in levels):  # of the kind and the issuer named, if any
+            scored.append((score, ref.attrs.get("cited_as") == "basis", ref))
+    scored.sort(key=lambda item: item[:2], reverse=True)
+    least = MIN_TYPED_COVERAGE if types or levels else MIN_REFERENCE_COVERAGE
+    good = [x for x in scored if x[0] >= least]
+    if not good and len(scored) == 1 and types and levels:  # the one document of that kind and issuer
+        good = scored
+    if not good:
         return []
-    return [ref for score, ref in scored if score >= scored[0][0] - 0.05][:3]
+    return [x[2] for x in good if x[0] >= good[0][0] - 0.05][:3]
+
+
+def names_the_plan_itself(kb: KnowledgeView, refs: list[Record]) -> bool:
+    """The document described is the one the plan's own title implements ('KH triển khai Nghị quyết 57 của
+    xã Phước An số mấy' asks the plan's number, not the resolution's)."""
+    for ref in refs:
+        title = fold(kb.documents[ref.doc_id].metadata.get("title") or "")
+        number = re.match(r"\d+", ref.attrs.get("number", ""))
+        if number and re.search(rf"\b{number.group(0)}\b", title) and fold(ref.attrs.get("doc_type", "")) in title:
+            return True
+    return False
 
 
 @handles(Route.REFERENCE)
 def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
     refs = matching_references(kb, plan.numbers, doc_ids) if plan.numbers else described_references(kb, plan, doc_ids)
-    if not refs:
+    if not refs or (not plan.numbers and names_the_plan_itself(kb, refs)):
         return not_found(Route.REFERENCE)
     result = Result(Route.REFERENCE, True, confidence=0.9)
     seen: set[str] = set()
