@@ -141,6 +141,30 @@ def test_units_no_plan_or_table_knows(parser: QuestionParser, question: str, unl
     assert parser.parse(question, TERMS).unlisted_units == unlisted
 
 
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("Mục 5.2 kế hoạch Vũ Quang giao Phòng VH-XH những việc gì?", "5.2"),
+        ("muc III.4 kh vu quang noi gi", "III.4"),
+        ("Phần IV kế hoạch Hòa Điền nói gì?", "IV"),
+        ("Tỷ lệ người dân có tài khoản VNeID do ai theo dõi?", None),  # 'khoản V…' is no heading
+        ("Mục tiêu cụ thể năm 2026 là gì?", None),
+    ],
+)
+def test_numbered_headings(parser: QuestionParser, question: str, section: str | None) -> None:
+    assert parser.parse(question, TERMS).section == section
+
+
+@pytest.mark.parametrize(
+    ("question", "unlisted"),
+    [
+        ("Chương trình hành động của Ban Thường vụ Tỉnh ủy mà KH 128 nhắc tới số mấy?", ("Ban Thường vụ Tỉnh ủy",)),
+    ],
+)
+def test_unit_names_end_before_function_words(parser: QuestionParser, question: str, unlisted: tuple[str, ...]) -> None:
+    assert parser.parse(question, TERMS).unlisted_units == unlisted
+
+
 def test_function_words_typed_without_diacritics_even_with_punctuation(parser: QuestionParser) -> None:
     plan = parser.parse("tram y te xa Vinh Thuan chu tri nhiem vu gi trong phu luc?", TERMS)
     assert "trong" not in plan.subject

@@ -149,6 +149,7 @@ class QuestionPlan:
     rows: tuple[str, ...] = ()  # row numbers named ("15", "15.3")
     group: str | None = None  # "nhom 2", a pillar's words …
     appendix: str | None = None  # "1", "2", "I", "II"
+    section: str | None = None  # a heading's number named ("mục 5.2", "phần IV", "mục III.2")
     kinds: tuple[FactKind, ...] = ()  # fact kinds the question's words point to
     numbers: tuple[str, ...] = ()  # document numbers named ("68/KH-UBND", "57-NQ/TW", "128")
     subject: tuple[str, ...] = ()  # folded content words: what the question is about
@@ -178,7 +179,7 @@ class QuestionPlan:
             "scope": self.scope.value, "communes": list(self.communes), "provinces": list(self.provinces),
             "plan_number": self.plan_number, "plan_type": self.plan_type, "years": list(self.years),
             "quarter": self.quarter, "units": list(self.units), "recipients": list(self.recipients), "rows": list(self.rows), "group": self.group,
-            "appendix": self.appendix, "kinds": [k.value for k in self.kinds], "numbers": list(self.numbers),
+            "appendix": self.appendix, "section": self.section, "kinds": [k.value for k in self.kinds], "numbers": list(self.numbers),
             "subject": " ".join(self.subject), "context": " ".join(self.context), "phrase": " ".join(self.phrase), "elliptical": self.elliptical, "rules": list(self.fired),
         }
 
@@ -264,6 +265,8 @@ _UNIT_NAME_END = frozenset(
 )
 _GROUP_RE = re.compile(r"\b(?:nhom|tru cot)\s+(\d{1,2}|[ivx]{1,4})\b")
 _APPENDIX_RE = re.compile(r"\bphu luc\s+(\d|[ivx]{1,4})\b")
+# 'mục 5.2', 'phần IV', 'tiểu mục III.2': a heading's number (read on the text, whose dots folding drops)
+_SECTION_RE = re.compile(r"\b(?:muc|phan|khoan)\s+((?:[ivx]{1,4}|\d{1,2})(?:\.\d{1,2}){0,2})(?!\w|\.\d)")
 _DOC_NUMBER_RE = re.compile(
     r"(?<![\w/])(\d{1,4}(?:/\d{4})?(?:-[A-ZĐa-zđ][\wĐđ&.]*)?/[A-ZĐa-zđ][\wĐđ&.\-]*[\wĐđ])"
     r"|\b(?:(?:ke hoach|kh|nghi quyet|nq|chuong trinh|ctr|quyet dinh|qd|nghi dinh|so)\s+|(?:kh|nq|ctr|qd)(?=\d))"
@@ -468,6 +471,7 @@ class QuestionParser:
         rows = tuple(dict.fromkeys(_DOTTED_ROW_RE.findall(text) + [b for _, b in _ROW_RE.findall(without_levels) if b]))
         group = _GROUP_RE.search(plain)
         appendix = _APPENDIX_RE.search(plain)
+        section = _SECTION_RE.search(strip_diacritics(text.lower()).replace("đ", "d"))
         plan_type = next((name for name, pattern in _PLAN_TYPES if pattern.search(plain)), None)
         type_spans = [m.span() for _, pattern in _PLAN_TYPES for m in pattern.finditer(folded)] if plan_type else []
         numbers = self._numbers(text, plain, plan_type)
@@ -505,7 +509,7 @@ class QuestionParser:
             quarter=_QUARTERS[quarter.group(1)] if quarter else None, units=units, recipients=recipients, rows=rows,
             unlisted_units=unlisted,
             group=group.group(1) if group else None, appendix=appendix.group(1) if appendix else None,
-            kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
+            section=section.group(1).upper() if section else None, kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
             periods=tuple((int(a), int(b)) for a, b in _PERIOD_RE.findall(plain)), value_kind=_value_kind(plain),
             counted=counted.group(1) if counted else None, elliptical=elliptical, fired=tuple(fired),
         )

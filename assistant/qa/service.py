@@ -20,6 +20,7 @@ from assistant.qa.conversation import resolve_with_previous
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
 from assistant.qa.handlers.lists import group_number
+from assistant.qa.handlers.passages import numbered_section
 from assistant.qa.handlers.plans import answer_compare
 from assistant.qa.plan import (
     FACT_SLOTS,
@@ -65,6 +66,9 @@ ROUTES: tuple[RouteRule, ...] = (
         or (any("/" in n for n in p.numbers) and bool(_DOC_DATE_RE.search(p.folded))))),  # '42-CTr/TU là ngày nào'
     RouteRule(Route.DOC_FIELD, lambda p: p.field is not None and p.asks(Slot.FIELD)),
     RouteRule(Route.COUNT, lambda p: p.asks(Slot.COUNT)),
+    # 'mục 5.2 giao những việc gì', 'mục III.4 giao những ai làm gì': what a numbered heading holds
+    RouteRule(Route.SECTION, lambda p: bool(p.section) and not any(p.asks(s) for s in (Slot.DEADLINE, Slot.PARTNER,
+                                                                                       Slot.VALUE))),
     RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES) and not p.group),  # 'nhóm III gồm những việc gì'
     RouteRule(Route.ITEMS, lambda p: p.asks(Slot.DUTIES) and bool(p.group)),
     RouteRule(Route.UNITS, lambda p: p.asks(Slot.UNITS)),
@@ -78,6 +82,7 @@ ROUTES: tuple[RouteRule, ...] = (
 # question: a lead question never falls back to a free passage that names no unit).
 FALLBACKS: dict[Route, Route] = {
     Route.REFERENCE: Route.DOC_FIELD,
+    Route.SECTION: Route.ITEMS,  # 'mục 5' of a table rather than a heading
     Route.ITEMS: Route.PASSAGE,
     Route.UNITS: Route.PASSAGE,
     Route.COUNT: Route.ITEMS,
@@ -178,7 +183,7 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         if timed and not in_quarter:
             when = f"Quý {plan.quarter}" + (f"/{plan.years[0]}" if plan.years else "")
             return f"Bảng tiến độ của kế hoạch {where} không có nhiệm vụ nào cho {when}."
-    if plan.rows and doc_ids is not None:
+    if plan.rows and doc_ids is not None and not (plan.section and numbered_section(kb, plan.section, doc_ids)):
         facts = kb.facts(set(docs), TABLE_FACT_KINDS)
         if plan.appendix:  # 'nhiệm vụ số 20 trong Phụ lục II': the rows of that appendix
             facts = [f for f in facts if (a := appendix_of(f)) and same_number(a, plan.appendix)] or facts

@@ -31,6 +31,7 @@ class Route(StrEnum):
     UNITS = "units"  # which units are assigned
     ITEMS = "items"  # which indicators / tasks / stages …
     FACT = "fact"  # lead, partner, deadline, value of one subject
+    SECTION = "section"  # what a numbered heading of the plan says ("mục 5.2")
     PASSAGE = "passage"  # explain / describe
 
 

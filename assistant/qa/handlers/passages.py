@@ -14,6 +14,7 @@ from assistant.qa.evidence import MIN_SENTENCE_COVERAGE, asks_rate, coverage, pa
 from assistant.qa.handlers.base import Context, Result, Route, chunk_source, handles, not_found, place
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten
+from core.model import Chunk
 from core.normalize import fold
 from ingest.units import find_units, starts_with_unit
 from vectorstore.knowledge import KnowledgeView, fact_words
@@ -44,11 +45,55 @@ def named_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> t
     return (best[1], best[2]) if best else None
 
 
+_NUMBERED_RE = re.compile(r"^([IVX]+|\d+(?:\.\d+)*)[.)]?\s")
+
+
+def numbered_section(kb: KnowledgeView, number: str, doc_ids: set[str]) -> tuple[str, str] | None:
+    """(doc id, section path) of the one heading numbered as asked: '5.2' is a heading '5.2.', 'III.2' the
+    heading '2.' under 'III.', 'IV' the heading 'IV.'; None when no plan asked about has it, or several do."""
+    found: set[tuple[str, str]] = set()
+    for doc_id in sorted(doc_ids):
+        for chunk in kb.chunks(doc_id, {"text"}):
+            path = chunk.section.split(" > ") if chunk.section else []
+            numbers = [m.group(1) if (m := _NUMBERED_RE.match(h.strip())) else "" for h in path]
+            for depth, own in enumerate(numbers):
+                full = f"{numbers[depth - 1]}.{own}" if depth and numbers[depth - 1] else own
+                if own and number in (own, full):
+                    found.add((doc_id, " > ".join(path[: depth + 1])))
+    return found.pop() if len(found) == 1 else None
+
+
+@handles(Route.SECTION)
+def answer_section(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    section = numbered_section(ctx.kb, plan.section, doc_ids) if plan.section and doc_ids else None
+    if section is None:
+        return not_found(Route.SECTION)
+    return _section_answer(ctx.kb, plan, *section)
+
+
+def _items(chunks: list[Chunk]) -> list[tuple[Chunk, str]]:
+    """A section's items with their chunk: its lines, a line that goes on from a wrapped one (lower case
+    after no stop, in the same chunk or the next) joined back to it."""
+    items: list[tuple[Chunk, str]] = []
+    for chunk in chunks:
+        for raw in chunk.body.split("\n"):
+            line = raw.strip()
+            text = line.strip(" -+•")
+            if not text:
+                continue
+            if (items and text[:1].islower() and not line.startswith(("-", "+", "•"))
+                    and not items[-1][1].endswith((".", ";", ":", "!", "?"))):
+                items[-1] = (items[-1][0], f"{items[-1][1]} {text}")
+            else:
+                items.append((chunk, text))
+    return items
+
+
 def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> Result:
     result = Result(Route.PASSAGE, True, short=False, confidence=0.8)
     chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
     words = plan.subject
-    lines = [(c, line.strip(" -+•")) for c in chunks for line in c.body.split("\n")]
+    lines = [(c, t) for c, t in _items(chunks) if fold(t) != fold(prefix.split(" > ")[-1])]
     lines = [(c, t) for c, t in lines if len(t) > 20 and not t.isupper()]
     if len(lines) > MAX_SECTION_ITEMS and words:  # keep the items most about the question, in the plan's order
         ranked = sorted(lines, key=lambda ct: coverage(kb, words, fact_words(ct[1]))[0], reverse=True)
