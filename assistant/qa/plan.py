@@ -79,6 +79,7 @@ class Rule:
     strong: bool = True
     requires_unit: bool = False
     unless: re.Pattern[str] | None = None
+    heading: str | None = None  # the words of the plan's heading whose section answers the question ('kinh phi')
     examples: tuple[str, ...] = ()
     counter: tuple[str, ...] = ()
 
@@ -115,6 +116,7 @@ def _rule(data: dict) -> Rule:
         strong=data.get("strong", True),
         requires_unit=data.get("requires_unit", False),
         unless=re.compile(data["unless"]) if data.get("unless") else None,
+        heading=data.get("heading"),
         examples=tuple(data.get("examples", [])),
         counter=tuple(data.get("counter", [])),
     )
@@ -150,6 +152,7 @@ class QuestionPlan:
     group: str | None = None  # "nhom 2", a pillar's words …
     appendix: str | None = None  # "1", "2", "I", "II"
     section: str | None = None  # a heading's number named ("mục 5.2", "phần IV", "mục III.2")
+    heading: str | None = None  # words of the heading whose section answers it (from the rule that fired)
     kinds: tuple[FactKind, ...] = ()  # fact kinds the question's words point to
     numbers: tuple[str, ...] = ()  # document numbers named ("68/KH-UBND", "57-NQ/TW", "128")
     subject: tuple[str, ...] = ()  # folded content words: what the question is about
@@ -207,7 +210,8 @@ _STOP_PHRASES = re.compile(
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
     r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
-    r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung)\b"
+    r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
+    r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?)\b"  # 'làm gì để nâng PII': the plan's aim
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
@@ -436,12 +440,14 @@ class QuestionParser:
         scope = Scope.ONE
         fired: list[str] = []
         first_seen: dict[object, int] = {}  # where in the question each slot or field is asked
+        heading: str | None = None
         for rule in self.rules:
             found = rule.fires(folded, bool(units))
             if not found:
                 continue
             fired.append(rule.id)
             spans.extend(found)
+            heading = heading or rule.heading
             if rule.scope is not None:
                 scope = rule.scope
             for item in (*rule.slots, *([rule.field] if rule.field else [])):
@@ -474,6 +480,10 @@ class QuestionParser:
         section = _SECTION_RE.search(strip_diacritics(text.lower()).replace("đ", "d"))
         plan_type = next((name for name, pattern in _PLAN_TYPES if pattern.search(plain)), None)
         type_spans = [m.span() for _, pattern in _PLAN_TYPES for m in pattern.finditer(folded)] if plan_type else []
+        for commune in communes:  # 'KH ĐMST Hà Đông': the plan named by its topic, then its commune
+            for m in re.finditer(rf"\b(?:ke hoach|kh) (?:dmst|doi moi sang tao|cds|chuyen doi so)(?= (?:xa )?{fold(commune)}\b)",
+                                 folded):
+                type_spans.append(m.span())
         numbers = self._numbers(text, plain, plan_type)
         own_number = next((n for n in numbers if n.split("/")[0] in terms.plan_numbers), None)
         counted = _COUNT_RE.search(plain)
@@ -509,7 +519,7 @@ class QuestionParser:
             quarter=_QUARTERS[quarter.group(1)] if quarter else None, units=units, recipients=recipients, rows=rows,
             unlisted_units=unlisted,
             group=group.group(1) if group else None, appendix=appendix.group(1) if appendix else None,
-            section=section.group(1).upper() if section else None, kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
+            section=section.group(1).upper() if section else None, heading=heading, kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
             periods=tuple((int(a), int(b)) for a, b in _PERIOD_RE.findall(plain)), value_kind=_value_kind(plain),
             counted=counted.group(1) if counted else None, elliptical=elliptical, fired=tuple(fired),
         )

@@ -141,10 +141,27 @@ def _owner(section: str) -> str | None:
 _UNIT_HINT_RE = re.compile(r"\b(?:Phòng|Văn phòng|Trung tâm|Công an|Ủy ban|UBND|Ban|Hội|Đoàn|Trạm|Ngân hàng|Sở|Tổ)\s+\S")
 
 
+def headed_section(kb: KnowledgeView, words: str, doc_id: str) -> str | None:
+    """The path of the plan's first section whose heading starts with ``words`` ('kinh phi': 'IV. KINH PHÍ
+    THỰC HIỆN')."""
+    for chunk in kb.chunks(doc_id, {"text"}):
+        path = chunk.section.split(" > ") if chunk.section else []
+        for depth in range(len(path)):
+            if _section_name(path[depth]).startswith(words):
+                return " > ".join(path[: depth + 1])
+    return None
+
+
 @handles(Route.PASSAGE)
 def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
     need = _evidence_of(plan)
+    if plan.heading and doc_ids and len(doc_ids) == 1:  # 'tiền đâu để làm kế hoạch': the funding section
+        doc_id = next(iter(doc_ids))
+        if prefix := headed_section(kb, plan.heading, doc_id):
+            return _section_answer(kb, plan, doc_id, prefix)
+    if plan.heading:  # no such section: the sentences must be about what it is about
+        plan = replace(plan, subject=tuple(dict.fromkeys((*plan.heading.split(), *plan.subject))))
     named = need is None or not (plan.subject or plan.units)  # 'kế hoạch đặt mục tiêu gì': the section it names
     if named and doc_ids and len(doc_ids) <= 2 and (section := named_section(kb, plan, doc_ids)):
         return _section_answer(kb, plan, *section)
