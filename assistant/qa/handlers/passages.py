@@ -207,13 +207,13 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
             result.lines.append(f"{capitalize(best.text.rstrip())} ({place(kb, doc_id)}) [{n}]")
             result.lines.extend(f"- {capitalize(shorten(item, ITEM_CHARS))}" for item in items)
             return result
-    prefix = len(chosen) > 1
-    if prefix:
+    listed = len(chosen) > 1
+    if listed:
         result.lines.append(f"Theo kế hoạch của {place(kb, doc_id)}:")
     for sentence in chosen:
         n = result.cite(chunk_source(kb, sentence.chunk, score=sentence.score))  # type: ignore[arg-type]
         text = capitalize(shorten(sentence.text, SENTENCE_CHARS))
-        result.lines.append(f"- {text} [{n}]" if prefix else f"{text} ({place(kb, doc_id)}) [{n}]")
+        result.lines.append(f"- {text} [{n}]" if listed else f"{text} ({place(kb, doc_id)}) [{n}]")
     return result
 
 
