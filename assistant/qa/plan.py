@@ -256,7 +256,7 @@ _GENERIC_UNITS_IN_TEXT_RE = re.compile(r"\b(?:cac |nhung )?(?:co quan|don vi)(?:
 _ASKED_RE = re.compile(r"^\W*(?:(?!(?:ngay|thang|nam|quy|luc|khi)\b)\w+\W+){0,3}(?:nao|ai|gom)\b")  # not 'hạn trước ngày nào'
 _DOTTED_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])")  # '15.3', not 'Chợ 4.0'
 _LEVEL_RE = re.compile(r"\bmức\b", re.IGNORECASE)
-_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|(?<!hanh )dong|stt|tt|muc|hang|giai doan|buoc|dot)"
+_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|(?<!hanh )dong|stt|tt|muc|(?<!ngan )hang|giai doan|buoc|dot)"
                      r"\s+(?:so\s+|thu\s+)?(\d{1,2})\b(?!\s*(?:/|%|nam|thang|ngay))")
 # A unit's name as an officer writes it: a head word, then a capitalized name ('Phòng Tài chính - Kế hoạch');
 # the name ends before the first word that is no part of a name.
@@ -480,10 +480,11 @@ class QuestionParser:
         section = _SECTION_RE.search(strip_diacritics(text.lower()).replace("đ", "d"))
         plan_type = next((name for name, pattern in _PLAN_TYPES if pattern.search(plain)), None)
         type_spans = [m.span() for _, pattern in _PLAN_TYPES for m in pattern.finditer(folded)] if plan_type else []
-        for commune in communes:  # 'KH ĐMST Hà Đông': the plan named by its topic, then its commune
-            for m in re.finditer(rf"\b(?:ke hoach|kh) (?:dmst|doi moi sang tao|cds|chuyen doi so)(?= (?:xa )?{fold(commune)}\b)",
-                                 folded):
-                type_spans.append(m.span())
+        for commune in communes:  # 'KH ĐMST Hà Đông', 'mô hình xã Hà Đông ĐMST': the plan named by its topic
+            name = fold(commune)
+            before = rf"\b(?:ke hoach|kh) (?:dmst|doi moi sang tao|cds|chuyen doi so)(?= (?:xa )?{name}\b)"
+            after = rf"(?<=\bxa {name} )(?:dmst|doi moi sang tao)\b"
+            type_spans += [m.span() for pattern in (before, after) for m in re.finditer(pattern, folded)]
         numbers = self._numbers(text, plain, plan_type)
         own_number = next((n for n in numbers if n.split("/")[0] in terms.plan_numbers), None)
         counted = _COUNT_RE.search(plain)

@@ -89,6 +89,23 @@ def _items(chunks: list[Chunk]) -> list[tuple[Chunk, str]]:
     return items
 
 
+ELSEWHERE_COVERAGE = 0.75
+
+
+def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> bool:
+    """The section named answers the question, unless the question's words besides the section's name
+    ('mục tiêu tăng trưởng GRDP' asks more than 'mục tiêu') are in none of its items and well said elsewhere."""
+    name = set(_section_name(prefix.split(" > ")[-1]).split())
+    rest = tuple(w for w in plan.subject if w not in name)
+    if not rest:
+        return True
+    chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
+    if any(coverage(kb, rest, fact_words(text))[0] >= MIN_SENTENCE_COVERAGE for _, text in _items(chunks)):
+        return True
+    elsewhere = rank_sentences(kb, replace(plan, subject=rest), {doc_id})  # the rest is said outside the section
+    return not (elsewhere and elsewhere[0].coverage >= ELSEWHERE_COVERAGE)
+
+
 def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> Result:
     result = Result(Route.PASSAGE, True, short=False, confidence=0.8)
     chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
@@ -126,10 +143,11 @@ def _evidence_of(plan: QuestionPlan) -> re.Pattern[str] | None:
         return None
     if slots[0] in (Slot.LEAD, Slot.PARTNER):
         return _UNIT_HINT_RE
-    return _DATE_RE if slots[0] is Slot.DEADLINE else _NEVER_RE
+    return _DATE_RE if slots[0] is Slot.DEADLINE else _COMPARED_RE
 
 
-_NEVER_RE = re.compile(r"(?!x)x")
+# a target stated by comparison, with no figure of its own ('tăng trưởng GRDP … cao hơn năm 2025')
+_COMPARED_RE = re.compile(r"\b(?:cao|thấp|nhiều|ít|lớn|nhỏ) hơn\b|\bso với (?:năm|cùng kỳ)\b", re.IGNORECASE)
 
 
 def _owner(section: str) -> str | None:
@@ -163,7 +181,8 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     if plan.heading:  # no such section: the sentences must be about what it is about
         plan = replace(plan, subject=tuple(dict.fromkeys((*plan.heading.split(), *plan.subject))))
     named = need is None or not (plan.subject or plan.units)  # 'kế hoạch đặt mục tiêu gì': the section it names
-    if named and doc_ids and len(doc_ids) <= 2 and (section := named_section(kb, plan, doc_ids)):
+    if named and doc_ids and len(doc_ids) <= 2 and (section := named_section(kb, plan, doc_ids)) and _holds(
+            kb, plan, *section):
         return _section_answer(kb, plan, *section)
     if not plan.subject and not plan.context:
         return not_found(Route.PASSAGE)
