@@ -289,20 +289,24 @@ def leading_units(text: str) -> tuple[list[UnitRef], int]:
     return units, end_char
 
 
-def unit_matches(query: str) -> list[str]:
-    """Canonical names of the units a user's text refers to ('phong vh-xh' -> ['Phòng Văn hóa - Xã hội'])."""
+def unit_mentions(query: str) -> list[UnitSpan]:
+    """The units a user's text refers to, as written ('gửi VH-XH' -> Phòng Văn hóa - Xã hội at 'VH-XH')."""
     toks = _tokenize(query)
-    names: list[str] = []
+    spans: list[UnitSpan] = []
     i = 0
     while i < len(toks):
         found = _alias_at(toks, i, _tables().query_aliases)
         if found:
-            if found[0] not in names:
-                names.append(found[0])
+            spans.append(UnitSpan(found[0], toks[i].start, toks[found[1] - 1].end))
             i = found[1]
         else:
             i += 1
-    return names
+    return spans
+
+
+def unit_matches(query: str) -> list[str]:
+    """Canonical names of the units a user's text refers to ('phong vh-xh' -> ['Phòng Văn hóa - Xã hội'])."""
+    return list(dict.fromkeys(span.name for span in unit_mentions(query)))
 
 
 def known_units() -> dict[str, list[str]]:

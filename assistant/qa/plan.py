@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.model import FactKind
 from core.normalize import fold, strip_diacritics, words
-from ingest.units import find_units, unit_matches
+from ingest.units import find_units, unit_mentions
 
 RULES_PATH = Path(__file__).with_name("question_rules.toml")
 
@@ -554,9 +554,9 @@ class QuestionParser:
                                              else m.group(), plain)
         for written in unnamed:
             rest = rest.replace(written, " ")
-        for name in unit_matches(rest):  # the forms only a question uses ('văn hóa xã hội', 'một cửa')
-            if name not in doers and name not in receivers:
-                doers.append(name)
+        for mention in unit_mentions(rest):  # the forms only a question uses ('văn hóa xã hội', 'một cửa', 'gửi VH-XH')
+            if mention.name not in doers and mention.name not in receivers:
+                (receivers if _RECIPIENT_BEFORE_RE.search(rest[: mention.start]) else doers).append(mention.name)
         return tuple(doers), tuple(receivers)
 
     @staticmethod
@@ -569,7 +569,7 @@ class QuestionParser:
         place_words = {w for name in [*communes, *provinces] for w in fold(name).split()}
         if provinces:  # 'thuộc tỉnh An Giang', 'ở thành phố Hải Phòng'
             place_words |= {"thuoc", "tinh", "thanh", "pho", "tp"}
-        written_units = [fold(text[u.start : u.end]) for u in find_units(text) if u.name in units] + [
+        written_units = [fold(text[u.start : u.end]) for u in [*find_units(text), *unit_mentions(text)] if u.name in units] + [
             key for key, name in terms.units if name in units and f" {key} " in f" {fold(text)} "]
         unit_words = {w for name in [*units, *written_units] for w in fold(name).split()}
         quoted = [fold(q) for q in _QUOTED_RE.findall(text)]

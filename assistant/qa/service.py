@@ -109,7 +109,7 @@ _EACH_SUBJECT_RE = re.compile(r"\b(?:va|vs)\b.*\b(?:lan luot|moi cai|tung cai|tu
 _COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b")
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
-_SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va)\s+(?=\S)", re.IGNORECASE)
+_SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va|rồi|roi|sau đó|sau do)\s+(?=\S)", re.IGNORECASE)
 
 
 def _short_subject(line: str, chars: int = 120) -> str:
@@ -329,6 +329,10 @@ class QAService:
             sub = _within(sub, plan)
             results.append(self._run(ctx, sub, choose_route(sub), doc_ids))
         if not all(r.found for r in results):
+            separator = _SECOND_CLAUSE_RE.search(plan.text)
+            if any(r.found for r in results) and separator and fold(separator.group(0)).strip(" ,;?.") not in ("va",):
+                found = next(r for r in results if r.found)  # 'X trước ngày mấy, còn/rồi Y trước ngày mấy': half
+                return self._partial(found, ["phần thứ hai của câu hỏi" if results[0].found else "phần đầu của câu hỏi"])
             return None
         combined = Result(Route.FACT, True, confidence=min(r.confidence for r in results))
         for sub_result in results:

@@ -28,6 +28,7 @@ from assistant.qa.render import SLOT_LABELS, capitalize, shorten, subject_label,
 from core.model import TABLE_FACT_KINDS, FactKind, Record
 from core.normalize import fold
 from ingest.record_text import unit_names
+from ingest.units import find_units
 
 FAIR_GAP = 0.25  # a fact with the slot this close to a best without it still answers, if it covers as much
 MAX_PLANS_UNSCOPED = 3
@@ -212,6 +213,10 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
     if scattered(chosen, plan) and not followed:
         return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
+    if (elsewhere := _sent_elsewhere(chosen.fact, plan)) and not followed:  # 'báo cáo gửi Sở KH&CN', the row: VH-XH
+        reason = (f"Theo kế hoạch của {place(kb, chosen.fact.doc_id)}, «{subject_label(chosen.fact, 120)}» gửi "
+                  f"{elsewhere}, không nêu gửi {', '.join(plan.recipients)}.")
+        return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
     if years := _years_missing(chosen.fact, plan):
         given = ", ".join(k for k in chosen.fact.targets if k)
         reason = (f"«{subject_label(chosen.fact, 120)}» ({place(kb, chosen.fact.doc_id)}) chỉ có chỉ tiêu cho các năm "
@@ -236,6 +241,15 @@ _TABLE_WORDS_RE = re.compile(r"\b(?:phu luc|bang|cot|cac (?:nhiem vu|chi tieu|ch
 
 
 _CODE_RE = re.compile(r"\b\d{1,2}[A-Z]{1,2}\b")  # '5G', '6G', '4G': names that differ by one sign ('15t' is a typo)
+
+
+def _sent_elsewhere(fact: Record, plan: QuestionPlan) -> str | None:
+    """Where a report goes, when the question names a recipient that the report does not: None otherwise."""
+    to = fact.attrs.get("to") or ""
+    if fact.kind is not FactKind.REPORT or not plan.recipients or not to:
+        return None
+    named = {u.name for u in find_units(to)}
+    return None if any(r in named or fold(r) in fold(to) for r in plan.recipients) else to
 
 
 def _missing_code(plan: QuestionPlan, chosen: FactMatch) -> str | None:
