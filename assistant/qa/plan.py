@@ -211,7 +211,8 @@ _STOP_PHRASES = re.compile(
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
     r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
     r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
-    r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?)\b"  # 'làm gì để nâng PII': the plan's aim
+    r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|"  # 'làm gì để nâng PII': the plan's aim
+    r"giao(?= (?:lam|nhung|viec|gi)\b))\b"  # 'giao làm những gì' asks duties; 'giao thông', 'giáo dục' stay
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
@@ -284,7 +285,7 @@ _COUNT_RE = re.compile(
 _PLAN_TYPES = (
     ("innovative", re.compile(r"\b(?:mo hinh (?:xa )?(?:dmst|doi moi sang tao)|mo hinh xa|xa doi moi sang tao|xa dmst"
                               r"|(?:ke hoach|kh) (?:dmst|doi moi sang tao)(?= \||$| cua| o| tai| nam| giai| ,))\b")),
-    ("nq57", re.compile(r"\b(?:nq\s*57|nghi quyet(?: so)? 57|57 nq|kh 57)\b")),
+    ("nq57", re.compile(r"\b(?:(?:nq\s*57|nghi quyet(?: so)? 57|57 nq)(?: nq)?(?: tw)?|kh 57)\b")),
     ("pii", re.compile(r"\b(?:pii|chi so doi moi sang tao|chi so dmst)\b")),
 )
 # 'xã' inside these words is not a commune

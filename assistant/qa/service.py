@@ -69,6 +69,9 @@ ROUTES: tuple[RouteRule, ...] = (
     # 'mục 5.2 giao những việc gì', 'mục III.4 giao những ai làm gì': what a numbered heading holds
     RouteRule(Route.SECTION, lambda p: bool(p.section) and not any(p.asks(s) for s in (Slot.DEADLINE, Slot.PARTNER,
                                                                                        Slot.VALUE))),
+    # 'những lĩnh vực nào', 'chỉ số Quản trị môi trường giao làm gì': a section or a row named whole, if any
+    RouteRule(Route.SECTION, lambda p: p.asks(Slot.ITEMS) and not p.fact_slots and not p.units and not p.group
+              and not p.appendix and not p.rows),
     RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES) and not p.group),  # 'nhóm III gồm những việc gì'
     RouteRule(Route.ITEMS, lambda p: p.asks(Slot.DUTIES) and bool(p.group)),
     RouteRule(Route.UNITS, lambda p: p.asks(Slot.UNITS)),
@@ -82,7 +85,7 @@ ROUTES: tuple[RouteRule, ...] = (
 # question: a lead question never falls back to a free passage that names no unit).
 FALLBACKS: dict[Route, Route] = {
     Route.REFERENCE: Route.DOC_FIELD,
-    Route.SECTION: Route.ITEMS,  # 'mục 5' of a table rather than a heading
+    Route.SECTION: Route.ITEMS,  # 'mục 5' of a table rather than a heading; no section or row named whole
     Route.ITEMS: Route.PASSAGE,
     Route.UNITS: Route.PASSAGE,
     Route.COUNT: Route.ITEMS,

@@ -29,6 +29,7 @@ from core.model import TABLE_FACT_KINDS, FactKind, Record
 from core.normalize import fold
 from ingest.record_text import unit_names
 from ingest.units import find_units
+from vectorstore.knowledge import KnowledgeView
 
 FAIR_GAP = 0.25  # a fact with the slot this close to a best without it still answers, if it covers as much
 MAX_PLANS_UNSCOPED = 3
@@ -54,12 +55,23 @@ def kinds_for(slots: tuple[Slot, ...]) -> frozenset[FactKind]:
     return frozenset(kinds)
 
 
-def _years_missing(fact: Record, plan: QuestionPlan) -> list[int]:
-    """Years asked for a value the fact does not give (its targets are keyed by other years)."""
+def _years_missing(fact: Record, plan: QuestionPlan, period: set[int]) -> list[int]:
+    """Years asked for a value the fact does not give: its targets are keyed by other years, or it has no
+    year and the year asked lies outside the plan's period (a KPI of a 2026–2030 plan has no value for 2035)."""
     keyed = {k for k in fact.targets if k}
-    if not plan.years or not keyed or not plan.asks(Slot.VALUE):
+    if not plan.years or not plan.asks(Slot.VALUE):
         return []
+    if not keyed:
+        return [y for y in plan.years if period and y not in period and str(y) not in fact.subject]
     return [y for y in plan.years if str(y) not in keyed]
+
+
+def plan_period(kb: KnowledgeView, doc_id: str) -> set[int]:
+    """The years a plan covers, read from its title ('giai đoạn 2026 – 2030', 'năm 2026'); empty if unsaid."""
+    title = kb.documents[doc_id].metadata.get("title") or ""
+    if span := re.search(r"(20\d\d)\s*[-–]\s*(20\d\d)", title):
+        return set(range(int(span.group(1)), int(span.group(2)) + 1))
+    return {int(y) for y in re.findall(r"\bnăm (20\d\d)\b", title)}
 
 
 def _co_leads(fact: Record, plan: QuestionPlan) -> list:  # -> list[UnitRef]
@@ -217,10 +229,13 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         reason = (f"Theo kế hoạch của {place(kb, chosen.fact.doc_id)}, «{subject_label(chosen.fact, 120)}» gửi "
                   f"{elsewhere}, không nêu gửi {', '.join(plan.recipients)}.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
-    if years := _years_missing(chosen.fact, plan):
+    if years := _years_missing(chosen.fact, plan, plan_period(kb, chosen.fact.doc_id)):
         given = ", ".join(k for k in chosen.fact.targets if k)
+        asked = ", ".join(str(y) for y in years)
         reason = (f"«{subject_label(chosen.fact, 120)}» ({place(kb, chosen.fact.doc_id)}) chỉ có chỉ tiêu cho các năm "
-                  f"{given}; không có năm {', '.join(str(y) for y in years)}.")
+                  f"{given}; không có năm {asked}." if given else
+                  f"«{subject_label(chosen.fact, 120)}» ({place(kb, chosen.fact.doc_id)}) không ghi chỉ tiêu riêng cho "
+                  f"năm {asked}, năm nằm ngoài thời gian của kế hoạch.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
     answers = [chosen] if doc_ids is not None or followed else _equally_good_per_plan(chosen, matches, plan)
     if _EACH_RE.search(plan.folded) and not followed:  # 'hai chỉ tiêu …: A và B, ai chủ trì từng cái'

@@ -111,12 +111,13 @@ def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) ->
         duties = [f for f in kb.facts({doc_id}, {FactKind.DUTY}) if units & {u.name for u in f.leads}]
         rows = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if units & {u.name for u in f.leads}]
         in_group = _in_named_group(plan, rows)  # 'những chỉ số thuộc nhóm Thể chế mà Phòng KT chủ trì'
-        chosen = in_group or (_relevant(kb, plan, duties + rows, strict=True) if plan.subject else duties + rows)
+        title = set(fold(kb.documents[doc_id].metadata.get("title") or "").split())
+        topical = bool(set(plan.subject) - title)  # 'trong KH cải thiện PII' names the plan, not a topic
+        chosen = in_group or (_relevant(kb, plan, duties + rows, strict=True) if topical else duties + rows)
         if not chosen:
             if duties or rows:
-                about = " ".join(plan.subject)
                 result.reason = (f"Trong kế hoạch của {place(kb, doc_id)}, {', '.join(plan.units)} không chủ trì nội "
-                                 f"dung nào về «{about}».")
+                                 f"dung nào về «{' '.join(plan.subject)}».")
                 result.candidates = [subject_label(f, 100) for f in (duties + rows)[:3]]
             continue
         label = unit_names([u for f in chosen[:1] for u in f.leads if u.name in units]) or ", ".join(sorted(units))

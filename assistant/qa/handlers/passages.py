@@ -10,11 +10,28 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from assistant.qa.evidence import MIN_SENTENCE_COVERAGE, asks_rate, coverage, pairs, rank_sentences
-from assistant.qa.handlers.base import Context, Result, Route, chunk_source, handles, not_found, place
+from assistant.qa.evidence import (
+    MIN_SENTENCE_COVERAGE,
+    asks_rate,
+    coverage,
+    pairs,
+    rank_facts,
+    rank_sentences,
+)
+from assistant.qa.handlers.base import (
+    Context,
+    Result,
+    Route,
+    chunk_source,
+    fact_source,
+    handles,
+    not_found,
+    place,
+)
+from assistant.qa.handlers.facts import fact_line
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten
-from core.model import Chunk
+from core.model import TABLE_FACT_KINDS, Chunk
 from core.normalize import fold
 from ingest.units import find_units, starts_with_unit
 from vectorstore.knowledge import KnowledgeView, fact_words
@@ -65,10 +82,17 @@ def numbered_section(kb: KnowledgeView, number: str, doc_ids: set[str]) -> tuple
 
 @handles(Route.SECTION)
 def answer_section(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
-    section = numbered_section(ctx.kb, plan.section, doc_ids) if plan.section and doc_ids else None
-    if section is None:
-        return not_found(Route.SECTION)
-    return _section_answer(ctx.kb, plan, *section)
+    """A heading named by its number, a section whose heading names what a list question asks ('những lĩnh
+    vực nào'), or a table row named in full ('chỉ số Quản trị môi trường giao làm gì'); else not found."""
+    if plan.section:
+        section = numbered_section(ctx.kb, plan.section, doc_ids) if doc_ids else None
+    else:
+        section = listing_section(ctx.kb, plan, next(iter(doc_ids))) if doc_ids and len(doc_ids) == 1 else None
+    if section is not None:
+        return _section_answer(ctx.kb, plan, *section)
+    if not plan.section and (row := _named_row(ctx.kb, plan, doc_ids)) is not None:
+        return row
+    return not_found(Route.SECTION)
 
 
 def _items(chunks: list[Chunk]) -> list[tuple[Chunk, str]]:
@@ -111,7 +135,7 @@ def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: 
     chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
     words = plan.subject
     lines = [(c, t) for c, t in _items(chunks) if fold(t) != fold(prefix.split(" > ")[-1])]
-    lines = [(c, t) for c, t in lines if len(t) > 20 and not t.isupper()]
+    lines = [(c, t) for c, t in lines if (len(t) > 20 or _NUMBERED_RE.match(t) or t.endswith(":")) and not t.isupper()]
     if len(lines) > MAX_SECTION_ITEMS and words:  # keep the items most about the question, in the plan's order
         ranked = sorted(lines, key=lambda ct: coverage(kb, words, fact_words(ct[1]))[0], reverse=True)
         keep = {id(x) for x in ranked[:MAX_SECTION_ITEMS]}
@@ -150,6 +174,9 @@ def _evidence_of(plan: QuestionPlan) -> re.Pattern[str] | None:
 _COMPARED_RE = re.compile(r"\b(?:cao|thấp|nhiều|ít|lớn|nhỏ) hơn\b|\bso với (?:năm|cùng kỳ)\b", re.IGNORECASE)
 
 
+_ASKED_HEAD_RE = re.compile(r"\b(so|bo|ngan hang|truong|tram) nao\b")
+
+
 def _owner(section: str) -> str | None:
     """The unit whose duties a section lists, when its heading is one ('5. Trưởng các ấp')."""
     heading = _HEADING_RE.sub("", section.split(" > ")[-1].strip()).strip(" :.") if section else ""
@@ -157,6 +184,28 @@ def _owner(section: str) -> str | None:
 
 
 _UNIT_HINT_RE = re.compile(r"\b(?:Phòng|Văn phòng|Trung tâm|Công an|Ủy ban|UBND|Ban|Hội|Đoàn|Trạm|Ngân hàng|Sở|Tổ)\s+\S")
+
+
+_ASKED_LIST_RE = re.compile(r"\b(?:nhung|cac) (\w+ \w+)\b(?=.*\b(?:nao|gi)\b)")
+
+
+def listing_section(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[str, str] | None:
+    """(doc id, path) of the one section whose heading names the things a list question asks ('những lĩnh vực
+    nào' -> '4. Thúc đẩy đổi mới sáng tạo trong các lĩnh vực') and that has sub-sections of its own."""
+    asked = _ASKED_LIST_RE.search(plan.folded)
+    if not asked:
+        return None
+    noun = asked.group(1)
+    paths = {c.section for c in kb.chunks(doc_id, {"text"}) if c.section}
+    found = set()
+    for path in paths:
+        parts = path.split(" > ")
+        for depth in range(len(parts)):
+            prefix = " > ".join(parts[: depth + 1])
+            if (f" cac {noun}" in f" {_section_name(parts[depth])}" and
+                    any(p.startswith(prefix + " > ") for p in paths)):
+                found.add(prefix)
+    return (doc_id, found.pop()) if len(found) == 1 else None
 
 
 def headed_section(kb: KnowledgeView, words: str, doc_id: str) -> str | None:
@@ -184,8 +233,12 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     if named and doc_ids and len(doc_ids) <= 2 and (section := named_section(kb, plan, doc_ids)) and _holds(
             kb, plan, *section):
         return _section_answer(kb, plan, *section)
+    if named and doc_ids and len(doc_ids) == 1 and (section := listing_section(kb, plan, next(iter(doc_ids)))):
+        return _section_answer(kb, plan, *section)  # 'những lĩnh vực nào': the section 'trong các lĩnh vực'
     if not plan.subject and not plan.context:
         return not_found(Route.PASSAGE)
+    if need is None and not plan.units and (row := _named_row(kb, plan, doc_ids)) is not None:
+        return row
     if not plan.subject:  # 'Kế hoạch nói gì về hợp tác xã?': the units named are the subject
         unit_words = tuple(w for name in plan.units for w in fold(name).split() if w not in ("cac", "xa"))
         plan = replace(plan, subject=unit_words or plan.context, context=())
@@ -197,7 +250,9 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
             asked = set(plan.units)
             for s in found:
                 owners[id(s)] = _owner(s.chunk.section)  # type: ignore[attr-defined]
-            found = [s for s in found if {u.name for u in find_units(f"{owners[id(s)] or ''} {s.text}")} - asked]
+            head = _ASKED_HEAD_RE.search(plan.folded)  # 'phối hợp với sở nào': a Sở, not any unit
+            found = [s for s in found if any(not head or fold(name).startswith(head.group(1) + " ") for name in
+                                             {u.name for u in find_units(f"{owners[id(s)] or ''} {s.text}")} - asked)]
         if not found:
             return not_found(Route.PASSAGE)
         best = found[0]
@@ -232,8 +287,42 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     for sentence in chosen:
         n = result.cite(chunk_source(kb, sentence.chunk, score=sentence.score))  # type: ignore[arg-type]
         text = capitalize(shorten(sentence.text, SENTENCE_CHARS))
+        cited = _DOCUMENT_RE.findall(sentence.text) if _ASKS_DOCUMENTS_RE.search(plan.folded) else []
+        if len(sentence.text) > SENTENCE_CHARS and len(cited) > 1:  # 'nêu những nghị quyết nào': all of them
+            by_number: dict[str, str] = {}
+            for written in cited:  # one per number, as first written
+                by_number.setdefault(re.findall(r"\d+", written)[0], " ".join(written.split()))
+            text = f"{text} Các văn bản được nêu: {'; '.join(by_number.values())}."
         result.lines.append(f"- {text} [{n}]" if listed else f"{text} ({place(kb, doc_id)}) [{n}]")
     return result
+
+
+ROW_RIVAL_COVERAGE = 0.8  # another row this close makes the row named ambiguous
+
+
+def _named_row(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> Result | None:
+    """A free question about a table row it names in full ('chỉ số Quản trị môi trường: nhiệm vụ cụ thể là gì'):
+    the row, with its tasks, units and targets; None unless exactly one row holds the whole subject in order."""
+    if doc_ids is None or len(plan.subject) < 2:
+        return None
+    matches = [m for m in rank_facts(kb, plan, doc_ids, TABLE_FACT_KINDS) if m.fact.is_table_row]
+    whole = [m for m in matches if m.coverage >= 0.99 and m.head >= 0.99]
+    if len(whole) != 1 or sum(m.coverage >= ROW_RIVAL_COVERAGE for m in matches) > 1:
+        return None
+    fact = whole[0].fact
+    result = Result(Route.FACT, True, confidence=whole[0].coverage, facts=[fact])
+    n = result.cite(fact_source(kb, fact, whole[0].score))
+    line = fact_line(place(kb, fact.doc_id), fact, plan, n)
+    name, _, task = fact.subject.partition(":")
+    if task.strip() and fold(name) in fold(line):  # the row's own words are what a free question asks
+        line = line.replace(" — ", f" — nội dung: {shorten(task.strip(), SENTENCE_CHARS).rstrip('.')}; ", 1)
+    result.lines.append(line)
+    return result
+
+
+_ASKS_DOCUMENTS_RE = re.compile(r"\b(?:nghi quyet|chuong trinh|van ban|quyet dinh|chi thi|nghi dinh)\b[^|]*\bnao\b")
+_DOCUMENT_RE = re.compile(r"(?:Nghị quyết|Chương trình hành động|Chương trình|Kế hoạch|Quyết định|Chỉ thị|Nghị định|Thông tư)"
+                          r"\s+(?:số\s+)?\d{1,4}[-/][\w/\-Đđ]+(?:\s*,?\s*ngày\s+\d{1,2}/\d{1,2}/\d{4})?")
 
 
 def _list_under(sentence: Any) -> list[str]:
