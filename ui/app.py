@@ -99,6 +99,14 @@ STREAM_STEPS = 24
 CHAT_HEIGHT = "calc(100dvh - 450px)"  # header, tabs, commune and the input row fit beside it
 SORT_CHOICES = [("Thứ tự trong kế hoạch", ""), *((c, c) for c in RECORD_COLUMNS if c != "STT")]
 MAX_EXPORT_DIRS = 64  # CSV/Excel/Word files kept for download
+# the new draft's preview, from its start: beside the form (laptop) or under it (phone); after the
+# next frame, when the preview and the download button above it are drawn
+SHOW_PREVIEW_JS = """() => requestAnimationFrame(() => requestAnimationFrame(() => {
+  const preview = document.getElementById("pa-draft-preview");
+  if (!preview) return;
+  preview.scrollTop = 0;
+  preview.scrollIntoView({ behavior: "smooth", block: "start" });
+}))"""
 NEEDS_SIGN_IN = (
     '<div class="pa-results pa-err" role="alert">Máy chủ yêu cầu khóa truy cập để thay đổi kho kế hoạch. '
     f'<a href="{sign_in_url()}">Đăng nhập bằng khóa API</a> rồi thử lại.</div>'
@@ -434,9 +442,9 @@ class PlanUI:
         text: str | None,
         sort_by: str | None = None,
         descending: bool = False,
-    ) -> tuple[pd.DataFrame, str, str | None, str | None]:
-        """Table, count line, CSV and Excel files of the records that pass the filters, sorted by
-        one column (``sort_by``, a column title) or in plan order."""
+    ) -> tuple[pd.DataFrame, str, str | None, str | None, str]:
+        """Table, count line, CSV and Excel files, and cards (phones) of the records that pass the
+        filters, sorted by one column (``sort_by``, a column title) or in plan order."""
         snapshot = self.snapshot
         flt = records_query.RecordFilter(
             commune=_choice(commune),
@@ -461,14 +469,15 @@ class PlanUI:
         count = f"Hiển thị **{len(rows)}** / {len(snapshot.records)} bản ghi phân công."
         if not rows:
             count += " Không có bản ghi nào khớp bộ lọc — hãy bỏ bớt điều kiện."
-            return frame, count, None, None
+            return frame, count, None, None, ""
+        cards = render.record_cards_html(frame.to_dict("records"), len(rows))
         # the CSV and the Excel file: the same columns, named after the filter
         folder = self.export_dir((flt, sort_by, descending, id(snapshot)))
         csv_path = folder / records_query.export_filename(flt, "csv")
         xlsx_path = folder / records_query.export_filename(flt, "xlsx")
         csv_path.write_text(records_query.to_csv(matches), encoding="utf-8")
         write_xlsx(xlsx_path, *records_query.export_table(matches), sheet="Phân công")
-        return frame, count, str(csv_path), str(xlsx_path)
+        return frame, count, str(csv_path), str(xlsx_path), cards
 
     # --- Tài liệu -------------------------------------------------------------------------------
 
@@ -758,7 +767,7 @@ def build_ui(services: Services) -> gr.Blocks:
         title="Trợ lý Kế hoạch cấp xã", analytics_enabled=False, delete_cache=(3600, 6 * 3600)
     ) as demo:
         header = gr.HTML(
-            '<div class="pa-header"><div class="pa-title">Trợ lý Kế hoạch cấp xã</div>'
+            '<div class="pa-header"><h1 class="pa-title">Trợ lý Kế hoạch cấp xã</h1>'
             '<div class="pa-subtitle">Đang tải kho kế hoạch…</div></div>',
             elem_id="pa-header",
         )
@@ -789,6 +798,7 @@ def build_ui(services: Services) -> gr.Blocks:
                 with gr.Row(equal_height=True):
                     question = gr.Textbox(
                         placeholder="Nhập câu hỏi rồi nhấn Enter…",
+                        label="Câu hỏi",  # hidden; the box's accessible name (Gradio writes "Textbox")
                         show_label=False,
                         scale=5,
                         min_width=150,  # on a phone: the box and "Gửi" in one row
@@ -849,6 +859,8 @@ def build_ui(services: Services) -> gr.Blocks:
                     )
                 r_table = gr.Dataframe(
                     headers=RECORD_COLUMNS,
+                    label="Bảng phân công",
+                    show_label=False,
                     interactive=False,
                     wrap=True,
                     max_height=560,
@@ -857,6 +869,7 @@ def build_ui(services: Services) -> gr.Blocks:
                     column_widths=[100, 100, 50, 320, 160, 160, 110, 64, 130],
                     datatype=["str", "str", "str", "str", "str", "str", "str", "number", "str"],
                 )
+                r_cards = gr.HTML(elem_id="rec-cards", padding=False)  # instead of the table on phones
 
             with gr.Tab("Tài liệu", id="docs", elem_id="tab-docs"):
                 with gr.Row():
@@ -979,7 +992,7 @@ def build_ui(services: Services) -> gr.Blocks:
 
         # --- events ---------------------------------------------------------------------------
         record_filters = [r_commune, r_kind, r_unit, r_year, r_text, r_sort, r_desc]
-        record_outputs = [r_table, r_count, r_csv, r_xlsx]
+        record_outputs = [r_table, r_count, r_csv, r_xlsx, r_cards]
         corpus_outputs = [
             header,
             qa_commune,
@@ -1098,7 +1111,7 @@ def build_ui(services: Services) -> gr.Blocks:
             draft,
             inputs=[d_commune, d_province, d_type, d_year, d_bases, d_units, d_focus, d_signer, d_role, d_examples],
             outputs=[d_preview, d_file],
-        )
+        ).then(None, js=SHOW_PREVIEW_JS)
         demo.load(ui.draft_examples, outputs=d_examples, show_progress="hidden")
         draft_tab.select(ui.draft_examples, outputs=d_examples, show_progress="hidden")
     return demo

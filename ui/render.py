@@ -253,10 +253,41 @@ def header_html(
         llm = '<span class="pa-chip">Mô hình ngôn ngữ: chưa cấu hình — trả lời trích từ văn bản</span>'
     summary = esc(corpus_summary(documents)) or "chưa có kế hoạch nào"
     return (
-        '<div class="pa-header"><div class="pa-title">Trợ lý Kế hoạch cấp xã</div>'
+        '<div class="pa-header"><h1 class="pa-title">Trợ lý Kế hoạch cấp xã</h1>'
         '<div class="pa-subtitle">Hỏi đáp, tra cứu phân công và soạn thảo kế hoạch '
         "chuyển đổi số, đổi mới sáng tạo</div>"
         f'<div class="pa-chips"><span class="pa-chip pa-chip-main">{n_docs} kế hoạch · {n_communes} xã</span>'
         f"{llm}</div>"
         f'<div class="pa-corpus">{summary}</div></div>'
     )
+
+
+RECORD_CARDS_MAX = 100  # cards on a phone; the CSV and Excel files hold every row
+
+
+def record_cards_html(rows: Sequence[Mapping[str, Any]], total: int) -> str:
+    """The records as cards (phones): content, lead and partner units, deadline, commune; ``rows``
+    are the table's rows by column title, ``total`` how many passed the filters."""
+    items = []
+    for row in rows[:RECORD_CARDS_MAX]:
+        fields = [
+            ("Chủ trì", row.get("Đơn vị chủ trì"), "pa-rec-lead"),
+            ("Phối hợp", row.get("Đơn vị phối hợp"), "pa-rec-partners"),
+            ("Thời hạn", row.get("Thời gian") or row.get("Năm"), "pa-rec-deadline"),
+            ("Xã", row.get("Xã"), "pa-rec-commune"),
+        ]
+        body = "".join(
+            f'<dt>{label}</dt><dd class="{css}">{esc(value) or "—"}</dd>' for label, value, css in fields
+        )
+        kind = f'<span class="pa-rec-kind">{esc(row["Loại"])}</span>' if row.get("Loại") else ""
+        items.append(
+            f'<li class="pa-rec-card"><p class="pa-rec-title">{kind}{esc(row.get("Nội dung"))}</p>'
+            f'<dl class="pa-rec-fields">{body}</dl></li>'
+        )
+    more = (
+        f'<p class="pa-rec-more">Đang hiển thị {RECORD_CARDS_MAX} bản ghi đầu tiên trên tổng số {total}; '
+        "lọc thêm hoặc tải CSV/Excel để xem đủ.</p>"
+        if total > RECORD_CARDS_MAX
+        else ""
+    )
+    return f'<ul class="pa-rec-cards" aria-label="Bản ghi phân công">{"".join(items)}</ul>{more}'

@@ -6,6 +6,8 @@ officer's machine are named (Segoe UI on Windows, Roboto/Noto on Android, system
 
 from __future__ import annotations
 
+import json
+
 import gradio as gr
 
 FONT_STACK = [
@@ -38,6 +40,10 @@ def make_theme() -> gr.themes.Base:
         block_title_text_color="*primary_700",
         button_primary_background_fill="*primary_700",
         button_primary_background_fill_hover="*primary_800",
+        checkbox_label_background_fill_selected="*primary_700",  # white on blue-500 is 3.7:1
+        # dark mode: grey-400 helper text is 4.0:1 on the inputs' grey-700, the placeholders 2.1:1
+        body_text_color_subdued_dark="*neutral_300",
+        input_placeholder_color_dark="*neutral_300",
     )
 
 
@@ -56,7 +62,8 @@ footer { display: none !important; }
 
 /* header */
 .pa-header { padding: 6px 2px 2px; }
-.pa-title { font-size: 1.55rem; font-weight: 700; color: var(--primary-700); }
+.pa-title { font-size: 1.55rem; font-weight: 700; color: var(--primary-700); margin: 0; line-height: 1.3; }
+.dark .pa-title { color: var(--primary-300); }
 .pa-subtitle { color: var(--body-text-color-subdued); margin-top: 2px; }
 .pa-chips { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 8px; }
 .pa-chip { display: inline-block; padding: 2px 10px; border-radius: 999px; font-size: .88rem;
@@ -66,10 +73,17 @@ footer { display: none !important; }
 .pa-chip-ok { background: #ecfdf5; color: #047857; border-color: #a7f3d0; }
 .pa-corpus { margin-top: 6px; font-size: .9rem; color: var(--body-text-color-subdued); }
 
+/* the open tab's name: Gradio writes it in the accent colour (blue-500 on white, 3.7:1) */
+.tab-wrapper button[role="tab"].selected { color: var(--primary-700); }
+.dark .tab-wrapper button[role="tab"].selected { color: var(--primary-300); }
+
 /* chat */
 #pa-chat .message { font-size: 1rem; }
+#pa-chat .message-wrap .prose.chatbot.md { opacity: 1; }  /* Gradio dims messages to .8: "[n]" fell to 4.3:1 */
 #pa-chat .message-wrap { overflow-wrap: anywhere; }
-#pa-chat button[aria-label="Clear"] { display: none; }  /* "Hội thoại mới" does it, in Vietnamese */
+/* the chat's own clear button (its top panel holds only that one): "Hội thoại mới" does it, and also
+   drops the questions waiting */
+#pa-chat .icon-button-wrapper.top-panel { display: none; }
 .pa-hint { margin: 6px 0 10px; padding: 8px 12px; border-left: 4px solid #f59e0b; background: #fffbeb;
   color: #78350f; border-radius: 6px; }
 
@@ -95,7 +109,7 @@ details.pa-src[open] .pa-src-snippet { display: none; }
 blockquote.pa-src-text { margin: 0; padding: 6px 10px; border-left: 3px solid var(--primary-300);
   background: var(--background-fill-secondary); white-space: pre-wrap; overflow-wrap: anywhere;
   max-height: 260px; overflow-y: auto; font-size: .95rem; }
-.pa-src mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.pa-src mark { background: #fde68a; color: #1e293b; padding: 0 1px; border-radius: 2px; }  /* dark text, dark mode too */
 .pa-src-meta { font-size: .82rem; color: var(--body-text-color-subdued); margin-top: 4px; }
 details.pa-src-more { margin-top: 8px; }
 details.pa-src-more > summary { cursor: pointer; font-weight: 600; font-size: .92rem; padding: 4px 2px;
@@ -116,6 +130,20 @@ details.pa-src.pa-src-hit .pa-src-no { background: var(--pa-cite-badge); color: 
   border-radius: 10px; background: var(--background-fill-secondary); padding: 8px 12px; }
 #pa-chat .example:hover { border-color: var(--color-accent); }
 #doc-upload { min-height: 64px; }
+
+/* records: a card per row on phones (render.record_cards_html), the table on wider screens */
+#rec-cards { display: none; }
+ul.pa-rec-cards { list-style: none; margin: 0; padding: 0; }
+li.pa-rec-card { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px;
+  margin: 0 0 8px; background: var(--background-fill-primary); overflow-wrap: anywhere; }
+.pa-rec-title { font-weight: 600; margin: 0 0 4px; }
+.pa-rec-kind { display: inline-block; font-size: .8rem; font-weight: 600; padding: 0 8px; margin-right: 6px;
+  border-radius: 999px; background: var(--primary-50); color: var(--primary-700); }
+dl.pa-rec-fields { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 0;
+  font-size: .92rem; }
+dl.pa-rec-fields dt { color: var(--body-text-color-subdued); }
+dl.pa-rec-fields dd { margin: 0; }
+.pa-rec-more { color: var(--body-text-color-subdued); font-size: .92rem; }
 .pa-count { color: var(--body-text-color-subdued); font-size: .92rem; }
 .pa-results ul { margin: 0; padding-left: 0; list-style: none; }
 .pa-ok { color: #047857; }
@@ -123,7 +151,8 @@ details.pa-src.pa-src-hit .pa-src-no { background: var(--pa-cite-badge); color: 
 
 /* drafting preview */
 #pa-draft-preview { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 16px;
-  max-height: 640px; overflow-y: auto; background: var(--background-fill-primary); }
+  max-height: 640px; overflow-y: auto; background: var(--background-fill-primary);
+  scroll-margin-top: 64px; }  /* scrolled to (ui.app.SHOW_PREVIEW_JS): the download button above stays in view */
 
 /* phone width */
 @media (max-width: 640px) {
@@ -134,6 +163,8 @@ details.pa-src.pa-src-hit .pa-src-no { background: var(--pa-cite-badge); color: 
   .tab-wrapper .tab-container button { padding-left: 7px !important; padding-right: 7px !important;
     font-size: .9rem !important; }
   summary .pa-src-section { display: none; }
+  #rec-table { display: none !important; }
+  #rec-cards { display: block !important; }
 }
 @media (min-width: 641px) {
   .pa-src-body .pa-src-section { display: none; }  /* the summary shows it */
@@ -217,7 +248,146 @@ CITE_SCRIPT = """<script>
   });
 })();
 </script>"""
-HEAD = LANG_SCRIPT + FAVICON_LINK + CITE_SCRIPT + """<style>
+# Gradio's own names and words (aria-label, title, placeholder, a few texts on screen) are English:
+# most are written into its components, and its i18n dictionaries have no Vietnamese and follow the
+# browser's language. The page translates them as they appear (VI_SCRIPT): exact phrases, and the
+# patterns of the composed ones ("Select example 2: <question>"). Svelte sets an attribute again only
+# when its own value changes, and the observer translates it again then.
+GRADIO_VI: dict[str, str] = {
+    # chat
+    "chatbot conversation": "Hội thoại với trợ lý",
+    "Chatbot": "Trợ lý",
+    "Copy message": "Sao chép tin nhắn",
+    "Copied message": "Đã sao chép tin nhắn",
+    "Copy": "Sao chép",
+    "Copied": "Đã sao chép",
+    "Clear": "Xóa",
+    "Retry": "Hỏi lại",
+    "Undo": "Hoàn tác",
+    "Edit": "Sửa",
+    "Like": "Thích",
+    "Dislike": "Không thích",
+    "Loading response": "Đang soạn câu trả lời",
+    "Submit": "Gửi",
+    "Stop": "Dừng",
+    # tables
+    "Dataframe": "Bảng dữ liệu",
+    "Table actions": "Thao tác với bảng",
+    "Copy table data": "Sao chép dữ liệu bảng",
+    "Copied table data": "Đã sao chép dữ liệu bảng",
+    "Fullscreen": "Toàn màn hình",
+    "Exit fullscreen": "Thoát toàn màn hình",
+    "Open cell menu": "Mở danh mục thao tác của ô",
+    "Sort ascending": "Sắp xếp tăng dần",
+    "Sort descending": "Sắp xếp giảm dần",
+    "Clear sort": "Bỏ sắp xếp",
+    "Filter": "Lọc",
+    "Clear filters": "Bỏ lọc",
+    "Empty value": "Ô trống",
+    # inputs, files, tabs
+    "Textbox": "Ô nhập",
+    "Dropdown": "Danh sách chọn",
+    "Checkbox": "Ô đánh dấu",
+    "Radio": "Lựa chọn",
+    "No results": "Không có kết quả",
+    "More tabs": "Các thẻ khác",
+    "File upload": "Tải tệp lên",
+    "Upload file": "Tải tệp lên",
+    "Upload a file": "Tải tệp lên",
+    "Uploading": "Đang tải lên",
+    "Uploading...": "Đang tải lên…",
+    "Uploaded files": "Các tệp đã tải lên",
+    "Drop File Here": "Thả tệp vào đây",
+    "Click to Upload": "Bấm để tải lên",
+    "- or -": "- hoặc -",
+    "Remove file": "Bỏ tệp",
+    "Remove this file": "Bỏ tệp này",
+    "Download": "Tải về",
+    # messages, progress
+    "Close": "Đóng",
+    "Dismiss": "Đóng",
+    "Error": "Lỗi",
+    "Warning": "Cảnh báo",
+    "Info": "Thông tin",
+    "Success": "Thành công",
+    "Loading": "Đang tải",
+    "Loading...": "Đang tải…",
+    "Loading Progress": "Tiến độ",
+    "processing |": "đang xử lý |",
+}
+GRADIO_VI_PATTERNS: list[tuple[str, str]] = [  # (JavaScript RegExp, replacement)
+    (r"^Select example (\d+)", "Câu hỏi mẫu $1"),
+    (r"^bot's message: a component of type \S+$", "Tin nhắn của trợ lý: các đoạn nguồn"),  # the cards
+    (r"^bot's message: ", "Câu trả lời: "),
+    (r"^user's message: ", "Câu hỏi: "),
+    (r"^queue: ", "hàng đợi: "),
+]
+# ARIA that Gradio leaves wrong (axe rules): the chat's example questions are a "list" of buttons
+# (aria-required-children); the draft preview scrolls but takes no focus (scrollable-region-focusable)
+ARIA_FIXES: list[tuple[str, dict[str, str]]] = [
+    ('#pa-chat .examples[role="list"]', {"role": "group", "aria-label": "Câu hỏi mẫu"}),
+    ("#pa-draft-preview", {"tabindex": "0", "role": "region", "aria-label": "Bản xem trước dự thảo"}),
+]
+_VI_SCRIPT_TEMPLATE = """<script>
+(() => {
+  const WORDS = __WORDS__;
+  const PATTERNS = __PATTERNS__.map(([source, to]) => [new RegExp(source), to]);
+  const ARIA_FIXES = __ARIA_FIXES__;
+  const ATTRS = ["aria-label", "title", "placeholder", "alt", "aria-roledescription"];
+  const CONTENT = '[data-testid="bot"], [data-testid="user"], td, .prose, textarea';  // text that is ours
+  const translate = (value) => {
+    const key = value.trim();
+    if (Object.hasOwn(WORDS, key)) return value.replace(key, WORDS[key]);
+    for (const [pattern, to] of PATTERNS) if (pattern.test(key)) return value.replace(pattern, to);
+    return value;
+  };
+  const fixAttributes = (el) => {
+    for (const name of ATTRS) {
+      const value = el.getAttribute(name);
+      if (value) {
+        const done = translate(value);
+        if (done !== value) el.setAttribute(name, done);
+      }
+    }
+    for (const [selector, attrs] of ARIA_FIXES) {
+      if (!el.matches(selector)) continue;
+      for (const [name, value] of Object.entries(attrs)) {
+        if (el.getAttribute(name) !== value) el.setAttribute(name, value);  // a same-value set is a mutation too
+      }
+    }
+  };
+  const fixText = (node) => {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(CONTENT)) return;
+    const done = translate(node.data);
+    if (done !== node.data) node.data = done;
+  };
+  const fixTree = (root) => {
+    if (root.nodeType === Node.TEXT_NODE) return fixText(root);
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    fixAttributes(root);
+    for (const el of root.querySelectorAll("*")) fixAttributes(el);
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) fixText(node);
+  };
+  new MutationObserver((records) => {
+    for (const record of records) {
+      if (record.type === "attributes") fixAttributes(record.target);
+      else if (record.type === "characterData") fixText(record.target);
+      else for (const node of record.addedNodes) fixTree(node);
+    }
+  }).observe(document.documentElement, {
+    childList: true, subtree: true, characterData: true, attributes: true, attributeFilter: ATTRS,
+  });
+  fixTree(document.documentElement);
+})();
+</script>"""
+VI_SCRIPT = (
+    _VI_SCRIPT_TEMPLATE.replace("__WORDS__", json.dumps(GRADIO_VI, ensure_ascii=False))
+    .replace("__PATTERNS__", json.dumps(GRADIO_VI_PATTERNS, ensure_ascii=False))
+    .replace("__ARIA_FIXES__", json.dumps(ARIA_FIXES, ensure_ascii=False))
+)
+HEAD = LANG_SCRIPT + FAVICON_LINK + CITE_SCRIPT + VI_SCRIPT + """<style>
 @media (max-width: 640px) {
   .gradio-container .main.app { padding-left: 8px !important; padding-right: 8px !important; }
 }

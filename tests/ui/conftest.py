@@ -24,6 +24,7 @@ from vectorstore.chroma_store import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "ui"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"  # each tab at laptop and phone size, for review
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -263,6 +264,15 @@ def artifacts() -> Path:
         shutil.rmtree(ARTIFACTS)
     ARTIFACTS.mkdir(parents=True)
     return ARTIFACTS
+
+
+@pytest.fixture()
+def screenshots() -> Path:
+    """test-artifacts/screenshots (git-ignored), emptied of the previous run's screenshots."""
+    if SCREENSHOTS.exists():
+        shutil.rmtree(SCREENSHOTS)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ from openpyxl import load_workbook
 from assistant.qa.types import Answer
 from assistant.records_query import CSV_HEADERS
 from ui import app as ui_app
+from ui import render
 from ui.app import ALL, FAVICON, RECORD_COLUMNS, PlanUI, build_ui, mount_ui
 from ui.theme import HEAD
 
@@ -154,21 +156,58 @@ def test_chat_events_take_every_question_and_never_write_the_box(fake_services: 
 
 
 def test_records_filter_by_unit_and_text(ui: PlanUI) -> None:
-    frame, count, csv_path, xlsx_path = ui.filter_records(ALL, ALL, ALL, ALL, "")
+    frame, count, csv_path, xlsx_path, _ = ui.filter_records(ALL, ALL, ALL, ALL, "")
     assert list(frame.columns) == RECORD_COLUMNS and len(frame) == 3
     assert "**3** / 3" in count
-    frame, count, csv_path, xlsx_path = ui.filter_records(ALL, ALL, "Phòng Văn hóa - Xã hội", ALL, "")
+    frame, count, csv_path, xlsx_path, _ = ui.filter_records(ALL, ALL, "Phòng Văn hóa - Xã hội", ALL, "")
     assert len(frame) == 2 and set(frame["Xã"]) == {"Vĩnh Thuận"}
     frame, *_ = ui.filter_records(ALL, ALL, ALL, ALL, "ha tang so")  # without diacritics
     assert list(frame["Nội dung"]) == ["Hạ tầng số: thực hiện theo kế hoạch chuyển đổi số"]
     frame, *_ = ui.filter_records("Vũ Quang", "target", ALL, "2030", "")
     assert list(frame["Đơn vị chủ trì"]) == ["Phòng Kinh tế"]
-    frame, count, csv_path, xlsx_path = ui.filter_records("Vũ Quang", "task", ALL, ALL, "")
+    frame, count, csv_path, xlsx_path, cards = ui.filter_records("Vũ Quang", "task", ALL, ALL, "")
     assert frame.empty and "Không có bản ghi" in count and csv_path is None and xlsx_path is None
+    assert cards == ""
+
+
+def test_a_new_draft_scrolls_its_preview_into_view(fake_services: Any) -> None:
+    """After "Soạn dự thảo" (and only then) the page runs the script that scrolls to the preview."""
+    config = build_ui(fake_services).get_config_file()
+    ids = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
+    deps = config["dependencies"]
+    draft = next(d for d in deps if [ids["draft-go"], "click"] in map(list, d["targets"]))
+    scrolls = [d for d in deps if d.get("js") == ui_app.SHOW_PREVIEW_JS]
+    assert len(scrolls) == 1 and scrolls[0]["trigger_after"] == draft["id"]
+    assert "pa-draft-preview" in ui_app.SHOW_PREVIEW_JS and "scrollIntoView" in ui_app.SHOW_PREVIEW_JS
+
+
+def test_records_as_cards_for_phones(ui: PlanUI) -> None:
+    """One card per row, in the table's order: content, lead and partner units, deadline, commune."""
+    frame, _, _, _, cards = ui.filter_records(ALL, ALL, "Phòng Văn hóa - Xã hội", ALL, "", "Nội dung", False)
+    items = re.findall(r'<li class="pa-rec-card">(.*?)</li>', cards)
+    assert len(items) == len(frame) == 2
+    for item, (_, row) in zip(items, frame.iterrows(), strict=True):
+        assert html.escape(row["Nội dung"]) in item
+        lead = re.search(r'<dd class="pa-rec-lead">(.*?)</dd>', item)
+        assert lead and lead.group(1) == html.escape(row["Đơn vị chủ trì"])
+        assert f'<dd class="pa-rec-commune">{row["Xã"]}</dd>' in item
+        assert f'<dd class="pa-rec-deadline">{row["Thời gian"]}</dd>' in item
+    assert '<dd class="pa-rec-partners">Phòng Văn hóa - Xã hội</dd>' in items[1]  # "Quản trị …" after "Hạ tầng …"
+    assert '<dd class="pa-rec-partners">—</dd>' in items[0]
+
+
+def test_record_cards_escape_and_stop_at_a_limit() -> None:
+    row = {"Xã": "Vĩnh Thuận", "Loại": "Nhiệm vụ", "Nội dung": "<script>x</script>", "Đơn vị chủ trì": "A & B",
+           "Đơn vị phối hợp": "", "Thời gian": "", "Năm": 2026}
+    cards = render.record_cards_html([row], 1)
+    assert "<script>" not in cards and "&lt;script&gt;" in cards and "A &amp; B" in cards
+    assert '<dd class="pa-rec-deadline">2026</dd>' in cards  # no deadline: the year
+    many = render.record_cards_html([row] * (render.RECORD_CARDS_MAX + 5), render.RECORD_CARDS_MAX + 5)
+    assert many.count("<li") == render.RECORD_CARDS_MAX and f"trên tổng số {render.RECORD_CARDS_MAX + 5}" in many
 
 
 def test_records_downloads(ui: PlanUI) -> None:
-    _, _, csv_path, xlsx_path = ui.filter_records(ALL, ALL, "Phòng Văn hóa - Xã hội", ALL, "")
+    _, _, csv_path, xlsx_path, _ = ui.filter_records(ALL, ALL, "Phòng Văn hóa - Xã hội", ALL, "")
     text = Path(csv_path).read_text(encoding="utf-8")
     assert text.startswith("\ufeff")  # Excel reads the diacritics
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
@@ -185,7 +224,7 @@ def test_exports_do_not_run_formulas(ui: PlanUI, fake_services: Any) -> None:
     record.subject = '=HYPERLINK("http://x","bấm")'
     record.leads[0] = type(record.leads[0])("@SUM(A1)", "@SUM(A1)")
     record.deadline = "-2+3"
-    _, _, csv_path, xlsx_path = ui.filter_records(ALL, "indicator", ALL, ALL, "")
+    _, _, csv_path, xlsx_path, _ = ui.filter_records(ALL, "indicator", ALL, ALL, "")
     rows = list(csv.reader(io.StringIO(Path(csv_path).read_text(encoding="utf-8").lstrip("\ufeff"))))
     row = dict(zip(rows[0], rows[1], strict=True))
     assert row["Nội dung"] == '\'=HYPERLINK("http://x","bấm")'
@@ -199,10 +238,10 @@ def test_exports_do_not_run_formulas(ui: PlanUI, fake_services: Any) -> None:
 
 
 def test_download_names_follow_the_filter(ui: PlanUI) -> None:
-    *_, csv_path, xlsx_path = ui.filter_records("Vĩnh Thuận", ALL, ALL, "2026", "")
+    _, _, csv_path, xlsx_path, _ = ui.filter_records("Vĩnh Thuận", ALL, ALL, "2026", "")
     assert Path(csv_path).name == "phan-cong-vinh-thuan-2026.csv"
     assert Path(xlsx_path).name == "phan-cong-vinh-thuan-2026.xlsx"
-    *_, csv_path, xlsx_path = ui.filter_records(ALL, ALL, ALL, ALL, "")
+    _, _, csv_path, xlsx_path, _ = ui.filter_records(ALL, ALL, ALL, ALL, "")
     assert Path(xlsx_path).name == "phan-cong-tat-ca.xlsx" and Path(csv_path).name == "phan-cong-tat-ca.csv"
 
 
@@ -227,9 +266,9 @@ def test_choosing_a_commune_narrows_kind_unit_and_year(ui: PlanUI) -> None:
 
 
 def test_reset_button_clears_every_filter(ui: PlanUI, fake_services: Any) -> None:
-    commune, kind, unit, year, text, sort, desc, frame, count, csv_path, xlsx_path = ui.reset_records()
+    commune, kind, unit, year, text, sort, desc, frame, count, csv_path, xlsx_path, cards = ui.reset_records()
     assert (commune.value, kind.value, unit.value, year.value, text, sort, desc) == (ALL, ALL, ALL, ALL, "", "", False)
-    assert len(frame) == 3 and Path(xlsx_path).name == "phan-cong-tat-ca.xlsx"
+    assert len(frame) == 3 and Path(xlsx_path).name == "phan-cong-tat-ca.xlsx" and cards.count("<li") == 3
     assert ("Phòng Kinh tế", "Phòng Kinh tế") in unit.choices
     config = build_ui(fake_services).get_config_file()
     assert any(c.get("props", {}).get("value") == "Xóa bộ lọc" for c in config["components"])

@@ -1,7 +1,8 @@
 """End to end: the real server (``assistant.server``) driven in headless Chromium.
 
-Every step is saved as a screenshot at laptop (1280 px) and phone (390 px) width under
-``test-artifacts/ui/``.
+Every step is saved as a screenshot at laptop (1280×800) and phone (390×844) size under
+``test-artifacts/ui/``; on each tab the page is checked for accessibility at both sizes (axe-core, no
+English name) and saved for review under ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from a11y import axe_violations, english_names
+
+from ui.theme import GRADIO_VI
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +25,7 @@ CORRECTED_COMMUNE = "Phú Lộc"  # the officer's correction of the uploaded pla
 CORRECTED_QUESTION = f"Đơn vị nào chủ trì tập huấn kỹ năng số cho người dân ở xã {CORRECTED_COMMUNE}?"
 UPLOAD_NAME = "ke-hoach-tan-lap-2026.docx"
 WIDTHS = (1280, 390)
-FIRST_SCREENS = ((1280, 800), (390, 844))
+FIRST_SCREENS = ((1280, 800), (390, 844))  # laptop, phone
 SLOW_MS = 180_000  # the first answer loads the models
 
 
@@ -70,20 +74,33 @@ def build_plan_docx(path: Path) -> Path:
 
 
 class Shots:
-    """Screenshots of every step at each width (the page is resized, then restored)."""
+    """Screenshots of every step at each size (the page is resized, then restored). A step on a tab
+    (``tab``) is also checked for accessibility at each size, and its screen (from ``focus`` when given)
+    saved for review as ``<tab>-<width>x<height>.png``."""
 
-    def __init__(self, page: Any, folder: Path) -> None:
+    def __init__(self, page: Any, folder: Path, review: Path) -> None:
         self.page = page
         self.folder = folder
+        self.review = review
         self.saved: list[Path] = []
+        self.problems: list[str] = []  # accessibility problems, reported at the end of the journey
 
-    def take(self, step: str) -> None:
-        for width in WIDTHS:
-            self.page.set_viewport_size({"width": width, "height": 900})
+    def take(self, step: str, tab: str | None = None, focus: str | None = None) -> None:
+        for width, height in FIRST_SCREENS:
+            self.page.set_viewport_size({"width": width, "height": height})
             self.page.wait_for_timeout(400)  # layout settles (tabs overflow, rows wrap)
             path = self.folder / f"{step}-{width}.png"
             self.page.screenshot(path=str(path), full_page=True)
             self.saved.append(path)
+            if tab:
+                review = self.review / f"{tab}-{width}x{height}.png"  # the screen as the officer sees it
+                if focus:
+                    self.page.locator(focus).evaluate("el => el.scrollIntoView({ block: 'start' })")
+                self.page.screenshot(path=str(review))
+                self.saved.append(review)
+                where = f"{tab} at {width}×{height}"
+                self.problems += [f"{where}: axe {v}" for v in axe_violations(self.page)]
+                self.problems += [f"{where}: English name {n}" for n in english_names(self.page)]
         self.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
         self.page.wait_for_timeout(200)
 
@@ -100,14 +117,40 @@ def choose(page: Any, elem_id: str, value: str) -> None:
     page.get_by_role("option", name=value, exact=True).click()
 
 
-def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_path: Path) -> None:
+def put_preview_out_of_view(page: Any) -> None:
+    """Scroll the page so that the draft preview's top is off screen: just below the window when the
+    page is long enough above it (phone: the form is above), else above it (laptop: beside the form)."""
+    page.evaluate(
+        """() => {
+          const top = document.getElementById("pa-draft-preview").getBoundingClientRect().top + scrollY;
+          const below = top - innerHeight - 10;
+          window.scrollTo({ top: below >= 0 ? below : top + 60, behavior: "instant" });
+        }"""
+    )
+    top = page.locator("#pa-draft-preview").evaluate("el => el.getBoundingClientRect().top")
+    assert not 0 <= top < page.viewport_size["height"], top
+
+
+def preview_top_in_view(page: Any) -> None:
+    """Wait until the top of the draft preview is in the window (it scrolls there smoothly)."""
+    page.wait_for_function(
+        """() => { const top = document.getElementById("pa-draft-preview").getBoundingClientRect().top;
+                   return top >= 0 && top < innerHeight - 80; }""",
+        timeout=30_000,  # the draft itself is ready by then on a laptop; a phone waits for its second one
+    )
+
+
+def test_officer_journey(
+    chromium: Any, ui_server: Any, artifacts: Path, screenshots: Path, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
     from playwright.sync_api import expect  # installed: the chromium fixture skips without it
 
     context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    shots = Shots(page, artifacts)
+    shots = Shots(page, artifacts, screenshots)
     try:
         # 1. the page opens on the corpus overview
         page.goto(f"{ui_server.url}/ui/", wait_until="domcontentloaded")
@@ -123,7 +166,7 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
                 box = page.locator(selector).first.bounding_box()
                 assert box and box["y"] >= 0 and box["y"] + box["height"] <= height, (width, selector, box)
         page.set_viewport_size({"width": WIDTHS[0], "height": 900})
-        shots.take("01-home")
+        shots.take("01-home", tab="hoi-dap-mo-dau")
 
         # 2. a question: a streamed answer, then source cards naming the commune
         page.locator("#qa-input textarea").fill(QUESTION)
@@ -150,7 +193,8 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
         expect(card.locator("blockquote.pa-src-text")).to_be_visible()
         expect(card).to_be_in_viewport()
         assert page.evaluate("location.hash") == ""  # handled in the page: Gradio's URL is left alone
-        shots.take("02-answer")
+        assert not page.locator(f'#pa-chat button[aria-label="{GRADIO_VI["Clear"]}"]').is_visible()  # "Hội thoại mới" does it
+        shots.take("02-answer", tab="hoi-dap")
 
         # a new conversation; an example question is asked with one click
         page.locator("#qa-clear").click()
@@ -177,7 +221,24 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
         with page.expect_download() as download:
             page.locator("#rec-xlsx").click()
         assert download.value.suggested_filename == "phan-cong-phong-van-hoa-xa-hoi.xlsx"
-        shots.take("03-records")
+        with Path(download.value.path()).open("rb") as xlsx:  # saved without its .xlsx name
+            sheet = load_workbook(xlsx).active
+        first = {h.value: c.value for h, c in zip(sheet[1], sheet[2], strict=True)}
+        # on a phone the rows are cards: the first row's lead unit on screen, no sideways scrolling
+        page.set_viewport_size({"width": 390, "height": 844})
+        expect(page.locator("#rec-table")).to_be_hidden()
+        card = page.locator("#rec-cards li.pa-rec-card").first
+        expect(card.locator(".pa-rec-title")).to_contain_text(first["Nội dung"][:60])
+        lead = card.locator(".pa-rec-lead")
+        expect(lead).to_have_text(first["Đơn vị chủ trì"] or "—")
+        lead.scroll_into_view_if_needed()
+        box = lead.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390 and 0 <= box["y"] <= 844 - box["height"], box
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+        expect(page.locator("#rec-cards")).to_be_hidden()
+        expect(page.locator("#rec-table")).to_be_visible()
+        shots.take("03-records", tab="bang-phan-cong")
 
         # 4. upload a .docx plan and see it listed
         open_tab(page, "Tài liệu")
@@ -202,24 +263,32 @@ def test_officer_journey(chromium: Any, ui_server: Any, artifacts: Path, tmp_pat
         assert page.locator("#card-number input, #card-number textarea").first.input_value() == "21/KH-UBND"
         info = page.locator("#doc-card-info").inner_text()
         assert f"Xã: {NEW_COMMUNE}" in info and "dòng bảng" in info and "dữ kiện" in info, info
-        shots.take("04-documents")
+        shots.take("04-documents", tab="tai-lieu")
 
-        # 5. a draft for the new commune: preview and .docx download
+        # 5. a draft for the new commune: preview (scrolled into view, laptop and phone) and .docx download
         open_tab(page, "Soạn thảo")
         commune = page.locator("#draft-commune input")
         commune.fill(NEW_COMMUNE)
         commune.press("Enter")
         page.locator("#draft-province textarea").fill("Lâm Đồng")
         page.locator("#draft-focus textarea").fill("Hạ tầng số\nKỹ năng số cho người dân")
-        page.locator("#draft-go").click()
         download_button = page.locator("#draft-docx")
-        download_button.wait_for(timeout=SLOW_MS)
-        preview = page.locator("#pa-draft-preview").inner_text()
-        assert "KẾ HOẠCH" in preview and f"XÃ {NEW_COMMUNE.upper()}" in preview
+        for number, (width, height) in enumerate(FIRST_SCREENS, 1):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(300)
+            put_preview_out_of_view(page)
+            page.locator("#draft-go").dispatch_event("click")  # as a click, without scrolling to the button
+            download_button.wait_for(timeout=SLOW_MS)
+            preview_top_in_view(page)
+            if number == 1:
+                preview = page.locator("#pa-draft-preview").inner_text()
+                assert "KẾ HOẠCH" in preview and f"XÃ {NEW_COMMUNE.upper()}" in preview
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
         with page.expect_download() as download:
             download_button.click()
         assert download.value.suggested_filename.endswith(".docx")
-        shots.take("05-drafting")
+        shots.take("05-drafting", tab="soan-thao", focus="#pa-draft-preview")
+        assert not shots.problems, "\n".join(shots.problems)
 
         # 6. the officer corrects the plan's commune on its card; the chat then uses the correction
         open_tab(page, "Tài liệu")
