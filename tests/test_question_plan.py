@@ -234,3 +234,17 @@ def test_probe_questions_ask_what_their_writers_meant(parser: QuestionParser) ->
     labelled = [i for i in items if i["kind"] in _KIND_SLOTS and i.get("category") not in ("count", "structure")]
     agree = sum(_KIND_SLOTS[i["kind"]] in parser.parse(i["question"], TERMS).slots for i in labelled)
     assert agree / len(labelled) >= 0.85, (agree, len(labelled))
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "dropped"),
+    [
+        ("sang kien trong quan ly can bao nhieu moi nam", ("sang", "kien"), ("can", "moi")),  # 'cần', 'mỗi năm'
+        ("ty le can bo duoc tap huan la bao nhieu", ("can", "bo"), ()),  # 'cán bộ'
+    ],
+)
+def test_words_typed_without_diacritics_that_ask_rather_than_name(
+    parser: QuestionParser, question: str, kept: tuple[str, ...], dropped: tuple[str, ...]
+) -> None:
+    subject = parser.parse(question, TERMS).subject
+    assert set(kept) <= set(subject) and not set(dropped) & set(subject), subject

@@ -212,7 +212,7 @@ _STOP_PHRASES = re.compile(
     r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
     r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
     r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|"  # 'làm gì để nâng PII': the plan's aim
-    r"giao(?= (?:lam|nhung|viec|gi)\b))\b"  # 'giao làm những gì' asks duties; 'giao thông', 'giáo dục' stay
+    r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam)\b"  # 'giao làm những gì' asks duties; 'giao thông' stays
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
@@ -597,7 +597,8 @@ class QuestionParser:
                 continue
             following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
             function_word = written in _STOP_WRITTEN or (not typed_with_diacritics and (
-                key in _STOP_FOLDED or (key == "co" and following in _AFTER_CO)))  # 'co bao nhieu' is 'có
+                key in _STOP_FOLDED or (key == "co" and following in _AFTER_CO)
+                or (key == "can" and following not in ("bo", "cu"))))  # 'co bao nhieu' is 'có', 'can dat' 'cần'
             preceding = tokens[i - 1][1] if i else ""
             time_word = (key in _TIME_WORDS and (_YEAR_RE.fullmatch(following) or following in _QUARTERS)) or (
                 preceding == "quy" and key in _QUARTERS)  # 'quý III': a filter, not the subject
