@@ -212,7 +212,8 @@ _STOP_PHRASES = re.compile(
     r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
     r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
     r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|"  # 'làm gì để nâng PII': the plan's aim
-    r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam)\b"  # 'giao làm những gì' asks duties; 'giao thông' stays
+    r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam|(?:giong|khac) nhau|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
+    r"(?:o |tai )?(?:cho|diem) nao)\b"  # 'giống, khác nhau chỗ nào': a comparison's cue  # 'giao làm những gì' asks duties; 'giao thông' stays
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.

@@ -226,7 +226,8 @@ def answer_compare(ctx: Context, plan: QuestionPlan, route_one: Handler) -> Resu
         sub = route_one(ctx, single, doc_ids)
         if sub.found:
             found_any = True
-            result.lines.append(f"- Xã {commune}: {result.recite(' '.join(sub.lines), sub.sources)}")
+            own = [line.removeprefix("- ") for line in sub.lines if not line.startswith("Theo kế hoạch của")]
+            result.lines.append(f"- Xã {commune}: {result.recite(' '.join(own), sub.sources)}")
         else:
             result.lines.append(f"- Xã {commune}: không tìm thấy thông tin tương ứng.")
     result.found = found_any
