@@ -115,6 +115,9 @@ _COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b")
 _SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va|rồi|roi|sau đó|sau do)\s+(?=\S)", re.IGNORECASE)
 
 
+_ASKS_RE = re.compile(r"\b(?:ai|nao|gi|sao|bao nhieu|may|bao gio|o dau|the nao)\b")
+
+
 def _short_subject(line: str, chars: int = 120) -> str:
     """A fact line's subject cut to ``chars`` (two answers must fit where one did)."""
     match = re.match(r"(.*?)( \((?:xã|phường) [^)]*\) — .*)$", line, re.DOTALL)
@@ -333,7 +336,9 @@ class QAService:
             results.append(self._run(ctx, sub, choose_route(sub), doc_ids))
         if not all(r.found for r in results):
             separator = _SECOND_CLAUSE_RE.search(plan.text)
-            if any(r.found for r in results) and separator and fold(separator.group(0)).strip(" ,;?.") not in ("va",):
+            two_questions = separator is not None and (fold(separator.group(0)).strip(" ,;?.") != "va" or all(
+                _ASKS_RE.search(fold(part)) for part in parts))  # 'A là ai, và B thì xử lý ra sao?'
+            if any(r.found for r in results) and two_questions:
                 found = next(r for r in results if r.found)  # 'X trước ngày mấy, còn/rồi Y trước ngày mấy': half
                 return self._partial(found, ["phần thứ hai của câu hỏi" if results[0].found else "phần đầu của câu hỏi"])
             return None
