@@ -156,12 +156,21 @@ def _named_pillar(plan: QuestionPlan) -> tuple[str, ...]:
     return ()
 
 
+# A word no Vietnamese syllable spells (f, j, w, z): a foreign name or term ('wifi', 'Zalo', 'Facebook')
+_FOREIGN_TERM_RE = re.compile(r"\b(?=\w*[fjwz])[a-z][a-z0-9]{2,}\b")
+
+
 def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> str | None:
     """A near miss: the question names an appendix, a group or a row that the plans asked about do not have."""
     docs = sorted(doc_ids if doc_ids is not None else kb.documents)
     if not docs or plan.scope is Scope.ALL:
         return None
     where = ", ".join(f"xã {kb.documents[d].commune}" for d in docs[:3])
+    for term in _FOREIGN_TERM_RE.findall(fold(plan.text)):  # 'wifi', 'Zalo': a thing the plan would have to name
+        if not any(kb.mentions(d, term) for d in docs):
+            written = re.search(rf"\b{term}\b", plan.text, re.IGNORECASE)
+            return (f"{f'Kế hoạch của {where}' if doc_ids is not None else 'Các kế hoạch đã nạp'} không nhắc tới "
+                    f"«{written.group(0) if written else term}».")
     for unit in plan.unlisted_units:
         spelled_out = " ".join(abbreviations().get(w, w) for w in fold(unit).split())  # 'Tổ ĐMST'
         if not any(kb.mentions(d, unit) or kb.mentions(d, spelled_out) for d in docs):
