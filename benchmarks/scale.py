@@ -5,8 +5,10 @@ and province names), ingested into a fresh data directory (prints figures; not a
 
 For each N: ingestion wall and CPU time, split into embedding and the rest of the pipeline (parse, facts,
 catalog, lexical index); chunks; disk; peak RSS; ask p50/p95 in process over questions naming generated
-communes; and the time for one more plan to become visible. ``--backend hash`` measures the pipeline
-without the model (the embedding cost is then the model's measured chunks/s times the chunks).
+communes; the time for one more plan to become visible; and the serving RSS, measured in a fresh process
+(so that ingestion's peaks do not count) after imports, after loading the snapshot and after the questions.
+``--backend hash`` measures the pipeline without the model (the embedding cost is then the model's measured
+chunks/s times the chunks). ``--serve-only DATA_DIR`` measures only the serving RSS of a kept data directory.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import re
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -74,6 +77,60 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _current_rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _ask_all(services: Services, communes: list[str]) -> list[float]:
+    """Latencies (ms, sorted) of the benchmark questions over a sample of at most 25 communes."""
+    latencies = []
+    for commune in communes[:: max(1, len(communes) // 25)]:
+        for question in QUESTIONS:
+            start = time.perf_counter()
+            services.qa.ask(question.format(c=commune))
+            latencies.append((time.perf_counter() - start) * 1000)
+    return sorted(latencies)
+
+
+def _percentiles(latencies: list[float]) -> str:
+    return (f"ask p50 {statistics.median(latencies):5.1f} ms "
+            f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:6.1f} ms")
+
+
+UNSCOPED = ("Tỷ lệ người dân có chữ ký số năm 2026 là bao nhiêu?", "Xã nào gửi kế hoạch cho Sở Khoa học và Công nghệ?")
+
+
+def serve_only(data: Path, base: Settings, backend: str) -> None:
+    """Serving memory of a data directory: RSS with everything imported and the model loaded (QA over an
+    empty data directory), after loading this one's snapshot (with the statistics QA derives from it), and
+    after the benchmark questions and two questions over every plan."""
+    settings = Settings(**{**base.model_dump(), "data_dir": data, "embedding_backend": backend})
+    with tempfile.TemporaryDirectory(prefix="pa-empty-") as empty:
+        baseline = Services(Settings(**{**settings.model_dump(), "data_dir": Path(empty)}))
+        baseline.qa  # noqa: B018  (imports what QA needs, loads the model)
+        services = Services(settings)
+        services.embedder = baseline.embedder  # one model
+        imports = _current_rss_mib()
+        snapshot = services.store.snapshot
+        services.qa  # noqa: B018  (its snapshot hook derives the QA statistics)
+        loaded = _current_rss_mib()
+        latencies = _ask_all(services, [c for c in snapshot.communes if c])
+        unscoped = []
+        for question in UNSCOPED:
+            start = time.perf_counter()
+            services.qa.ask(question)
+            unscoped.append(f"{(time.perf_counter() - start) * 1000:.0f}")
+        print(f"serving RSS: baseline {imports:5.0f} MiB  snapshot {loaded:5.0f} MiB (+{loaded - imports:.0f})  "
+              f"after {len(latencies) + len(UNSCOPED)} questions {_current_rss_mib():5.0f} MiB  peak {_rss_mib():5.0f} "
+              f"MiB  ({len(snapshot.documents)} plans, {len(snapshot.chunks)} chunks, {len(snapshot.records)} records;"
+              f" {_percentiles(latencies)}; over every plan {', '.join(unscoped)} ms)", flush=True)
+
+
+def _serve_in_subprocess(data: Path, backend: str) -> None:
+    subprocess.run([sys.executable, __file__, "--serve-only", str(data), "--backend", backend], check=False)
+
+
 def run(n: int, base: Settings, backend: str, keep: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"pa-scale-{n}-"))
     corpus, data = work / "plans", work / "data"
@@ -88,7 +145,7 @@ def run(n: int, base: Settings, backend: str, keep: bool = False) -> None:
     embed_seconds = 0.0
     original = embedder.embed_passages
 
-    def timed(texts: list[str], show_progress: bool = False):  # type: ignore[no-untyped-def]
+    def timed(texts: list[str], show_progress: bool = False):
         nonlocal embed_seconds
         start = time.perf_counter()
         try:
@@ -103,13 +160,8 @@ def run(n: int, base: Settings, backend: str, keep: bool = False) -> None:
     snapshot = services.store.snapshot
     chunks = sum(c.kind != "record" for c in snapshot.chunks)
     disk = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 1024 / 1024
-    latencies = []
-    for commune in communes[:n][:: max(1, n // 25)]:
-        for question in QUESTIONS:
-            start = time.perf_counter()
-            services.qa.ask(question.format(c=commune))
-            latencies.append((time.perf_counter() - start) * 1000)
-    latencies.sort()
+    latencies = _ask_all(services, communes[:n])
+    _serve_in_subprocess(data, backend)
     start = time.perf_counter()
     services.ingestor.ingest_file(held_out)
     one_more = time.perf_counter() - start
@@ -117,7 +169,7 @@ def run(n: int, base: Settings, backend: str, keep: bool = False) -> None:
     print(f"N={n:5d}  files {report.count('added'):5d}  chunks {chunks:6d}  records {len(snapshot.records):6d}  "
           f"ingest wall {wall:7.1f} s (embedding {embed_seconds:6.1f} s, rest {wall - embed_seconds:6.1f} s)  "
           f"CPU {cpu:7.1f} s  disk {disk:6.1f} MiB  peak RSS {_rss_mib():6.0f} MiB  "
-          f"ask p50 {statistics.median(latencies):5.1f} ms p95 {latencies[int(0.95 * (len(latencies) - 1))]:6.1f} ms  "
+          f"{_percentiles(latencies)}  "
           f"one more plan {one_more:5.1f} s (visible: {visible})", flush=True)
     if keep:
         print(f"    data kept in {data}")
@@ -130,9 +182,13 @@ def main() -> int:
     parser.add_argument("--plans", type=int, nargs="+", default=[5, 50, 100])
     parser.add_argument("--backend", default=None, help="sentence-transformers | onnx | hash (default: settings)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory (to profile it)")
+    parser.add_argument("--serve-only", type=Path, metavar="DATA_DIR", help="only the serving RSS of a data directory")
     args = parser.parse_args()
     base = get_settings()
     backend = args.backend or base.embedding_backend
+    if args.serve_only:
+        serve_only(args.serve_only, base, backend)
+        return 0
     print(f"backend: {backend}; CPUs: {os.cpu_count()}")
     for n in args.plans:
         run(n, base, backend, args.keep)

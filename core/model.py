@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -11,7 +12,7 @@ class IngestError(Exception):
     """A file that cannot be ingested; the message is shown to officers (Vietnamese)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceLine:
     """One line of a document: ``text`` is normalized, ``raw`` is as written (for citations)."""
 
@@ -75,20 +76,74 @@ class ParsedDocument:
         return "\n".join(line.text for line in self.lines)
 
 
-@dataclass
 class Chunk:
-    chunk_id: str  # content hash: identical content => identical id
-    doc_id: str
-    text: str  # what is embedded and indexed (with a context prefix)
-    body: str  # the chunk's own text, shown in citations
-    section: str
-    kind: str  # "text" | "table" | "record"
-    line_start: int
-    line_end: int
-    metadata: dict[str, Any] = field(default_factory=dict)
+    """A passage as stored and indexed: a dataclass in all but memory (slots, and ``text``, usually ``body``
+    behind a context prefix ending with the section, kept as that prefix's two parts, interned: one copy of
+    the document's part per document and of the section's part per section, not one per chunk)."""
+
+    __slots__ = ("chunk_id", "doc_id", "_head", "_tail", "_joined", "_body", "section", "kind", "line_start",
+                 "line_end", "metadata")
+    __match_args__ = ("chunk_id", "doc_id", "text", "body", "section", "kind", "line_start", "line_end", "metadata")
+    # mutable, hence unhashable, like a dataclass with eq
+    __hash__ = None  # type: ignore[assignment]
+
+    def __init__(
+        self, chunk_id: str, doc_id: str, text: str, body: str, section: str, kind: str, line_start: int,
+        line_end: int, metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.chunk_id = chunk_id  # content hash: identical content => identical id
+        self.doc_id = doc_id
+        self.section = section
+        self._body = body  # the chunk's own text, shown in citations
+        self.text = text  # what is embedded and indexed (with a context prefix)
+        self.kind = kind  # "text" | "table" | "record"
+        self.line_start = line_start
+        self.line_end = line_end
+        self.metadata: dict[str, Any] = {} if metadata is None else metadata
+
+    @property
+    def text(self) -> str:
+        return self._head + self._tail + self._body if self._joined else self._head
+
+    @text.setter
+    def text(self, text: str) -> None:
+        body = self._body
+        self._joined = bool(body) and len(text) > len(body) and text.endswith(body)
+        if not self._joined:
+            self._head, self._tail = text, ""
+            return
+        head = text[: len(text) - len(body)]
+        tail = f" | {self.section}\n" if self.section else "\n"
+        if len(head) > len(tail) and head.endswith(tail):
+            self._head, self._tail = sys.intern(head[: len(head) - len(tail)]), sys.intern(tail)
+        else:
+            self._head, self._tail = sys.intern(head), ""
+
+    @property
+    def body(self) -> str:
+        return self._body
+
+    @body.setter
+    def body(self, body: str) -> None:
+        text = self.text
+        self._body = body
+        self.text = text
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.chunk_id, self.doc_id, self.text, self._body, self.section, self.kind, self.line_start,
+                self.line_end, self.metadata)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={value!r}" for name, value in zip(self.__match_args__, self._fields(), strict=True))
+        return f"Chunk({values})"
 
 
-@dataclass
+@dataclass(slots=True)
 class UnitRef:
     """A unit named in a plan: ``name`` is canonical, ``written`` is how the plan wrote it."""
 
@@ -120,7 +175,7 @@ TABLE_FACT_KINDS = frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One typed fact of a plan, with its provenance (document, section, lines)."""
 

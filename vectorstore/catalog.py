@@ -10,6 +10,7 @@ as soon as it commits, and knows by one cheap read that it must refresh.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -116,8 +117,32 @@ def apply_corrections(metadata: dict[str, Any], corrections: dict[str, Any]) -> 
     return {**metadata, **corrections}, parsed
 
 
+_UNIQUE_FIELDS = frozenset({"subject", "raw", "record_id"})  # seldom shared by two records: not interned
+SHORT = 80  # shorter strings are interned: kinds, deadlines, units, attribute values repeat across facts
+
+
+_INTS: dict[int, int] = {}  # line numbers and years: one int object each (Python caches only -5..256)
+
+
+def _int(value: int) -> int:
+    return _INTS.setdefault(value, value) if 0 <= value < 1 << 16 else value
+
+
+def _shared(value: Any, always: bool = False) -> Any:
+    """``value`` with its strings (and dict keys) interned: one copy per process of what facts repeat."""
+    if isinstance(value, str):
+        return sys.intern(value) if always or len(value) <= SHORT else value
+    if type(value) is int:
+        return _int(value)
+    if isinstance(value, list):
+        return [_shared(v, always) for v in value]
+    if isinstance(value, dict):
+        return {sys.intern(k): _shared(v, always) for k, v in value.items()}
+    return value
+
+
 def record_from_dict(data: dict[str, Any]) -> Record:
-    data = dict(data)
+    data = {k: v if k in _UNIQUE_FIELDS else _shared(v, k in ("section", "group_path")) for k, v in data.items()}
     data["leads"] = [UnitRef(**u) for u in data.get("leads", [])]
     data["partners"] = [UnitRef(**u) for u in data.get("partners", [])]
     data["kind"] = FactKind(data["kind"])
@@ -304,8 +329,10 @@ class Catalog:
                           c.record_id).order_by(c.doc_id, c.seq)
         if doc_ids is not None:
             query = query.where(c.doc_id.in_(list(doc_ids)))
+        intern = sys.intern  # a document's id, sections and kinds: one copy each (the text's prefix: see Chunk)
         return [
-            Chunk(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], {"record_id": r[8]} if r[8] else {})
+            Chunk(r[0], intern(r[1]), r[2], r[3], intern(r[4]), intern(r[5]), _int(r[6]), _int(r[7]),
+                  {"record_id": r[8]} if r[8] else {})
             for r in conn.execute(query)
         ]
 

@@ -40,7 +40,7 @@ def hybrid_search(
 ) -> list[Hit]:
     if not snapshot.chunks:
         return []
-    lexical = snapshot.lexical.scores(query)
+    lexical = snapshot.lexical.scores(query, ranges=snapshot.row_ranges(doc_ids))  # outside the documents: masked below
     mask = snapshot.mask_for(doc_ids)
     if mask is not None:
         lexical = np.where(mask, lexical, -1.0)

@@ -3,10 +3,12 @@
 ``chu tri`` finds ``chủ trì``: every syllable is indexed as written and folded; a query typed
 with diacritics matches both forms and so ranks exact spellings higher.
 
-The index is incremental: each document's term counts (``TermCounts``, a sparse matrix over one
-process-wide vocabulary) are computed once, when the document is read, and kept with it. A snapshot
-stacks them and recomputes only what depends on the whole collection (document frequencies, the
-average length, hence every weight) with vectorized arithmetic: no re-tokenizing, never per query.
+The index is incremental: a document's term counts (``TermCounts``, a sparse matrix over one
+process-wide vocabulary) are computed once, when the document is read. A snapshot keeps only the
+counts of all its chunks (one CSC matrix, narrow integer counts), from which the next snapshot takes
+the rows of the documents that did not change: no re-tokenizing. What depends on the whole collection
+(document frequencies, the average length) is recomputed per snapshot; a posting's weight is computed
+when a query reads it, with the same arithmetic as a precomputed weight would be (so the same float32).
 Scores are BM25 with Lucene's idf (k1 = 1.2, b = 0.75), as bm25s computes them.
 """
 
@@ -58,12 +60,21 @@ class Vocabulary:
 VOCABULARY = Vocabulary()
 
 
+def _count_dtype(largest: int) -> type[np.unsignedinteger]:
+    """The narrowest unsigned type that holds a term count (a term rarely occurs 256 times in a chunk)."""
+    return np.uint8 if largest <= 0xFF else np.uint16 if largest <= 0xFFFF else np.uint32
+
+
+def _index_dtype(largest: int) -> type[np.signedinteger]:
+    return np.int32 if largest <= np.iinfo(np.int32).max else np.int64
+
+
 @dataclass(frozen=True)
 class TermCounts:
-    """One document's chunks: term frequencies (chunks x vocabulary ids, CSR) and lengths in tokens."""
+    """Chunks' term frequencies (chunks x vocabulary ids, CSR, narrow unsigned counts) and lengths in tokens."""
 
     tf: sp.csr_matrix
-    lengths: np.ndarray
+    lengths: np.ndarray  # float32
 
     @classmethod
     def of(cls, texts: list[str], vocabulary: Vocabulary = VOCABULARY) -> TermCounts:
@@ -75,52 +86,157 @@ class TermCounts:
             data.append(counts)
             indptr.append(indptr[-1] + len(unique))
             lengths.append(len(ids))
+        counts = np.concatenate(data) if data else np.zeros(0, np.int64)
         tf = sp.csr_matrix(
-            (np.concatenate(data).astype(np.float32) if data else np.zeros(0, np.float32),
+            (counts.astype(_count_dtype(int(counts.max(initial=0)))),
              np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, np.int32),
-             np.asarray(indptr, dtype=np.int64)),
+             np.asarray(indptr, dtype=_index_dtype(indptr[-1]))),
             shape=(len(texts), len(vocabulary)),
         )
         return cls(tf, np.asarray(lengths, dtype=np.float32))
 
+    @classmethod
+    def stack(cls, parts: list[TermCounts]) -> TermCounts:
+        """The parts' rows one after the other (over the widest vocabulary among them)."""
+        width = max((p.tf.shape[1] for p in parts), default=0)
+        if not parts:
+            return cls(sp.csr_matrix((0, width), dtype=np.uint8), np.zeros(0, np.float32))
+        dtype = np.result_type(*(p.tf.dtype for p in parts))
+        nnz = sum(p.tf.nnz for p in parts)
+        data = np.empty(nnz, dtype)
+        indices = np.empty(nnz, np.int32)
+        indptr = np.empty(sum(p.tf.shape[0] for p in parts) + 1, _index_dtype(nnz))
+        indptr[0] = row = offset = 0
+        for part in parts:  # by hand: scipy's vstack would widen the counts and copy more
+            rows, count = part.tf.shape[0], part.tf.nnz
+            data[offset:offset + count] = part.tf.data
+            indices[offset:offset + count] = part.tf.indices
+            indptr[row + 1:row + rows + 1] = part.tf.indptr[1:].astype(indptr.dtype) + offset
+            row, offset = row + rows, offset + count
+        tf = sp.csr_matrix((data, indices, indptr), shape=(row, width))
+        return cls(tf, np.concatenate([p.lengths for p in parts]))
+
+    def rows(self, start: int, end: int) -> TermCounts:
+        """Rows [start, end) (a document's chunks): views of this one's arrays, to stack."""
+        lo, hi = int(self.tf.indptr[start]), int(self.tf.indptr[end])
+        tf = sp.csr_matrix(
+            (self.tf.data[lo:hi], self.tf.indices[lo:hi], self.tf.indptr[start:end + 1] - lo),
+            shape=(end - start, self.tf.shape[1]),
+        )
+        return TermCounts(tf, self.lengths[start:end])
+
+
+MAX_RANGES = 16  # row ranges looked up in a posting list; above, the whole list is read
+BLOCK_ROWS = 1 << 16  # rows per block of the index: a posting's row within its block fits in 16 bits
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if out and out[-1][1] == start:
+            out[-1] = (out[-1][0], end)
+        elif start < end:
+            out.append((start, end))
+    return out
+
+
+@dataclass(frozen=True)
+class _Block:
+    """Term counts of rows [start, end) by term (CSC arrays; rows counted from ``start``, as uint16)."""
+
+    start: int
+    end: int
+    indptr: np.ndarray
+    rows: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.indptr.nbytes + self.rows.nbytes + self.counts.nbytes
+
+    def spans(self, token_id: int, ranges: list[tuple[int, int]] | None) -> list[tuple[int, int]]:
+        """Where the token's postings in the rows asked for are (positions in ``rows``)."""
+        lo, hi = int(self.indptr[token_id]), int(self.indptr[token_id + 1])
+        if ranges is None:
+            return [(lo, hi)]
+        column = self.rows[lo:hi]
+        out = []
+        for start, end in ranges:
+            start, end = max(start, self.start) - self.start, min(end, self.end) - self.start
+            if start < end:
+                first = lo if start == 0 else lo + int(np.searchsorted(column, np.uint16(start)))
+                last = hi if end == self.end - self.start else lo + int(np.searchsorted(column, np.uint16(end)))
+                out.append((first, last))
+        return out
+
 
 class LexicalIndex:
+    """BM25 over the chunks of a snapshot, kept as term counts only: by term (CSC), in blocks of 65,536 rows
+    (16-bit row numbers), so that a query reads the postings of its own terms, and weighs them as it reads
+    them. Per chunk: its length normalization; per term: its idf."""
+
     def __init__(self, texts: list[str]) -> None:
-        self._build([TermCounts.of(texts)] if texts else [])
+        self._build(TermCounts.of(texts) if texts else TermCounts.stack([]))
 
     @classmethod
     def from_counts(cls, parts: list[TermCounts]) -> LexicalIndex:
-        """From the kept term counts of each document, in snapshot order."""
+        """From term counts of documents (or runs of them), in snapshot order."""
         index = cls.__new__(cls)
-        index._build(parts)
+        index._build(TermCounts.stack(parts))
         return index
 
-    def _build(self, parts: list[TermCounts]) -> None:
-        self.size = sum(p.tf.shape[0] for p in parts)
-        self._weights: sp.csc_matrix | None = None
+    def _build(self, counts: TermCounts) -> None:
+        self.size, self.width = counts.tf.shape
+        self.lengths = counts.lengths
+        self._blocks: list[_Block] = []
         if not self.size:
             return
-        width = max(p.tf.shape[1] for p in parts)
-        tf = sp.vstack(
-            [sp.csr_matrix((p.tf.data, p.tf.indices, p.tf.indptr), shape=(p.tf.shape[0], width)) for p in parts],
-            format="csr",
-        )
-        lengths = np.concatenate([p.lengths for p in parts])
-        df = np.bincount(tf.indices, minlength=width).astype(np.float64)
-        idf = np.log(1 + (self.size - df + 0.5) / (df + 0.5))
-        row_lengths = np.repeat(lengths.astype(np.float64), np.diff(tf.indptr))
-        counts = tf.data.astype(np.float64)
-        norm = K1 * ((1 - B) + B * row_lengths / lengths.mean())
-        weights = (idf[tf.indices] * counts / (norm + counts)).astype(np.float32)
-        self._weights = sp.csr_matrix((weights, tf.indices, tf.indptr), shape=tf.shape).tocsc()
+        # per chunk and per term, what the BM25 weight of a posting needs (as bm25s computes them)
+        self._norm = K1 * ((1 - B) + B * counts.lengths.astype(np.float64) / counts.lengths.mean())
+        df = np.zeros(self.width, np.int64)
+        for start in range(0, self.size, BLOCK_ROWS):
+            end = min(start + BLOCK_ROWS, self.size)
+            columns = counts.rows(start, end).tf.tocsc()
+            df += np.diff(columns.indptr)
+            self._blocks.append(_Block(start, end, columns.indptr.astype(_index_dtype(columns.nnz), copy=False),
+                                       columns.indices.astype(np.uint16), columns.data))
+        df = df.astype(np.float64)
+        self._idf = np.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
-    def scores(self, query: str, vocabulary: Vocabulary = VOCABULARY) -> np.ndarray:
-        if self._weights is None:
-            return np.zeros(self.size, dtype=np.float32)
-        ids = [i for i in vocabulary.known(lexical_tokens(query)) if i < self._weights.shape[1]]
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.lengths] + ([self._norm, self._idf] if self._blocks else [])
+        return sum(a.nbytes for a in arrays) + sum(b.nbytes for b in self._blocks)
+
+    def counts(self) -> TermCounts:
+        """The term counts it was built from (rows in chunk order; a new copy)."""
+        parts = []
+        for block in self._blocks:
+            columns = sp.csc_matrix((block.counts, block.rows.astype(np.int32), block.indptr),
+                                    shape=(block.end - block.start, self.width))
+            parts.append(TermCounts(columns.tocsr(), self.lengths[block.start:block.end]))
+        return TermCounts.stack(parts)
+
+    def scores(
+        self, query: str, vocabulary: Vocabulary = VOCABULARY, ranges: list[tuple[int, int]] | None = None
+    ) -> np.ndarray:
+        """BM25 score of every chunk (float32). With ``ranges`` (sorted, disjoint [start, end) row ranges),
+        only the chunks in them are scored; the others keep 0."""
         scores = np.zeros(self.size, dtype=np.float32)
-        columns = self._weights
-        for token_id in ids:  # a word twice in the question counts twice
-            start, end = columns.indptr[token_id], columns.indptr[token_id + 1]
-            scores[columns.indices[start:end]] += columns.data[start:end]
+        ids = [i for i in vocabulary.known(lexical_tokens(query)) if i < self.width]
+        if ranges is not None:
+            ranges = _merged(ranges)
+            if len(ranges) > MAX_RANGES:
+                ranges = None
+        for block in self._blocks:
+            if ranges is not None and not any(s < block.end and e > block.start for s, e in ranges):
+                continue
+            block_scores, norm = scores[block.start:block.end], self._norm[block.start:block.end]
+            for token_id in ids:  # a word twice in the question counts twice
+                idf = self._idf[token_id]
+                for lo, hi in block.spans(token_id, ranges):
+                    if lo < hi:
+                        rows = block.rows[lo:hi]
+                        counts = block.counts[lo:hi].astype(np.float64)
+                        block_scores[rows] += (idf * counts / (norm[rows] + counts)).astype(np.float32)
         return scores

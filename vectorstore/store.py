@@ -10,6 +10,7 @@ documents whose revision changed.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import threading
 import time
@@ -39,10 +40,27 @@ class DocSegment:
     """One document's part of a snapshot, reused by later snapshots while its revision stands."""
 
     row: DocumentRow
-    chunks: list[Chunk]
-    terms: TermCounts  # lexical term counts of its chunks
+    chunks: list[Chunk]  # its lexical term counts are rows of the snapshot's index (``Snapshot.doc_range``)
     records: list[Record]
     cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)  # derived by upper layers
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _load_libc()
+
+
+def release_memory() -> None:
+    """Give the heap's free pages back to the system (glibc only). A snapshot build frees much that it read
+    (rows, full chunk texts) between what it keeps; without this the process's RSS keeps those holes."""
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 EXACT_DENSE_LIMIT = 3000  # chunks scored exactly by id; above, an oversampled approximate search
@@ -80,10 +98,17 @@ class Snapshot:
     def kind_mask(self, kinds: set[str]) -> np.ndarray:
         return np.isin(self.kinds, sorted(kinds))
 
+    def row_ranges(self, doc_ids: set[str] | None) -> list[tuple[int, int]] | None:
+        """The documents' chunk index ranges, sorted (None: every chunk)."""
+        if doc_ids is None:
+            return None
+        return sorted(self.doc_range[d] for d in doc_ids if d in self.doc_range)
+
 
 def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapshot:
     """The catalog as one immutable object. Documents whose revision did not change since ``previous``
-    are reused (no reading, no re-tokenizing); only the collection-wide lexical weights are recomputed."""
+    are reused (no reading, no re-tokenizing: their term counts are rows of the previous lexical index); only
+    what depends on the whole collection (document frequencies, average length) is recomputed."""
     old = previous.segments if previous is not None else {}
     with catalog.read() as conn:
         generation = catalog.generation(conn)
@@ -94,18 +119,36 @@ def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapsh
         fresh_chunks: dict[str, list[Chunk]] = {doc_id: [] for doc_id in changed}
         fresh_records: dict[str, list[Record]] = {doc_id: [] for doc_id in changed}
         if changed:
-            for chunk in catalog.chunks(wanted, conn):
-                fresh_chunks[chunk.doc_id].append(chunk)
+            record_ids: dict[str, str] = {}
             for record in catalog.records(wanted, conn):
                 fresh_records[record.doc_id].append(record)
+                record_ids[record.record_id] = record.record_id
+            for chunk in catalog.chunks(wanted, conn):
+                fresh_chunks[chunk.doc_id].append(chunk)
+                record_id = chunk.metadata.get("record_id")
+                if record_id in record_ids:  # one string for a fact's id, in the fact and in its chunk
+                    chunk.metadata["record_id"] = record_ids[record_id]
     segments: dict[str, DocSegment] = {}
+    old_range = previous.doc_range if previous is not None else {}
+    pieces: list[TermCounts | tuple[int, int]] = []  # new counts, or runs of rows of the previous index
     for doc_id in sorted(revisions):
         if doc_id in rows:
             chunks = fresh_chunks[doc_id]
-            segments[doc_id] = DocSegment(rows[doc_id], chunks, TermCounts.of([c.text for c in chunks]),
-                                          fresh_records[doc_id])
+            segments[doc_id] = DocSegment(rows[doc_id], chunks, fresh_records[doc_id])
+            pieces.append(TermCounts.of([c.text for c in chunks]))
         else:
             segments[doc_id] = old[doc_id]
+            start, end = old_range[doc_id]
+            last = pieces[-1] if pieces else None
+            if isinstance(last, tuple) and last[1] == start:
+                pieces[-1] = (last[0], end)
+            else:
+                pieces.append((start, end))
+    if previous is not None and len(rows) < len(revisions):
+        kept = previous.lexical.counts()
+        counts = [p if isinstance(p, TermCounts) else kept.rows(*p) for p in pieces]
+    else:
+        counts = [p for p in pieces if isinstance(p, TermCounts)]
     chunks, records = [], []
     doc_range: dict[str, tuple[int, int]] = {}
     for doc_id, segment in segments.items():
@@ -118,7 +161,7 @@ def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapsh
         documents={doc_id: s.row for doc_id, s in segments.items()},
         chunks=chunks,
         position=position,
-        lexical=LexicalIndex.from_counts([s.terms for s in segments.values()]),
+        lexical=LexicalIndex.from_counts(counts),
         records=records,
         record_chunk=record_chunk,
         doc_range=doc_range,
@@ -184,6 +227,7 @@ class Store:
         self._snapshot_hooks: list[Callable[[Snapshot], None]] = []
         self.repaired = self.reconcile()
         self._snapshot = build_snapshot(self.catalog)
+        release_memory()
         self._stop, self._kick = threading.Event(), threading.Event()
         self._watching = settings.store_watch_interval_s > 0
         if self._watching:
@@ -206,6 +250,7 @@ class Store:
         from it, so that no question pays for that), and on the current one now."""
         self._snapshot_hooks.append(hook)
         hook(self._snapshot)
+        release_memory()
 
     def _rebuild(self) -> Snapshot:
         started = time.perf_counter()
@@ -215,9 +260,11 @@ class Store:
                 hook(snapshot)
             except Exception:
                 logger.exception("Snapshot hook failed")
-        self._last_build_s = time.perf_counter() - started
         if snapshot.generation >= self._snapshot.generation:
             self._snapshot = snapshot
+        del snapshot  # (one not published is freed before the heap is trimmed)
+        release_memory()
+        self._last_build_s = time.perf_counter() - started
         return self._snapshot
 
     def refresh_if_changed(self) -> bool:
