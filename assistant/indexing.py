@@ -323,11 +323,12 @@ class Ingestor:
 
     def ingest_file(
         self, path: Path, filename: str | None = None, refresh: bool = True, progress: PageProgress | None = None,
-        force: bool = False,
+        force: bool = False, should_commit: Callable[[], bool] | None = None,
     ) -> FileResult:
         """``progress`` hears of every scanned page recognised (pages done, pages to do). Parsing runs
         without the store's lock: questions are answered meanwhile. A file that does not look like a
-        plan fails with code 'not_a_plan' unless ``force``."""
+        plan fails with code 'not_a_plan' unless ``force``. ``should_commit`` is asked, under the write
+        lock, right before anything is written: False leaves the store untouched (code 'cancelled')."""
         result = FileResult(path=str(path))
         try:
             if not path.exists():
@@ -341,7 +342,7 @@ class Ingestor:
             if not force:
                 check_plan(doc)
             result.warnings = source_warnings(doc.metadata.to_dict())
-            self._store_document(doc, path, result)
+            self._store_document(doc, path, result, should_commit)
         except NotAPlanError as exc:
             result.error, result.code = str(exc), exc.code
         except IngestError as exc:
@@ -416,7 +417,9 @@ class Ingestor:
         result.chunks_unchanged = len(self.store.catalog.chunk_ids(previous.doc_id))
         return True
 
-    def _store_document(self, doc: ParsedDocument, path: Path, result: FileResult) -> None:
+    def _store_document(
+        self, doc: ParsedDocument, path: Path, result: FileResult, should_commit: Callable[[], bool] | None = None
+    ) -> None:
         settings = self.store.settings
         records = extract_records(doc)
         chunks = chunk_document(doc, max_tokens=settings.chunk_max_tokens, count_tokens=self.store.embedder.count_tokens)
@@ -432,6 +435,9 @@ class Ingestor:
                 result.chunks_unchanged = len(new_ids)
                 if previous.pipeline != self.pipeline:
                     store.catalog.set_pipeline(doc.doc_id, self.pipeline)
+                return
+            if should_commit is not None and not should_commit():
+                result.error, result.code = "đã hủy trước khi lưu", "cancelled"
                 return
             data = path.read_bytes()
             source = self._keep_source(doc, path, data)

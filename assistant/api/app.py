@@ -20,7 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from assistant.api import access
 from assistant.api.deps import ReadAccess, bearer, require_read, require_write
 from assistant.api.errors import MB, BodyTooLarge, error_response, install_error_handlers, too_large_message
-from assistant.api.routers import ask, documents, health, openai_compat, records, search
+from assistant.api.jobs import JobQueue
+from assistant.api.routers import ask, documents, health, jobs, openai_compat, records, search
 from assistant.api.schemas import SETTINGS_LIMIT
 from assistant.services import Services
 from core.config import Settings, get_settings
@@ -38,7 +39,9 @@ Trợ lý hỏi đáp về kế hoạch cấp xã (Chỉ số đổi mới sáng
 
 * **Hỏi đáp**: `POST /api/ask` trả lời kèm nguồn trích dẫn [n]; `GET /api/search` chỉ tìm đoạn văn bản.
 * **Bản ghi**: `GET /api/records` tra cứu chỉ tiêu, nhiệm vụ, đơn vị chủ trì (JSON hoặc CSV cho Excel).
-* **Kế hoạch**: xem, tải lên (.txt, .md, .docx, .pdf), xóa, nạp lại.
+* **Kế hoạch**: xem, tải lên (.txt, .md, .docx, .pdf), xóa, nạp lại. Tải lên với `async=true` trả 202 ngay và
+  nạp trong nền; theo dõi ở `GET /api/jobs/{job_id}` (công việc chỉ được giữ trong bộ nhớ của tiến trình
+  máy chủ đã nhận tệp).
 * **Tương thích OpenAI**: `POST /v1/chat/completions`, `GET /v1/models` (mô hình `plan-assistant`).
 
 Khi máy chủ có cấu hình khóa API, các thao tác thay đổi dữ liệu cần tiêu đề `Authorization: Bearer <khóa>`
@@ -244,7 +247,10 @@ def create_app(
             await asyncio.to_thread(_warm_up, app, ensure_corpus)
         else:
             threading.Thread(target=_warm_up, args=(app, ensure_corpus), name="warm-up", daemon=True).start()
-        yield
+        try:
+            yield
+        finally:
+            app.state.jobs.shutdown()
 
     app = FastAPI(
         title="Plan Assistant — Trợ lý kế hoạch cấp xã",
@@ -256,10 +262,11 @@ def create_app(
     app.state.services = services
     app.state.ready = False
     app.state.ready_error = None
+    app.state.jobs = JobQueue()  # background uploads, in this process's memory
     install_error_handlers(app)
     app.openapi = _openapi(app, settings)  # type: ignore[method-assign]
 
-    for module in (health, ask, search, records, documents, openai_compat):
+    for module in (health, ask, search, records, documents, jobs, openai_compat):
         app.include_router(module.router)
     app.include_router(access.build_router(settings))
     from assistant.api.routers import draft

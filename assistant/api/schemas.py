@@ -262,6 +262,23 @@ class UploadResult(DocumentSummary):
     chunks_removed: int = Field(description="Số đoạn cũ bị xóa.")
 
 
+class JobOut(BaseModel):
+    id: str = Field(description="Mã công việc.")
+    filename: str = Field(description="Tên tệp đang được nạp.")
+    status: Literal["queued", "running", "done", "failed"] = Field(
+        description="queued: đang chờ; running: đang nạp; done: đã nạp xong (xem document); "
+        "failed: không nạp được (xem error)."
+    )
+    created_at: str = Field(description="Thời điểm nhận tệp (UTC).")
+    started_at: str | None = Field(None, description="Thời điểm bắt đầu nạp (UTC).")
+    finished_at: str | None = Field(None, description="Thời điểm kết thúc (UTC).")
+    document: UploadResult | None = Field(None, description="Kế hoạch đã nạp (khi status là done).")
+    error: str | None = Field(None, description="Lý do không nạp được (tiếng Việt; khi status là failed).")
+    code: str | None = Field(
+        None, description="Mã lỗi khi status là failed, ví dụ not_a_plan, ingest_failed, file_too_large."
+    )
+
+
 class DeleteResult(BaseModel):
     id: str = Field(description="Mã kế hoạch đã xóa.")
     deleted: bool = Field(description="Đã xóa.")

@@ -1,27 +1,35 @@
-"""/api/documents: list, read, upload (ingested on arrival), correct metadata, delete, reindex."""
+"""/api/documents: list, read, upload (ingested on arrival, or as a background job), correct metadata, delete,
+reindex."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import shutil
 import tempfile
+import threading
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from assistant.api.deps import ReadAccess, Ready, ServicesDep, WriteAccess
 from assistant.api.errors import MB, APIError
+from assistant.api.jobs import JOBS_NOTE, JobQueue
 from assistant.api.schemas import (
     API_ERRORS,
     DeleteResult,
     DocumentDetail,
     DocumentSummary,
+    JobOut,
     MetadataCorrection,
     ReindexFailure,
     ReindexResult,
@@ -43,6 +51,10 @@ DocId = Annotated[str, PathParam(max_length=200, description="Mã kế hoạch (
 FORCE_DESCRIPTION = (
     "Xác nhận nạp tệp dù tệp không giống một kế hoạch (thiếu quốc hiệu/tiêu ngữ, tiêu đề KẾ HOẠCH, "
     "các mục đánh số). Mặc định false: tệp như vậy bị từ chối với mã lỗi `not_a_plan`."
+)
+ASYNC_DESCRIPTION = (
+    "true: nạp trong nền; trả 202 ngay kèm mã công việc và tiêu đề `Location` tới `GET /api/jobs/{job_id}`. "
+    "Mặc định false: chờ nạp xong rồi trả kế hoạch (201 hoặc 200)."
 )
 _BOOL = TypeAdapter(bool)
 
@@ -119,14 +131,12 @@ def get_document(doc_id: DocId, services: ServicesDep) -> dict[str, Any]:
     return {**summary(row), "lines": [{"no": no, "text": text} for no, text in row.lines]}
 
 
-def _ingest_upload(
-    services: Services, upload: UploadFile, filename: str, response: Response, force: bool = False
-) -> dict[str, Any]:
-    """Copy the upload to a private temp dir under a safe name (counting bytes), then ingest it."""
+def _save_upload(services: Services, upload: UploadFile, filename: str) -> Path:
+    """Copy the upload to a private temp dir under a safe name (counting bytes); the copy's path."""
     limit = int(services.settings.max_upload_mb * MB)
     services.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=services.settings.uploads_dir, prefix=".upload-") as tmp:
-        path = Path(tmp) / filename
+    path = Path(tempfile.mkdtemp(dir=services.settings.uploads_dir, prefix=".upload-")) / filename
+    try:
         size = 0
         with path.open("wb") as out:
             while chunk := upload.file.read(COPY_CHUNK):
@@ -138,13 +148,40 @@ def _ingest_upload(
                         code="file_too_large",
                     )
                 out.write(chunk)
-        try:
-            result = services.ingestor.ingest_file(path, filename=filename, force=force)
-        except Exception:  # a parser bug must not become a 500 nor leave a half-ingested plan
-            logger.exception("Lỗi khi nạp tệp tải lên %s", filename)
-            raise APIError(
-                422, f"Không nạp được tệp '{filename}': tệp không đọc được.", code="ingest_failed"
-            ) from None
+    except BaseException:
+        _discard(path)
+        raise
+    return path
+
+
+def _discard(path: Path) -> None:
+    """Remove a saved upload with its private temp dir."""
+    shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _ingest_saved(
+    services: Services,
+    path: Path,
+    filename: str,
+    force: bool = False,
+    should_commit: Callable[[], bool] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Ingest a saved upload: (201 added | 200 updated or unchanged, the upload result); APIError with a
+    Vietnamese message otherwise (nothing stored)."""
+    try:
+        result = services.ingestor.ingest_file(path, filename=filename, force=force, should_commit=should_commit)
+    except Exception:  # a parser bug must not become a 500 nor leave a half-ingested plan
+        logger.exception("Lỗi khi nạp tệp tải lên %s", filename)
+        raise APIError(
+            422, f"Không nạp được tệp '{filename}': tệp không đọc được.", code="ingest_failed"
+        ) from None
+    if result.code == "cancelled":
+        logger.info("Tải lên %s bị hủy: người gửi đã ngắt kết nối trước khi nạp xong", filename)
+        raise APIError(
+            400,
+            f"Tải lên '{filename}' đã bị hủy vì kết nối bị ngắt trước khi nạp xong; không có gì được lưu.",
+            code="client_disconnected",
+        )
     if result.code == "not_a_plan":
         raise APIError(
             422, f"Không nạp tệp '{filename}': {result.error}.", loc=("body", "file"), code="not_a_plan"
@@ -159,13 +196,37 @@ def _ingest_upload(
     row = services.store.catalog.document(result.doc_id)
     if row is None:  # pragma: no cover - removed concurrently
         raise _not_found(result.doc_id)
-    response.status_code = 201 if result.status == "added" else 200
-    return {
+    return 201 if result.status == "added" else 200, {
         **summary(row),
         "status": result.status,
         "chunks_added": result.chunks_added,
         "chunks_removed": result.chunks_removed,
     }
+
+
+def _ingest_upload(
+    services: Services,
+    upload: UploadFile,
+    filename: str,
+    force: bool,
+    should_commit: Callable[[], bool] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    path = _save_upload(services, upload, filename)
+    try:
+        return _ingest_saved(services, path, filename, force, should_commit)
+    finally:
+        _discard(path)
+
+
+async def _watch_disconnect(request: Request, disconnected: threading.Event) -> None:
+    """Set ``disconnected`` when the client goes away (the body is read by then: the server's next
+    message is ``http.disconnect``)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            disconnected.set()
+            return
+        await asyncio.sleep(0.05)
 
 
 def _form_flag(value: object) -> bool:
@@ -186,7 +247,18 @@ def _form_flag(value: object) -> bool:
     summary="Tải lên và nạp một kế hoạch",
     openapi_extra=UPLOAD_BODY,
     responses={
-        200: {"model": UploadResult, "description": "Kế hoạch cùng tên đã có: được cập nhật hoặc không đổi."}
+        200: {"model": UploadResult, "description": "Kế hoạch cùng tên đã có: được cập nhật hoặc không đổi."},
+        202: {
+            "model": JobOut,
+            "description": "Với `async=true`: tệp đã được nhận, đang chờ nạp (công việc ở trạng thái queued). "
+            + JOBS_NOTE,
+            "headers": {
+                "Location": {
+                    "description": "Địa chỉ theo dõi công việc: /api/jobs/{job_id}.",
+                    "schema": {"type": "string"},
+                }
+            },
+        },
     },
 )
 async def upload_document(
@@ -194,15 +266,20 @@ async def upload_document(
     response: Response,
     services: ServicesDep,
     force: Annotated[bool, Query(description=FORCE_DESCRIPTION)] = False,
-) -> dict[str, Any]:
+    run_async: Annotated[bool, Query(alias="async", description=ASYNC_DESCRIPTION)] = False,
+) -> Any:
     """Nhận tệp (.txt, .md, .docx, .pdf) dạng multipart, trường `file`, và nạp ngay vào chỉ mục.
 
     Tệp cùng tên với kế hoạch đã có sẽ thay thế kế hoạch đó. Lỗi: 413 tệp quá lớn, 415 định dạng không
-    hỗ trợ, 422 tệp hỏng (kèm lý do; không có gì được nạp dở dang).
+    hỗ trợ, 422 tệp hỏng (kèm lý do; không có gì được nạp dở dang). Nếu người gửi ngắt kết nối trước khi
+    nạp xong, kế hoạch không được lưu (kiểm tra ngay trước khi ghi vào chỉ mục).
 
     Tệp không giống một kế hoạch (không có quốc hiệu/tiêu ngữ hay tên cơ quan ban hành, tiêu đề KẾ HOẠCH,
     các mục đánh số I., II., 1., …) bị từ chối: 422 với mã `not_a_plan` và lý do. Nếu đúng là kế hoạch,
     gửi lại kèm `force=true` (tham số truy vấn hoặc trường biểu mẫu) để xác nhận và nạp.
+
+    Với `async=true`: trả 202 ngay khi nhận xong tệp, kèm mã công việc và tiêu đề `Location`
+    (`GET /api/jobs/{job_id}`); lỗi của việc nạp (tệp hỏng, `not_a_plan`…) được báo trong công việc.
     """
     # The form is parsed here, after the key check, so unauthenticated uploads are not read.
     async with request.form(max_files=1, max_fields=10) as form:
@@ -222,7 +299,35 @@ async def upload_document(
                 loc=("body", "file"),
                 code="unsupported_file_type",
             )
-        return await run_in_threadpool(_ingest_upload, services, upload, filename, response, force)
+        if run_async:
+            path = await run_in_threadpool(_save_upload, services, upload, filename)
+            return _submit_job(request, services, path, filename, force)
+        # Synchronous: the plan is committed only while the client still waits for the answer.
+        disconnected = threading.Event()
+        watcher = asyncio.create_task(_watch_disconnect(request, disconnected))
+        try:
+            status_code, body = await run_in_threadpool(
+                _ingest_upload, services, upload, filename, force, lambda: not disconnected.is_set()
+            )
+        finally:
+            watcher.cancel()
+        response.status_code = status_code
+        return body
+
+
+def _submit_job(request: Request, services: Services, path: Path, filename: str, force: bool) -> JSONResponse:
+    jobs: JobQueue = request.app.state.jobs
+    job = jobs.submit(
+        filename,
+        lambda: _ingest_saved(services, path, filename, force)[1],
+        cleanup=lambda: _discard(path),
+    )
+    location = f"/api/jobs/{job.id}"
+    return JSONResponse(
+        JobOut.model_validate(job.view()).model_dump(mode="json"),
+        status_code=202,
+        headers={"Location": location, "Retry-After": "1"},
+    )
 
 
 @router.patch(
