@@ -213,12 +213,12 @@ _STOP_PHRASES = re.compile(
     r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
     r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|"  # 'làm gì để nâng PII': the plan's aim
     r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam|(?:giong|khac) nhau|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
-    r"(?:o |tai )?(?:cho|diem) nao)\b"  # 'giống, khác nhau chỗ nào': a comparison's cue  # 'giao làm những gì' asks duties; 'giao thông' stays
+    r"(?:o |tai )?(?:cho|diem) nao|chenh(?: lech)?(?: nhau)?|ntn)\b"  # 'giống, khác nhau chỗ nào', 'chênh nhau ntn'  # 'giao làm những gì' asks duties; 'giao thông' stays
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
 _STOP_WRITTEN = set(
-    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "mỗi", "từng", "phần", "xong", "rơi", "tận", "chiếm", "mốc", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm", "chỉ", "ghi", "thuộc", "đc", "dc", "k", "ko", "tt"]
+    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "mỗi", "từng", "phần", "xong", "rơi", "tận", "chiếm", "mốc", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm", "chỉ", "ghi", "thuộc", "đc", "dc", "k", "ko", "tt", "đến", "lên"]
 )
 _STOP_FOLDED = set(
     ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon", "giua", "dc", "ko", "tt", "moc"]
@@ -418,6 +418,23 @@ def fold_clauses(text: str) -> str:
     return " | ".join(clauses)
 
 
+# 'Em ở Phòng Kinh tế xã Hà Đông, cho em hỏi …': who asks, not what is asked
+_SPEAKER_RE = re.compile(r"^\s*(?:em|tôi|toi|mình|minh|anh|chị|chi)\s+(?:là\s+cán bộ\s+|la can bo\s+)?"
+                         r"(?:ở|o|thuộc|thuoc|làm ở|lam o|công tác (?:ở|tại)|cong tac (?:o|tai)|bên|ben)\s+[^,.;?:]*[,.;:]",
+                         re.IGNORECASE)
+
+
+def _without_speaker_unit(text: str) -> str:
+    """The question with the units of the asker's own introduction blanked (its commune is kept)."""
+    intro = _SPEAKER_RE.match(text)
+    if not intro:
+        return text
+    head = intro.group(0)
+    for unit in reversed(find_units(head)):
+        head = head[: unit.start] + " " * (unit.end - unit.start) + head[unit.end :]
+    return head + text[intro.end() :]
+
+
 class QuestionParser:
     def __init__(self) -> None:
         self.rules = rules()
@@ -426,6 +443,7 @@ class QuestionParser:
         self.fallback = IntentModel.trained()
 
     def parse(self, text: str, terms: CorpusTerms) -> QuestionPlan:
+        text = _without_speaker_unit(text)
         folded = fold_clauses(text)
         plain = fold(text)
         communes = find_communes(plain, terms.communes)

@@ -19,7 +19,7 @@ from assistant.qa.answer_checks import unanswered
 from assistant.qa.conversation import resolve_with_previous
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
-from assistant.qa.handlers.lists import group_number
+from assistant.qa.handlers.lists import grading_scale, group_number
 from assistant.qa.handlers.passages import numbered_section
 from assistant.qa.handlers.plans import answer_compare
 from assistant.qa.plan import (
@@ -109,7 +109,7 @@ _CITED_DOC_RE = re.compile(
 
 
 _EACH_SUBJECT_RE = re.compile(r"\b(?:va|vs)\b.*\b(?:lan luot|moi cai|tung cai|tuong ung|rieng tung|moi chi tieu)\b")
-_COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b")
+_COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b|\bchenh\b")
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
 _SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va|rồi|roi|sau đó|sau do)\s+(?=\S)", re.IGNORECASE)
@@ -310,6 +310,8 @@ class QAService:
             if plan.slots == (Slot.TEXT,) and _COMPARED_RE.search(plan.folded):  # 'quy mô … của xã A so với xã B'
                 plan = replace(plan, slots=(Slot.VALUE,))
             return answer_compare(ctx, plan, self._route_one)
+        if route is Route.FACT and (scale := grading_scale(kb, plan, doc_ids)) is not None:
+            return scale
         if route is Route.FACT and (both := self._each_clause(ctx, kb, plan, doc_ids)) is not None:
             return both
         if route is Route.FACT and (pair := self._each_subject(ctx, kb, plan, doc_ids)) is not None:
@@ -328,14 +330,21 @@ class QAService:
         """'Các đơn vị gửi Phòng VH-XH trước ngày mấy, còn Phòng VH-XH báo cáo UBND xã trước ngày mấy?': two
         questions in one, each answered on its own about the plans the whole names."""
         parts = [p for p in _SECOND_CLAUSE_RE.split(plan.text) if p.strip()]
-        if len(parts) != 2:
-            return None
+        by_comma = len(parts) != 2
+        if by_comma:  # 'tổng bao nhiêu điểm, nhóm ĐMST chiếm bao nhiêu điểm': two questions, one comma
+            parts = next(([plan.text[: m.start()], plan.text[m.end() :]] for m in re.finditer(r",\s*", plan.text)
+                          if _ASKS_RE.search(fold(plan.text[: m.start()])) and _ASKS_RE.search(fold(plan.text[m.end() :]))),
+                         [])
+            if len(parts) != 2:
+                return None
         results = []
         first: QuestionPlan | None = None
         for part in parts:
             sub = self.parser.parse(part, self.terms(kb))
             if not sub.subject and not sub.units:  # 'ai chủ trì, và ai phối hợp?' is one question about one thing
                 return None
+            if by_comma and first is not None and len(set(sub.subject) - set(first.subject)) < 3 and not sub.units:
+                return None  # ', đến 2030 nâng lên mức nào?': the same subject asked again
             if not any(s in FACT_SLOTS for s in sub.slots):
                 if first is None:
                     return None
@@ -345,7 +354,7 @@ class QAService:
             results.append(self._run(ctx, sub, choose_route(sub), doc_ids))
         if not all(r.found for r in results):
             separator = _SECOND_CLAUSE_RE.search(plan.text)
-            two_questions = separator is not None and (fold(separator.group(0)).strip(" ,;?.") != "va" or all(
+            two_questions = by_comma or separator is not None and (fold(separator.group(0)).strip(" ,;?.") != "va" or all(
                 _ASKS_RE.search(fold(part)) for part in parts))  # 'A là ai, và B thì xử lý ra sao?'
             if any(r.found for r in results) and two_questions:
                 found = next(r for r in results if r.found)  # 'X trước ngày mấy, còn/rồi Y trước ngày mấy': half
@@ -410,6 +419,10 @@ class QAService:
         if route is Route.DOC_FIELD and doc_ids is None:
             doc_ids = self._likely_plan(ctx.kb, plan)
         result = HANDLERS[route](ctx, plan, doc_ids)
+        if route is Route.FACT and not result.found and result.reason and plan.asks(Slot.PARTNER):
+            said = HANDLERS[Route.PASSAGE](ctx, plan, doc_ids)  # the row has no partner; a sentence may name one
+            if said.found:
+                return said
         tried = {route}
         while not result.found and not result.reason and (fallback := FALLBACKS.get(route)) and fallback not in tried:
             route = fallback

@@ -369,6 +369,20 @@ def _funding_sources(kb: KnowledgeView, result: Result, facts: list[Record]) -> 
 _GRADES_ASKED_RE = re.compile(r"\bxep loai\b")
 
 
+def grading_scale(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> Result | None:
+    """'Bao nhiêu điểm thì Xuất sắc, dưới mấy điểm là Chưa đạt?': several grades named at once are answered with
+    the plan's whole grading scale; None unless two or more of its grades are named."""
+    result = Result(Route.ITEMS, False, short=False, confidence=0.9)
+    for doc_id in sorted(doc_ids or ()):
+        grades = _grades(kb, doc_id)
+        named = [g for g in grades if re.search(rf"\b{re.escape(fold(g.attrs['grade']))}\b", plan.folded)]
+        if len(named) >= 2:
+            result.lines.append(f"Các mức xếp loại ({place(kb, doc_id)}):")
+            _bullets(kb, result, grades, ITEM_CHARS, with_value=True)
+            result.found = True
+    return result if result.found else None
+
+
 def _grades(kb: KnowledgeView, doc_id: str) -> list[Record]:
     """The grading bands of a plan's KPI set ('Xuất sắc: ≥ 90 điểm' …)."""
     return [f for f in kb.facts({doc_id}, {FactKind.SCORING}) if f.attrs.get("grade")]

@@ -174,6 +174,7 @@ def _evidence_of(plan: QuestionPlan) -> re.Pattern[str] | None:
 _COMPARED_RE = re.compile(r"\b(?:cao|thấp|nhiều|ít|lớn|nhỏ) hơn\b|\bso với (?:năm|cùng kỳ)\b", re.IGNORECASE)
 
 
+_PARTNERING_RE = re.compile(r"\b(?:phoi hop|cung voi|ket hop voi|lien ket voi)\b")
 _ASKED_HEAD_RE = re.compile(r"\b(so|bo|ngan hang|truong|tram) nao\b")
 
 
@@ -245,6 +246,8 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     if need is not None:  # a fact question answered by one sentence that holds the fact
         found = [s for s in rank_sentences(kb, plan, doc_ids, need=need) if s.coverage >= FACT_FALLBACK_COVERAGE
                  and (not asks_rate(plan) or ("ti", "le") in pairs(fact_words(s.text)) or "%" in s.text)]
+        if plan.fact_slots[0] is Slot.PARTNER:  # a partner is named as one: 'phối hợp với Công an tỉnh'
+            found = [s for s in found if _PARTNERING_RE.search(fold(s.text))]
         owners: dict[int, str | None] = {}
         if need is _UNIT_HINT_RE:  # 'who' is answered by a unit besides those the question names
             asked = set(plan.units)
