@@ -4,6 +4,7 @@ and how many (with the list counted)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, rank_sentences, same_number, score_fact
 from assistant.qa.handlers.base import (
@@ -272,6 +273,8 @@ def _filtered_items(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple
         if plan.periods or plan.years:
             wanted = [set(range(a, b + 1)) for a, b in plan.periods] + [{y} for y in plan.years]
             stages = [f for f in stages if any(_stage_years(f) & w for w in wanted)]
+            if stages and _NAMES_STAGE_RE.search(plan.folded):  # 'giai đoạn 2029-2030 là giai đoạn gì': their names
+                return [replace(f, attrs={k: v for k, v in f.attrs.items() if k != "items"}) for f in stages], "Giai đoạn"
             if stages:
                 return stages, "Giai đoạn"
         elif stages:
@@ -367,6 +370,7 @@ def _funding_sources(kb: KnowledgeView, result: Result, facts: list[Record]) -> 
 
 
 _GRADES_ASKED_RE = re.compile(r"\bxep loai\b")
+_NAMES_STAGE_RE = re.compile(r"\bla giai doan (?:gi|nao)\b|\bgiai doan (?:gi|nao)\b$")  # its name, not its work
 
 
 def grading_scale(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> Result | None:

@@ -32,7 +32,7 @@ from assistant.qa.handlers.facts import fact_line
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten
 from core.model import TABLE_FACT_KINDS, Chunk
-from core.normalize import fold
+from core.normalize import abbreviations, fold
 from ingest.units import find_units, starts_with_unit
 from vectorstore.knowledge import KnowledgeView, fact_words
 
@@ -59,7 +59,27 @@ def named_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> t
                 name = _section_name(path[depth])
                 if len(name.split()) >= 2 and f" {name} " in padded and (best is None or len(name) > best[0]):
                     best = (len(name), doc_id, " > ".join(path[: depth + 1]))
-    return (best[1], best[2]) if best else None
+    return (best[1], best[2]) if best else _paraphrased_section(kb, plan, doc_ids)
+
+
+_HEADING_FILLER = frozenset({"ve", "cua", "xa", "cac", "va", "trong", "cho", "tai", "nhung"})
+PARAPHRASED_HEADING_SHARE = 0.75
+
+
+def _paraphrased_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> tuple[str, str] | None:
+    """The one section whose heading's words the question holds nearly all of, in another order or wording
+    ('những chương trình, đề án, KH lớn nào của xã' for '2. Về xây dựng chương trình, đề án, kế hoạch lớn của xã')."""
+    asked = set(" ".join(abbreviations().get(w, w) for w in fold(plan.text).split()).split())
+    found: dict[str, tuple[str, str]] = {}
+    for doc_id in sorted(doc_ids):
+        for chunk in kb.chunks(doc_id, {"text"}):
+            path = chunk.section.split(" > ") if chunk.section else []
+            for depth in range(1, len(path)):
+                words = [w for w in _section_name(path[depth]).split() if w not in _HEADING_FILLER]
+                if len(words) >= 4 and sum(w in asked for w in words) / len(words) >= PARAPHRASED_HEADING_SHARE:
+                    prefix = " > ".join(path[: depth + 1])
+                    found[f"{doc_id}|{prefix}"] = (doc_id, prefix)
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 _NUMBERED_RE = re.compile(r"^([IVX]+|\d+(?:\.\d+)*)[.)]?\s")
@@ -86,7 +106,7 @@ def answer_section(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     vực nào'), or a table row named in full ('chỉ số Quản trị môi trường giao làm gì'); else not found."""
     if plan.section:
         section = numbered_section(ctx.kb, plan.section, doc_ids) if doc_ids else None
-    else:
+    else:  # 'những lĩnh vực nào': the section whose heading names them
         section = listing_section(ctx.kb, plan, next(iter(doc_ids))) if doc_ids and len(doc_ids) == 1 else None
     if section is not None:
         return _section_answer(ctx.kb, plan, *section)
@@ -126,7 +146,8 @@ def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> b
     chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
     if any(coverage(kb, rest, fact_words(text))[0] >= MIN_SENTENCE_COVERAGE for _, text in _items(chunks)):
         return True
-    elsewhere = rank_sentences(kb, replace(plan, subject=rest), {doc_id})  # the rest is said outside the section
+    elsewhere = [s for s in rank_sentences(kb, plan, {doc_id})  # the whole question is said outside the section
+                 if not (s.chunk.section == prefix or s.chunk.section.startswith(prefix + " > "))]  # type: ignore[attr-defined]
     return not (elsewhere and elsewhere[0].coverage >= ELSEWHERE_COVERAGE)
 
 
