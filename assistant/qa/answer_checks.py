@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from assistant.qa.plan import fold_clauses
-from core.normalize import fold, strip_diacritics
+from core.normalize import abbreviations, fold, strip_diacritics
 
 CHECKS_PATH = Path(__file__).with_name("answer_checks.toml")
 _CITATION_RE = re.compile(r"\[\d+\]")
@@ -54,10 +54,25 @@ def checks() -> tuple[tuple[AnswerCheck, ...], dict[str, list[str]]]:
     return table, {k: list(v) for k, v in data.get("nouns", {}).items()}
 
 
+_WHICH_TEAM_RE = re.compile(r"\bto nao\b")
+_TEAM_RE = re.compile(r"\bto ([a-z]+ [a-z]+)")
+
+
+def _names_another_team(question: str, answer: str) -> bool:
+    """'… gắn với tổ nào?': the answer names a team ('Tổ công nghệ số …') besides those the question names."""
+    def spelled(text: str) -> str:  # 'Tổ ĐMST' and 'Tổ Đổi mới sáng tạo' are one team
+        return " ".join(abbreviations().get(w, w) for w in fold(text).split())
+
+    asked = set(_TEAM_RE.findall(spelled(question)))
+    return bool(set(_TEAM_RE.findall(spelled(_CITATION_RE.sub(" ", answer)))) - asked)
+
+
 def unanswered(question: str, answer: str) -> list[str]:
     """The labels of what the question asks explicitly and the answer does not hold."""
     table, nouns = checks()
     missing: list[str] = []
+    if _WHICH_TEAM_RE.search(fold(question)) and not _names_another_team(question, answer):
+        missing.append("tổ")
     for check in table:
         for noun in check.asked(question):
             if not check.answered(answer, noun, nouns):

@@ -146,6 +146,8 @@ def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> b
     chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
     if any(coverage(kb, rest, fact_words(text))[0] >= MIN_SENTENCE_COVERAGE for _, text in _items(chunks)):
         return True
+    if len(rest) >= 4:  # much more is asked than the section's name, and none of its items says it
+        return False
     elsewhere = [s for s in rank_sentences(kb, plan, {doc_id})  # the whole question is said outside the section
                  if not (s.chunk.section == prefix or s.chunk.section.startswith(prefix + " > "))]  # type: ignore[attr-defined]
     return not (elsewhere and elsewhere[0].coverage >= ELSEWHERE_COVERAGE)
