@@ -66,6 +66,7 @@ ROUTES: tuple[RouteRule, ...] = (
         or (any("/" in n for n in p.numbers) and bool(_DOC_DATE_RE.search(p.folded))))),  # '42-CTr/TU là ngày nào'
     RouteRule(Route.DOC_FIELD, lambda p: p.field is not None and p.asks(Slot.FIELD)),
     RouteRule(Route.COUNT, lambda p: p.asks(Slot.COUNT)),
+    RouteRule(Route.PASSAGE, lambda p: bool(p.heading) and not p.fact_slots),  # 'những nguồn kinh phí nào': its section
     # 'mục 5.2 giao những việc gì', 'mục III.4 giao những ai làm gì': what a numbered heading holds
     RouteRule(Route.SECTION, lambda p: bool(p.section) and not any(p.asks(s) for s in (Slot.DEADLINE, Slot.PARTNER,
                                                                                        Slot.VALUE))),

@@ -186,6 +186,8 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
     if (set(plan.subject) <= _TABLE_SUBJECT and not (plan.rows or plan.units or ctx.preferred or plan.quarter)
             and (column := _column_summary(ctx, plan, doc_ids)) is not None):
         return column
+    if slots[:1] == (Slot.LEAD,) and _FOCAL_RE.search(plan.folded) and len(plan.subject) <= 2 and doc_ids:
+        return _focal_unit(ctx, plan, doc_ids)  # 'cơ quan nào là đầu mối triển khai kế hoạch'
     if not (plan.subject or plan.rows or plan.units or ctx.preferred or plan.quarter):
         if slots == (Slot.VALUE,):  # 'kế hoạch đặt mục tiêu gì': the plan's goals, from its text
             return not_found(Route.FACT)
@@ -256,6 +258,27 @@ _TABLE_WORDS_RE = re.compile(r"\b(?:phu luc|bang|cot|cac (?:nhiem vu|chi tieu|ch
 
 
 _CODE_RE = re.compile(r"\b\d{1,2}[A-Z]{1,2}\b")  # '5G', '6G', '4G': names that differ by one sign ('15t' is a typo)
+
+
+_FOCAL_RE = re.compile(r"\bdau moi\b|\bthuong truc\b")
+
+
+def _focal_unit(ctx: Context, plan: QuestionPlan, doc_ids: set[str]) -> Result:
+    """The unit a plan names its focal point ('là cơ quan đầu mối …'): the duty that says so, per plan; not found
+    when the plan says it of no unit or of several."""
+    kb = ctx.kb
+    result = Result(Route.FACT, False, confidence=0.9)
+    for doc_id in sorted(doc_ids):
+        said = [f for f in kb.facts({doc_id}, {FactKind.DUTY, *TABLE_FACT_KINDS})
+                if _FOCAL_RE.search(fold(f.subject)) and f.leads]
+        if len({u.name for f in said for u in f.leads}) != 1:
+            continue
+        n = result.cite(fact_source(kb, said[0]))
+        result.lines.append(fact_line(place(kb, doc_id), said[0], plan, n))
+        result.facts.append(said[0])
+        result.found = True
+    where = ", ".join(place(kb, d) for d in sorted(doc_ids)[:3])
+    return result if result.found else not_found(Route.FACT, f"Kế hoạch của {where} không nêu rõ một cơ quan đầu mối.")
 
 
 def _sent_elsewhere(fact: Record, plan: QuestionPlan) -> str | None:
