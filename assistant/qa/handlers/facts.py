@@ -20,6 +20,7 @@ from assistant.qa.evidence import (
     rank_facts,
     same_number,
     scattered,
+    score_fact,
 )
 from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
 from assistant.qa.handlers.lists import group_members
@@ -167,6 +168,7 @@ def report_deadline(fact: Record, plan: QuestionPlan) -> str | None:
 
 # 'báo cáo 6 tháng', 'báo cáo năm', 'hằng quý': the period of a report asked, and the one a deadline is for
 _ASKED_PERIOD_RE = re.compile(r"\bbao cao (6 thang|sau thang|quy|nam|thang)\b|\bhang (nam|quy|thang)\b")
+_REPORT_ASKED_RE = re.compile(r"\bbao cao (?:dinh ky )?(?:6 thang|sau thang|quy|nam|thang)\b")  # a report by its period
 _PART_PERIOD_RE = re.compile(r"\b(6 thang|sau thang|quy|nam(?! \d)|thang(?! \d| cuoi))\b")
 
 
@@ -196,6 +198,14 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
     # a follow-up ('Đơn vị phối hợp là ai?') is about the fact the previous answer gave, when it says so
     followed = [m for m in matches if m.fact in ctx.preferred and holds(m.fact, slots[0], plan)]
     chosen, missing = (followed[0], None) if followed else choose(matches, plan)
+    if not followed and Slot.DEADLINE in slots and _REPORT_ASKED_RE.search(plan.folded) and doc_ids is not None:
+        # 'báo cáo quý … hạn chót khi nào': the reporting rule that sets that report's deadline, if the plan has one
+        reports = [f for f in kb.facts(doc_ids, {FactKind.REPORT}) if f.attrs.get("deadlines") and report_deadline(f, plan)]
+        if reports and (chosen is None or chosen.fact not in reports):
+            ranked = {id(m.fact): m for m in matches}
+            best = max(reports, key=lambda f: ranked[id(f)].score if id(f) in ranked else 0.0)
+            chosen, missing = ranked.get(id(best)) or score_fact(kb, plan, best, plan.subject), None
+            followed = [chosen]  # the report is what is asked, however few of the question's words it holds
     if chosen is None and missing is not None and confident(missing) and (others := _co_leads(missing.fact, plan)):
         # 'ngoài phòng X còn ai': the plan names the other units beside X in the same cell
         result = Result(Route.FACT, True, confidence=min(1.0, missing.score))
