@@ -21,8 +21,17 @@ from pydantic_settings import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CORPUS_DIR = PROJECT_ROOT / "data" / "plans"
-PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+
+def _shipped_dir(name: str, checkout_dir: Path) -> Path:
+    """An installed wheel ships the top-level data directories inside this package (core/prompts,
+    core/plans: see pyproject.toml); a source checkout has only the top-level copy."""
+    installed = Path(__file__).resolve().parent / name
+    return installed if installed.is_dir() else checkout_dir
+
+
+DEFAULT_CORPUS_DIR = _shipped_dir("plans", PROJECT_ROOT / "data" / "plans")
+PROMPTS_DIR = _shipped_dir("prompts", PROJECT_ROOT / "prompts")
 DEFAULT_EMBEDDING_MODEL = "intfloat/multilingual-e5-small"
 
 
