@@ -222,6 +222,13 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
                             f"các đơn vị cùng đảm nhận: {unit_names(missing.fact.leads)} (kế hoạch không ghi đơn vị "
                             f"phối hợp riêng) [{n}].")
         return result
+    if chosen is None and missing is not None and confident(missing) and slots == (Slot.VALUE,) and (
+            counted := _COUNTED_IN_NAME_RE.search(plan.folded)) and re.search(
+            rf"\b\d+\s*{counted.group(1)}\b", fold(missing.fact.subject)):  # 'OCOP mấy sao': '… OCOP 3 sao trở lên'
+        result = Result(Route.FACT, True, confidence=min(1.0, missing.score), facts=[missing.fact])
+        n = result.cite(fact_source(kb, missing.fact, missing.score))
+        result.lines.append(f"{capitalize(subject_label(missing.fact, 220))} ({place(kb, missing.fact.doc_id)}) [{n}].")
+        return result
     if chosen is None:
         if missing is not None and confident(missing):
             what = " và ".join(SLOT_LABELS[s] for s in slots)
@@ -270,6 +277,8 @@ _TABLE_WORDS_RE = re.compile(r"\b(?:phu luc|bang|cot|cac (?:nhiem vu|chi tieu|ch
 _CODE_RE = re.compile(r"\b\d{1,2}[A-Z]{1,2}\b")  # '5G', '6G', '4G': names that differ by one sign ('15t' is a typo)
 
 
+# 'mấy sao', 'bao nhiêu sản phẩm': a count a row may state in its own name
+_COUNTED_IN_NAME_RE = re.compile(r"\b(?:may|bao nhieu) (sao|san pham|mo hinh|sang kien|lop|cuoc thi|tieu chi)\b")
 _FOCAL_RE = re.compile(r"\bdau moi\b|\bthuong truc\b")
 
 
