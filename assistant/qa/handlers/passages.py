@@ -64,19 +64,21 @@ def named_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> t
 
 _HEADING_FILLER = frozenset({"ve", "cua", "xa", "cac", "va", "trong", "cho", "tai", "nhung"})
 PARAPHRASED_HEADING_SHARE = 0.75
+_QUESTION_FILLER = frozenset({"co", "nhung", "nao", "gi", "la", "cac", "cua", "va", "o", "thi", "ve", "cho", "trong",
+                              "duoc", "nam", "xa", "bo"})  # words a question uses anyway ('có' is no 'cơ cấu')
 
 
 def _paraphrased_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> tuple[str, str] | None:
     """The one section whose heading's words the question holds nearly all of, in another order or wording
     ('những chương trình, đề án, KH lớn nào của xã' for '2. Về xây dựng chương trình, đề án, kế hoạch lớn của xã')."""
-    asked = set(" ".join(abbreviations().get(w, w) for w in fold(plan.text).split()).split())
+    asked = set(" ".join(abbreviations().get(w, w) for w in fold(plan.text).split()).split()) - _QUESTION_FILLER
     found: dict[str, tuple[str, str]] = {}
     for doc_id in sorted(doc_ids):
         for chunk in kb.chunks(doc_id, {"text"}):
             path = chunk.section.split(" > ") if chunk.section else []
             for depth in range(1, len(path)):
                 words = [w for w in _section_name(path[depth]).split() if w not in _HEADING_FILLER]
-                if len(words) >= 4 and sum(w in asked for w in words) / len(words) >= PARAPHRASED_HEADING_SHARE:
+                if len(words) >= 5 and sum(w in asked for w in words) / len(words) >= PARAPHRASED_HEADING_SHARE:
                     prefix = " > ".join(path[: depth + 1])
                     found[f"{doc_id}|{prefix}"] = (doc_id, prefix)
     return next(iter(found.values())) if len(found) == 1 else None
@@ -106,8 +108,10 @@ def answer_section(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     vực nào'), or a table row named in full ('chỉ số Quản trị môi trường giao làm gì'); else not found."""
     if plan.section:
         section = numbered_section(ctx.kb, plan.section, doc_ids) if doc_ids else None
-    else:  # 'những lĩnh vực nào': the section whose heading names them
-        section = listing_section(ctx.kb, plan, next(iter(doc_ids))) if doc_ids and len(doc_ids) == 1 else None
+    elif doc_ids and len(doc_ids) == 1:  # 'những lĩnh vực nào', or a heading paraphrased: its section
+        section = listing_section(ctx.kb, plan, next(iter(doc_ids))) or _paraphrased_section(ctx.kb, plan, doc_ids)
+    else:
+        section = None
     if section is not None:
         return _section_answer(ctx.kb, plan, *section)
     if not plan.section and (row := _named_row(ctx.kb, plan, doc_ids)) is not None:
