@@ -420,7 +420,7 @@ class QAService:
         if route is Route.DOC_FIELD and doc_ids is None:
             doc_ids = self._likely_plan(ctx.kb, plan)
         result = HANDLERS[route](ctx, plan, doc_ids)
-        if route is Route.FACT and not result.found and result.reason and plan.asks(Slot.PARTNER):
+        if route is Route.FACT and not result.found and result.reason and plan.asks(Slot.PARTNER) and plan.subject:
             said = HANDLERS[Route.PASSAGE](ctx, plan, doc_ids)  # the row has no partner; a sentence may name one
             if said.found:
                 return said

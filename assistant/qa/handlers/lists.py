@@ -440,7 +440,7 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         if selected is None and (listed := _enumeration(kb, plan, doc_id)) is not None:
             lead_in, items, chunk = listed  # 'duy trì các chỉ số thành phần như: Thể chế; …; Tác động'
             n = result.cite(chunk_source(kb, chunk))
-            result.lines.append(f"{capitalize(lead_in)} ({place(kb, doc_id)}) [{n}]:")
+            result.lines.append(f"{capitalize(lead_in)} ({place(kb, doc_id)}), {len(items)} mục [{n}]:")
             result.lines.extend(f"- {capitalize(shorten(item, ITEM_CHARS))}" for item in items)
             continue
         if selected is None:
