@@ -7,6 +7,7 @@ below the coverage threshold the answer is "not found" with the closest passages
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -48,17 +49,35 @@ def _section_name(label: str) -> str:
     return fold(_HEADING_RE.sub("", label.strip())).strip()
 
 
+def _headings(kb: KnowledgeView, doc_ids: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """Every heading of the plans' text, once, in each plan's order: (doc id, the path down to it)."""
+    for doc_id in sorted(doc_ids):
+        seen: set[str] = set()
+        for chunk in kb.chunks(doc_id, {"text"}):
+            parts = chunk.section.split(" > ") if chunk.section else []
+            for depth in range(len(parts)):
+                path = parts[: depth + 1]
+                if (key := " > ".join(path)) not in seen:
+                    seen.add(key)
+                    yield doc_id, path
+
+
+def _in_section(section: str, prefix: str) -> bool:
+    return section == prefix or section.startswith(prefix + " > ")
+
+
+def _section_chunks(kb: KnowledgeView, doc_id: str, prefix: str) -> list[Chunk]:
+    return [c for c in kb.chunks(doc_id, {"text"}) if _in_section(c.section, prefix)]
+
+
 def named_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> tuple[str, str] | None:
     """(doc id, section path) of the section whose title the question names ('mục tiêu cụ thể')."""
     best: tuple[int, str, str] | None = None
     padded = f" {plan.folded} "
-    for doc_id in sorted(doc_ids):
-        for chunk in kb.chunks(doc_id, {"text"}):
-            path = chunk.section.split(" > ") if chunk.section else []
-            for depth in range(len(path)):
-                name = _section_name(path[depth])
-                if len(name.split()) >= 2 and f" {name} " in padded and (best is None or len(name) > best[0]):
-                    best = (len(name), doc_id, " > ".join(path[: depth + 1]))
+    for doc_id, path in _headings(kb, doc_ids):
+        name = _section_name(path[-1])
+        if len(name.split()) >= 2 and f" {name} " in padded and (best is None or len(name) > best[0]):
+            best = (len(name), doc_id, " > ".join(path))
     return (best[1], best[2]) if best else _paraphrased_section(kb, plan, doc_ids)
 
 
@@ -72,16 +91,12 @@ def _paraphrased_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str
     """The one section whose heading's words the question holds nearly all of, in another order or wording
     ('những chương trình, đề án, KH lớn nào của xã' for '2. Về xây dựng chương trình, đề án, kế hoạch lớn của xã')."""
     asked = set(" ".join(abbreviations().get(w, w) for w in fold(plan.text).split()).split()) - _QUESTION_FILLER
-    found: dict[str, tuple[str, str]] = {}
-    for doc_id in sorted(doc_ids):
-        for chunk in kb.chunks(doc_id, {"text"}):
-            path = chunk.section.split(" > ") if chunk.section else []
-            for depth in range(1, len(path)):
-                words = [w for w in _section_name(path[depth]).split() if w not in _HEADING_FILLER]
-                if len(words) >= 5 and sum(w in asked for w in words) / len(words) >= PARAPHRASED_HEADING_SHARE:
-                    prefix = " > ".join(path[: depth + 1])
-                    found[f"{doc_id}|{prefix}"] = (doc_id, prefix)
-    return next(iter(found.values())) if len(found) == 1 else None
+    found = []
+    for doc_id, path in _headings(kb, doc_ids):
+        words = [w for w in _section_name(path[-1]).split() if w not in _HEADING_FILLER]
+        if len(path) > 1 and len(words) >= 5 and sum(w in asked for w in words) / len(words) >= PARAPHRASED_HEADING_SHARE:
+            found.append((doc_id, " > ".join(path)))
+    return found[0] if len(found) == 1 else None
 
 
 _NUMBERED_RE = re.compile(r"^([IVX]+|\d+(?:\.\d+)*)[.)]?\s")
@@ -90,16 +105,16 @@ _NUMBERED_RE = re.compile(r"^([IVX]+|\d+(?:\.\d+)*)[.)]?\s")
 def numbered_section(kb: KnowledgeView, number: str, doc_ids: set[str]) -> tuple[str, str] | None:
     """(doc id, section path) of the one heading numbered as asked: '5.2' is a heading '5.2.', 'III.2' the
     heading '2.' under 'III.', 'IV' the heading 'IV.'; None when no plan asked about has it, or several do."""
-    found: set[tuple[str, str]] = set()
-    for doc_id in sorted(doc_ids):
-        for chunk in kb.chunks(doc_id, {"text"}):
-            path = chunk.section.split(" > ") if chunk.section else []
-            numbers = [m.group(1) if (m := _NUMBERED_RE.match(h.strip())) else "" for h in path]
-            for depth, own in enumerate(numbers):
-                full = f"{numbers[depth - 1]}.{own}" if depth and numbers[depth - 1] else own
-                if own and number in (own, full):
-                    found.add((doc_id, " > ".join(path[: depth + 1])))
-    return found.pop() if len(found) == 1 else None
+    found = []
+    for doc_id, path in _headings(kb, doc_ids):
+        own, parent = (_heading_number(h) for h in (path[-1], path[-2] if len(path) > 1 else ""))
+        if own and number in (own, f"{parent}.{own}" if parent else own):
+            found.append((doc_id, " > ".join(path)))
+    return found[0] if len(found) == 1 else None
+
+
+def _heading_number(heading: str) -> str:
+    return m.group(1) if (m := _NUMBERED_RE.match(heading.strip())) else ""
 
 
 @handles(Route.SECTION)
@@ -147,21 +162,20 @@ def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> b
     rest = tuple(w for w in plan.subject if w not in name)
     if not rest:
         return True
-    chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
-    if any(coverage(kb, rest, fact_words(text))[0] >= MIN_SENTENCE_COVERAGE for _, text in _items(chunks)):
+    if any(coverage(kb, rest, fact_words(text))[0] >= MIN_SENTENCE_COVERAGE
+           for _, text in _items(_section_chunks(kb, doc_id, prefix))):
         return True
     if len(rest) >= 4:  # much more is asked than the section's name, and none of its items says it
         return False
     elsewhere = [s for s in rank_sentences(kb, plan, {doc_id})  # the whole question is said outside the section
-                 if not (s.chunk.section == prefix or s.chunk.section.startswith(prefix + " > "))]  # type: ignore[attr-defined]
+                 if not _in_section(s.chunk.section, prefix)]  # type: ignore[attr-defined]
     return not (elsewhere and elsewhere[0].coverage >= ELSEWHERE_COVERAGE)
 
 
 def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> Result:
     result = Result(Route.PASSAGE, True, short=False, confidence=0.8)
-    chunks = [c for c in kb.chunks(doc_id, {"text"}) if c.section == prefix or c.section.startswith(prefix + " > ")]
     words = plan.subject
-    lines = [(c, t) for c, t in _items(chunks) if fold(t) != fold(prefix.split(" > ")[-1])]
+    lines = [(c, t) for c, t in _items(_section_chunks(kb, doc_id, prefix)) if fold(t) != fold(prefix.split(" > ")[-1])]
     lines = [(c, t) for c, t in lines if (len(t) > 20 or _NUMBERED_RE.match(t) or t.endswith(":")) and not t.isupper()]
     if len(lines) > MAX_SECTION_ITEMS and words:  # keep the items most about the question, in the plan's order
         ranked = sorted(lines, key=lambda ct: coverage(kb, words, fact_words(ct[1]))[0], reverse=True)
@@ -224,27 +238,17 @@ def listing_section(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple
     if not asked:
         return None
     noun = asked.group(1)
-    paths = {c.section for c in kb.chunks(doc_id, {"text"}) if c.section}
-    found = set()
-    for path in paths:
-        parts = path.split(" > ")
-        for depth in range(len(parts)):
-            prefix = " > ".join(parts[: depth + 1])
-            if (f" cac {noun}" in f" {_section_name(parts[depth])}" and
-                    any(p.startswith(prefix + " > ") for p in paths)):
-                found.add(prefix)
-    return (doc_id, found.pop()) if len(found) == 1 else None
+    prefixes = [" > ".join(path) for _, path in _headings(kb, {doc_id})]
+    found = [prefix for prefix in prefixes if f" cac {noun}" in f" {_section_name(prefix.split(' > ')[-1])}"
+             and any(p.startswith(prefix + " > ") for p in prefixes)]
+    return (doc_id, found[0]) if len(found) == 1 else None
 
 
 def headed_section(kb: KnowledgeView, words: str, doc_id: str) -> str | None:
     """The path of the plan's first section whose heading starts with ``words`` ('kinh phi': 'IV. KINH PHÍ
     THỰC HIỆN')."""
-    for chunk in kb.chunks(doc_id, {"text"}):
-        path = chunk.section.split(" > ") if chunk.section else []
-        for depth in range(len(path)):
-            if _section_name(path[depth]).startswith(words):
-                return " > ".join(path[: depth + 1])
-    return None
+    return next((" > ".join(path) for _, path in _headings(kb, {doc_id}) if _section_name(path[-1]).startswith(words)),
+                None)
 
 
 @handles(Route.PASSAGE)
