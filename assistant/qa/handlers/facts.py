@@ -198,14 +198,15 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
     # a follow-up ('Đơn vị phối hợp là ai?') is about the fact the previous answer gave, when it says so
     followed = [m for m in matches if m.fact in ctx.preferred and holds(m.fact, slots[0], plan)]
     chosen, missing = (followed[0], None) if followed else choose(matches, plan)
-    if not followed and Slot.DEADLINE in slots and _REPORT_ASKED_RE.search(plan.folded) and doc_ids is not None:
+    pinned = bool(followed)  # the fact is what is asked: no near-miss check second-guesses it
+    if not pinned and Slot.DEADLINE in slots and _REPORT_ASKED_RE.search(plan.folded) and doc_ids is not None:
         # 'báo cáo quý … hạn chót khi nào': the reporting rule that sets that report's deadline, if the plan has one
         reports = [f for f in kb.facts(doc_ids, {FactKind.REPORT}) if f.attrs.get("deadlines") and report_deadline(f, plan)]
         if reports and (chosen is None or chosen.fact not in reports):
             ranked = {id(m.fact): m for m in matches}
             best = max(reports, key=lambda f: ranked[id(f)].score if id(f) in ranked else 0.0)
             chosen, missing = ranked.get(id(best)) or score_fact(kb, plan, best, plan.subject), None
-            followed = [chosen]  # the report is what is asked, however few of the question's words it holds
+            pinned = True  # the report is what is asked, however few of the question's words it holds
     if chosen is None and missing is not None and confident(missing) and (others := _co_leads(missing.fact, plan)):
         # 'ngoài phòng X còn ai': the plan names the other units beside X in the same cell
         result = Result(Route.FACT, True, confidence=min(1.0, missing.score))
@@ -238,13 +239,13 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
     if (group := _named_group(ctx, plan, doc_ids, chosen)) is not None:
         return group
-    if (code := _missing_code(plan, chosen)) and not followed:  # '6G' asked, the row says '5G'
+    if (code := _missing_code(plan, chosen)) and not pinned:  # '6G' asked, the row says '5G'
         reason = (f"Kế hoạch của {place(kb, chosen.fact.doc_id)} có nội dung «{subject_label(chosen.fact, 120)}» nhưng "
                   f"không nêu {code.upper()}.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
-    if scattered(chosen, plan) and not followed:
+    if scattered(chosen, plan) and not pinned:
         return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
-    if (elsewhere := _sent_elsewhere(chosen.fact, plan)) and not followed:  # 'báo cáo gửi Sở KH&CN', the row: VH-XH
+    if (elsewhere := _sent_elsewhere(chosen.fact, plan)) and not pinned:  # 'báo cáo gửi Sở KH&CN', the row: VH-XH
         reason = (f"Theo kế hoạch của {place(kb, chosen.fact.doc_id)}, «{subject_label(chosen.fact, 120)}» gửi "
                   f"{elsewhere}, không nêu gửi {', '.join(plan.recipients)}.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
@@ -256,8 +257,8 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
                   f"«{subject_label(chosen.fact, 120)}» ({place(kb, chosen.fact.doc_id)}) không ghi chỉ tiêu riêng cho "
                   f"năm {asked}, năm nằm ngoài thời gian của kế hoạch.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
-    answers = [chosen] if doc_ids is not None or followed else _equally_good_per_plan(chosen, matches, plan)
-    if _EACH_RE.search(plan.folded) and not followed:  # 'hai chỉ tiêu …: A và B, ai chủ trì từng cái'
+    answers = [chosen] if doc_ids is not None or pinned else _equally_good_per_plan(chosen, matches, plan)
+    if _EACH_RE.search(plan.folded) and not pinned:  # 'hai chỉ tiêu …: A và B, ai chủ trì từng cái'
         answers += [m for m in matches if m is not chosen and m.score >= chosen.score - FAIR_GAP and confident(m)
                     and all(holds(m.fact, s, plan) for s in slots)][: MAX_EACH - 1]
     result = Result(Route.FACT, True, confidence=min(1.0, chosen.score), facts=[m.fact for m in answers])

@@ -373,6 +373,11 @@ _GRADES_ASKED_RE = re.compile(r"\bxep loai\b")
 _NAMES_STAGE_RE = re.compile(r"\bla giai doan (?:gi|nao)\b|\bgiai doan (?:gi|nao)\b$")  # its name, not its work
 
 
+def _scale_lines(kb: KnowledgeView, result: Result, doc_id: str, grades: list[Record]) -> None:
+    result.lines.append(f"Các mức xếp loại ({place(kb, doc_id)}):")
+    _bullets(kb, result, grades, ITEM_CHARS, with_value=True)
+
+
 def grading_scale(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> Result | None:
     """'Bao nhiêu điểm thì Xuất sắc, dưới mấy điểm là Chưa đạt?': several grades named at once are answered with
     the plan's whole grading scale; None unless two or more of its grades are named."""
@@ -381,8 +386,7 @@ def grading_scale(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | Non
         grades = _grades(kb, doc_id)
         named = [g for g in grades if re.search(rf"\b{re.escape(fold(g.attrs['grade']))}\b", plan.folded)]
         if len(named) >= 2:
-            result.lines.append(f"Các mức xếp loại ({place(kb, doc_id)}):")
-            _bullets(kb, result, grades, ITEM_CHARS, with_value=True)
+            _scale_lines(kb, result, doc_id, grades)
             result.found = True
     return result if result.found else None
 
@@ -433,8 +437,7 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
             continue
         grades = _grades(kb, doc_id) if _GRADES_ASKED_RE.search(plan.folded) else []
         if grades:  # 'thang xếp loại gồm những mức nào'
-            result.lines.append(f"Các mức xếp loại ({place(kb, doc_id)}):")
-            _bullets(kb, result, grades, ITEM_CHARS, with_value=True)
+            _scale_lines(kb, result, doc_id, grades)
             continue
         selected = _filtered_items(kb, plan, doc_id)
         if selected is None and (listed := _enumeration(kb, plan, doc_id)) is not None:
