@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ import pytest
 from vectorstore.chroma_store import free_port
 
 STARTUP_TIMEOUT_S = 180.0
+READY_TIMEOUT_S = 30.0
 MAX_UPLOAD_MB = 1.0  # small, so the 413 test sends little
 
 
@@ -149,3 +151,28 @@ class ServerProcess:
             self.process.kill()
             self.process.wait()
         self._log.close()
+
+
+@contextmanager
+def app_client(tmp_path: Path, **overrides: Any) -> Iterator[Any]:
+    """The API in process (FastAPI's TestClient, hash embedder) over a fresh data directory under
+    ``tmp_path``, once its index has loaded; ``overrides`` are settings."""
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+    from assistant.services import Services
+    from core.config import Settings
+
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        PLAN_ASSISTANT_MODELS_DIR=tmp_path / "models",
+        embedding_backend="hash",
+        store_watch_interval_s=0,
+        **overrides,
+    )
+    with TestClient(create_app(Services(settings))) as client:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while client.get("/ready").status_code != 200:
+            assert time.monotonic() < deadline, "the index did not load"
+            time.sleep(0.05)
+        yield client

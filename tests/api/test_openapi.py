@@ -3,18 +3,13 @@ settings require a key, the limits the server enforces, and a 405 that names eve
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
-from assistant.api.app import create_app
-from assistant.services import Services
-from core.config import Settings
+from servers import app_client
 
 WRITES = {
     ("post", "/api/documents"),
@@ -25,26 +20,10 @@ WRITES = {
 ALWAYS_OPEN = {("get", "/health"), ("get", "/ready")}
 
 
-@contextmanager
-def serving(tmp_path: Path, **overrides: Any) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path,
-        PLAN_ASSISTANT_MODELS_DIR=tmp_path / "models",
-        embedding_backend="hash",
-        store_watch_interval_s=0,
-        **overrides,
-    )
-    with TestClient(create_app(Services(settings))) as client:
-        deadline = time.monotonic() + 30
-        while client.get("/ready").status_code != 200:
-            assert time.monotonic() < deadline, "the index did not load"
-            time.sleep(0.05)
-        yield client
-
 
 @pytest.fixture
 def open_client(tmp_path: Path) -> Iterator[TestClient]:
-    with serving(tmp_path) as client:
+    with app_client(tmp_path) as client:
         yield client
 
 
@@ -65,7 +44,7 @@ def test_without_keys_no_operation_asks_for_one(open_client: TestClient) -> None
 
 
 def test_with_keys_only_writes_need_one(tmp_path: Path) -> None:
-    with serving(tmp_path, api_keys=["k"]) as client:
+    with app_client(tmp_path, api_keys=["k"]) as client:
         schema = client.get("/openapi.json").json()
         assert secured(schema) == WRITES
         assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
@@ -73,7 +52,7 @@ def test_with_keys_only_writes_need_one(tmp_path: Path) -> None:
 
 
 def test_with_keys_and_protected_reads_everything_but_health_needs_one(tmp_path: Path) -> None:
-    with serving(tmp_path, api_keys=["k"], protect_reads=True) as client:
+    with app_client(tmp_path, api_keys=["k"], protect_reads=True) as client:
         schema = client.get("/openapi.json").json()
         everything = set(operations(schema))
         assert everything > WRITES and ("post", "/api/draft") in everything
@@ -81,7 +60,7 @@ def test_with_keys_and_protected_reads_everything_but_health_needs_one(tmp_path:
 
 
 def test_limits_come_from_the_settings(tmp_path: Path) -> None:
-    with serving(tmp_path, max_question_chars=321, max_top_k=7) as client:
+    with app_client(tmp_path, max_question_chars=321, max_top_k=7) as client:
         schema = client.get("/openapi.json").json()
         ask = schema["components"]["schemas"]["AskRequest"]["properties"]
         assert ask["question"]["maxLength"] == 321 and ask["question"]["minLength"] == 1

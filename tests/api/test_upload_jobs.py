@@ -6,18 +6,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from servers import app_client
 
 import assistant.indexing
-from assistant.api.app import create_app
-from assistant.services import Services
-from core.config import Settings
 
 PLAN_TEXT = (
     "ỦY BAN NHÂN DÂN XÃ TÂN LẬP\n\nKẾ HOẠCH\nThử nghiệm tải lên nền năm 2026\n\n"
@@ -27,26 +24,10 @@ RECIPE_TEXT = "Phở bò\nNguyên liệu: bánh phở, thịt bò, hành, gừng
 JOB_STATES = {"queued", "running", "done", "failed"}
 
 
-@contextmanager
-def serving(tmp_path: Path, **overrides: Any) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        PLAN_ASSISTANT_MODELS_DIR=tmp_path / "models",
-        embedding_backend="hash",
-        store_watch_interval_s=0,
-        **overrides,
-    )
-    with TestClient(create_app(Services(settings))) as client:
-        deadline = time.monotonic() + 30
-        while client.get("/ready").status_code != 200:
-            assert time.monotonic() < deadline, "the index did not load"
-            time.sleep(0.05)
-        yield client
-
 
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    with serving(tmp_path) as c:
+    with app_client(tmp_path) as c:
         yield c
 
 
@@ -117,7 +98,7 @@ def test_a_failed_job_says_why_in_vietnamese_and_stores_nothing(client: TestClie
 
 
 def test_type_and_size_are_checked_before_a_job_is_queued(tmp_path: Path) -> None:
-    with serving(tmp_path, max_upload_mb=0.01) as client:
+    with app_client(tmp_path, max_upload_mb=0.01) as client:
         wrong = upload_async(client, "chuong-trinh.exe", PLAN_TEXT)
         assert wrong.status_code == 415 and "không được hỗ trợ" in wrong.json()["detail"]
         large = upload_async(client, "lon.txt", PLAN_TEXT + "x" * 20_000)
@@ -156,7 +137,7 @@ def test_unknown_job_is_404_in_vietnamese(client: TestClient) -> None:
 
 
 def test_jobs_follow_the_api_key_rules(tmp_path: Path) -> None:
-    with serving(tmp_path, api_keys=["k"], protect_reads=True) as client:
+    with app_client(tmp_path, api_keys=["k"], protect_reads=True) as client:
         refused = upload_async(client, "khoa.txt", PLAN_TEXT)
         assert refused.status_code == 401 and "location" not in refused.headers
         key = {"Authorization": "Bearer k"}
@@ -168,7 +149,7 @@ def test_jobs_follow_the_api_key_rules(tmp_path: Path) -> None:
         assert client.get(location).status_code == 401  # a read, protected by protect_reads
         client.headers.update(key)
         assert wait_job(client, location, {"done", "failed"})["status"] == "done"
-    with serving(tmp_path / "writes", api_keys=["k"]) as client:  # reads open, writes need the key
+    with app_client(tmp_path / "writes", api_keys=["k"]) as client:  # reads open, writes need the key
         assert upload_async(client, "khoa.txt", PLAN_TEXT).status_code == 401
         assert client.get("/api/jobs/abc").status_code == 404
 
