@@ -396,6 +396,15 @@ def _covered(tokens: list[tuple[str, str, tuple[int, int]]], spans: list[tuple[i
 
 _CLAUSE_SPLIT_RE = re.compile(r"[;?!:]+|\.(?=\s|$)|\s[-–]\s")
 _NEGATION_RE = re.compile(r"\b(?:chu khong phai|khong phai la|khong phai|ngoai tru|ngoai)\b")
+# What ends a negated phrase: 'ngoài ngân sách, …', 'ngoài Phòng Kinh tế thì/còn …', the clause's end.
+_NEGATION_END_RE = re.compile(r" , | \| | (?:thi|con) ")
+
+
+def _negation_end(folded: str, start: int) -> int:
+    end = _NEGATION_END_RE.search(folded, start)
+    return end.start() if end else len(folded)
+
+
 _RECIPIENT_BEFORE_RE = re.compile(
     r"\b(?:gui|(?:nop|chuyen|tong hop|bao cao) ve|qua|(?<!giao )(?<!phan cong )cho|toi|len|den|bao cao)\s*"
     r"(?:cho\s+|toi\s+|ve\s+)?$"
@@ -604,8 +613,7 @@ class QuestionParser:
         boilerplate = _covered(tokens, [m.span() for m in _STOP_PHRASES.finditer(folded)]
                                + [m.span() for m in _FOLLOW_UP_FRAME_RE.finditer(folded)] + row_spans)
         plan_kind = _covered(tokens, type_spans)  # 'KH NQ57', 'mô hình xã ĐMST' name the plan, not the subject
-        negated = _covered(tokens, [(m.start(), folded.find(" | ", m.end()) % (len(folded) + 1) or len(folded))
-                                    for m in _NEGATION_RE.finditer(folded)])
+        negated = _covered(tokens, [(m.start(), _negation_end(folded, m.end())) for m in _NEGATION_RE.finditer(folded)])
         subject: list[str] = []
         context: list[str] = []
         phrase: list[str] = []
