@@ -209,7 +209,7 @@ _STOP_PHRASES = re.compile(
     r"han chot|han cuoi|han(?= (?:khi|nao|la|bao|ngay|thang)\b)|ke ca|dong chu tri|keo dai|trong tam|tat ca|toan bo|tong cong|tong so|"
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
-    r"so hieu|tham muu|giao cho|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
+    r"so hieu|tham muu|giao cho|(?:bang )?phan cong|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
     r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
     r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|"  # 'làm gì để nâng PII': the plan's aim
     r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam|(?:giong|khac) nhau|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"

@@ -111,6 +111,8 @@ def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) ->
     for doc_id in sorted(doc_ids or kb.documents):
         duties = [f for f in kb.facts({doc_id}, {FactKind.DUTY}) if units & {u.name for u in f.leads}]
         rows = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if units & {u.name for u in f.leads}]
+        if plan.kinds and FactKind.DUTY not in plan.kinds and (named := [f for f in rows if f.kind in plan.kinds]):
+            duties, rows = [], named  # 'chủ trì những chỉ số nào trong phụ lục': the rows of that kind, not its duties
         in_group = _in_named_group(plan, rows)  # 'những chỉ số thuộc nhóm Thể chế mà Phòng KT chủ trì'
         title = set(fold(kb.documents[doc_id].metadata.get("title") or "").split())
         topical = bool(set(plan.subject) - title)  # 'trong KH cải thiện PII' names the plan, not a topic
