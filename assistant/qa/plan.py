@@ -411,7 +411,7 @@ _RECIPIENT_BEFORE_RE = re.compile(
     r"|\b(?:gui|nop|chuyen)\s+(?:\w+\s+){1,3}(?:ve|cho|toi|len|den)\s*$")  # 'giao cho Công an xã' names a doer;
 # 'gửi kế hoạch về Sở KH&CN' names a recipient
 # Words before a unit that make it a place or an object, not a doer: 'ở các ấp', 'tỷ lệ doanh nghiệp …'.
-_PLACE_BEFORE_RE = re.compile(r"\b(?:o|tai|tren dia ban|den tung|den cac|den|ty le|ti le|so luong|so|ho tro|thu hut)\s*$")
+_PLACE_BEFORE_RE = re.compile(r"\b(?:o|tai|tren dia ban|den tung|den cac|den|ty le|ti le|so luong|so|ho tro|thu hut|nguoi dan(?: ,| va)?)\s*$")
 _PARTNER_BEFORE_RE = re.compile(r"\bphoi hop (?:chat che )?(?:voi\s+)?$")
 _QUOTED_RE = re.compile(r"[“\"«]([^”\"»]{6,})[”\"»]")
 

@@ -202,6 +202,7 @@ def group_number(label: str) -> str | None:
     return ROMAN.get(number, number)
 
 
+_GROUP_ROW_RE = re.compile(r"(?i)nhóm\s*\d")
 GROUP_KIND_BONUS = 0.3  # a group whose rows are of the kind the question names ('KPI', 'chỉ tiêu', 'nhiệm vụ')
 
 
@@ -215,6 +216,8 @@ def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         score = coverage(kb, tuple(words), own, plan.phrase)[0] if words else 0.0
         if plan.group and group_number(group.subject) == ROMAN.get(plan.group, plan.group):
             score += 1.0
+            if words and group.attrs.get("depth") != "0":  # 'nhóm 4 trong bộ KPI': the words may name its table
+                score += 0.5 * coverage(kb, tuple(words), fact_words(group.attrs.get("table", "")), plan.phrase)[0]
         if plan.appendix and re.search(rf"\bphu luc\s+{plan.appendix}\b", fold(group.attrs.get("table", label))):
             score += 0.6 if group.attrs.get("depth") == "0" else 0.4  # the appendix; a group in it, when named
         if plan.counted == "nhom" or plan.counted == "tru cot":
@@ -537,11 +540,16 @@ def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     return result
 
 
+def _is_group_row(fact: Record) -> bool:
+    """A row that stands for a group of the table ('Nhóm 1 | Nhận thức, điều hành | 15 điểm'), not an item."""
+    return bool(_GROUP_ROW_RE.match(fact.row_no or ""))
+
+
 def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
              ) -> tuple[list[Record], str, int | None]:
     """(the facts counted, the scope's label, a count the plan states for that scope)."""
     if counted in ("nhom", "tru cot"):
-        labelled = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if re.match(r"(?i)nhóm\s*\d", f.row_no or "")]
+        labelled = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if _is_group_row(f)]
         if labelled and counted == "nhom":  # a table whose rows are the groups ('Nhóm 1 | Nhận thức … | 15 điểm')
             return labelled, labelled[0].section.split(" > ")[-1] or "Bảng", None
         groups = _groups(kb, plan, {doc_id})
@@ -589,15 +597,17 @@ def _counted(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, counted: str
         led = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row and set(plan.units) & {u.name for u in f.leads}]
         return led, f"Các mục do {', '.join(plan.units)} chủ trì", None
     groups = _groups(kb, plan, {doc_id})
-    scope = next((g for s, g in groups if s >= 0.6), None)
+    scope = next((g for s, g in groups if s >= 0.6  # a table of the groups themselves is no scope of items
+                  and not all(_is_group_row(f) for f in group_members(kb, g))), None)
     if scope is not None:
         members = [f for f in group_members(kb, scope) if f.kind in kinds] or group_members(kb, scope)
+        members = [f for f in members if not _is_group_row(f)] or members
         main = [f for f in members if "." not in (f.row_no or "")] if "chinh" in plan.folded else members
         stated = _STATED_COUNT_RE.search(scope.subject) or _STATED_COUNT_RE.search(scope.attrs.get("header", ""))
         if stated and stated.group(2) and not fold(stated.group(2)).startswith(counted):
             stated = None  # '(30 điểm)' is no count of the indicators
         return main, scope.subject, int(stated.group(1)) if stated else None
-    facts = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row]
+    facts = [f for f in kb.facts({doc_id}, kinds) if f.is_table_row and not _is_group_row(f)]
     if not facts:
         return [], "", None
     table_names = sorted({f.section.split(" > ")[0] for f in facts})
