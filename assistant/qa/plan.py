@@ -140,6 +140,7 @@ class QuestionPlan:
     scope: Scope = Scope.ONE
     communes: tuple[str, ...] = ()
     unknown_commune: str | None = None
+    unknown_province: str | None = None  # 'tỉnh Nghệ An' when no plan of the store is in that province
     provinces: tuple[str, ...] = ()
     plan_number: str | None = None  # the plan's own number ("128") when the question names it
     plan_type: str | None = None  # pii | nq57 | innovative
@@ -372,6 +373,22 @@ def _unknown_commune(text: str, folded: str, known: set[str]) -> str | None:
     return None
 
 
+# 'tỉnh Nghệ An', 'thành phố Cần Thơ': a province named with capitals ('Tỉnh ủy', 'UBND tỉnh' name none)
+_PROVINCE_MENTION_RE = re.compile(r"(?<![\w])(?:[Tt]ỉnh|[Tt]inh|[Tt]hành phố|[Tt]hanh pho|TP\.?)\s+((?:[A-ZĐÀ-Ỹ]\w*\s?){1,3})")
+
+
+def _unknown_province(text: str, known: set[str]) -> str | None:
+    """The province a question names with capitals when the store has no plan in it ('tỉnh Nghệ An')."""
+    for match in _PROVINCE_MENTION_RE.finditer(text):
+        name = match.group(1).strip()
+        if name.isupper():  # 'TỈNH HÀ TĨNH' pasted from a letterhead
+            continue
+        key = fold(name)
+        if not any(key.startswith(k) or k.startswith(key) for k in known):
+            return name
+    return None
+
+
 def find_communes(folded: str, communes: tuple[str, ...] | list[str]) -> list[str]:
     padded = f" {folded} "
     found = [c for c in sorted(communes, key=len, reverse=True) if f" {fold(c)} " in padded]
@@ -459,6 +476,8 @@ class QuestionParser:
         known = {fold(c) for c in terms.communes}
         unknown = None if communes else _unknown_commune(text, plain, known)
         provinces = tuple(p for p in terms.provinces if f" {fold(p)} " in f" {plain} ")
+        unknown_province = None if communes or provinces else _unknown_province(
+            text, {fold(p) for p in terms.provinces})
         units, recipients = self._units(text, plain, terms)
         unlisted = _unlisted_units(text, terms)
         spans: list[tuple[int, int]] = []
@@ -544,7 +563,7 @@ class QuestionParser:
         )
         return QuestionPlan(
             text=text, folded=folded, slots=tuple(slots), fields=tuple(fields), scope=scope,
-            communes=tuple(communes), unknown_commune=unknown, provinces=provinces,
+            communes=tuple(communes), unknown_commune=unknown, unknown_province=unknown_province, provinces=provinces,
             plan_number=own_number.split("/")[0] if own_number else None, plan_type=plan_type, years=years,
             quarter=_QUARTERS[quarter.group(1)] if quarter else None, units=units, recipients=recipients, rows=rows,
             unlisted_units=unlisted,

@@ -19,6 +19,7 @@ from assistant.qa.answer_checks import unanswered
 from assistant.qa.conversation import resolve_with_previous
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
+from assistant.qa.handlers.facts import plan_period
 from assistant.qa.handlers.lists import grading_scale, group_number
 from assistant.qa.handlers.passages import numbered_section
 from assistant.qa.handlers.plans import answer_compare
@@ -210,6 +211,16 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
     return None
 
 
+def unsaid_years(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> str | None:
+    """'giai đoạn 2031–2035' of a plan for 2026–2030 that never names those years (a value asked for such a
+    year is left to the fact route, which offers the closest rows)."""
+    asked = sorted({*plan.years, *(y for period in plan.periods for y in period)})
+    if not asked or not doc_ids or any(y in plan_period(kb, d) or kb.mentions(d, str(y)) for y in asked for d in doc_ids):
+        return None
+    where = ", ".join(f"xã {kb.documents[d].commune}" for d in sorted(doc_ids)[:3])
+    return f"Kế hoạch của {where} không nêu nội dung nào cho năm {', '.join(str(y) for y in asked)}."
+
+
 class QAService:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
@@ -302,10 +313,14 @@ class QAService:
             return not_found(Route.EMPTY, "Chưa có kế hoạch nào trong chỉ mục. Hãy tải lên hoặc nạp kế hoạch trước.")
         if plan.unknown_commune and not plan.communes:
             return not_found(Route.UNKNOWN_COMMUNE, f"Chưa có kế hoạch của xã {plan.unknown_commune} trong kho.")
+        if plan.unknown_province and not plan.communes:
+            return not_found(Route.UNKNOWN_COMMUNE, f"Chưa có kế hoạch nào của tỉnh {plan.unknown_province} trong kho.")
         doc_ids = self._scope(kb, plan)
         if reason := missing_part(kb, plan, doc_ids):
             return not_found(Route.ITEMS, reason)
         route = choose_route(plan)
+        if route is not Route.FACT and (reason := unsaid_years(kb, plan, doc_ids)):
+            return not_found(route, reason)
         ctx = Context(kb, self.settings, preferred or [])
         if route is Route.COMPARE:
             if plan.slots == (Slot.TEXT,) and _COMPARED_RE.search(plan.folded):  # 'quy mô … của xã A so với xã B'
@@ -445,7 +460,8 @@ class QAService:
 
     def _render(self, kb: KnowledgeView, plan: QuestionPlan, result: Result) -> Answer:
         if not result.found or not result.lines:
-            subject = f"xã {plan.unknown_commune}" if result.route is Route.UNKNOWN_COMMUNE else None
+            subject = (f"xã {plan.unknown_commune}" if plan.unknown_commune else f"tỉnh {plan.unknown_province}"
+                       ) if result.route is Route.UNKNOWN_COMMUNE else None
             reason = None if result.route is Route.UNKNOWN_COMMUNE else result.reason
             text = not_found_text(kb.communes, reason, result.candidates, subject)
             return Answer(text, False, result.sources, intent=_intent(plan, result))
