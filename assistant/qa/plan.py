@@ -433,11 +433,16 @@ _PARTNER_BEFORE_RE = re.compile(r"\bphoi hop (?:chat che )?(?:voi\s+)?$")
 _QUOTED_RE = re.compile(r"[“\"«]([^”\"»]{6,})[”\"»]")
 
 
+# 'kí', 'tỉ lệ', 'quí', 'lí do': the older spelling of the syllables the rules write with y ('ky', 'ty le', 'quy')
+_I_SPELLING_RE = re.compile(r"\b(qu|[tkmlsh])i\b")
+
+
 def fold_clauses(text: str) -> str:
-    """The folded question with its clauses kept apart by ' | ' and its commas as ' , ' tokens."""
+    """The folded question with its clauses kept apart by ' | ' and its commas as ' , ' tokens (syllables
+    spelled with a final i as with y, the same length)."""
     clauses = []
     for clause in _CLAUSE_SPLIT_RE.split(text):
-        parts = [fold(part) for part in clause.split(",")]
+        parts = [_I_SPELLING_RE.sub(r"\1y", fold(part)) for part in clause.split(",")]
         folded = " , ".join(part for part in parts if part)
         if folded:
             clauses.append(folded)
