@@ -230,6 +230,31 @@ def answer_compare(ctx: Context, plan: QuestionPlan, route_one: Handler) -> Resu
             result.lines.append(f"- Xã {commune}: {result.recite(' '.join(own), sub.sources)}")
         else:
             result.lines.append(f"- Xã {commune}: không tìm thấy thông tin tương ứng.")
+    if found_any and _SAME_OR_NOT_RE.search(plan.folded) and (verdict := _same_or_not(result.lines, plan)):
+        result.lines.append(verdict)
     result.found = found_any
     result.confidence = 0.8 if found_any else 0.0
     return result
+
+
+# 'có khác nhau không', 'giống nhau không', 'so sánh': the answer says whether the values are the same
+_SAME_OR_NOT_RE = re.compile(r"\b(?:khac nhau|giong nhau|nhu nhau|bang nhau|so sanh|chenh lech|khac gi|co khac|"
+                             r"giong (?:hay|hoac) khac)\b")
+_VALUE_IN_LINE_RE = re.compile(r"[≥≤<>=]?\s*\d+(?:[.,]\d+)?\s*%")
+
+
+def _same_or_not(lines: list[str], plan: QuestionPlan) -> str | None:
+    """'Các xã đặt cùng mức …' or '… khác nhau' from each commune's line: its percentage for the year asked
+    (its first one when no year is asked); None when a line has none."""
+    values = []
+    for line in lines:
+        text = line
+        if plan.years and (year := re.search(rf"năm {plan.years[0]}: ([^;]+)", line)):
+            text = year.group(1)
+        found = _VALUE_IN_LINE_RE.search(text)
+        if not found:
+            return None
+        values.append((line.removeprefix("- ").split(":", 1)[0], re.sub(r"\s+", " ", found.group(0)).strip()))
+    if len({v.replace(" ", "") for _, v in values}) == 1:
+        return f"Các xã đặt cùng một mức: {values[0][1]}."
+    return "Mức của các xã khác nhau: " + "; ".join(f"{who} {v}" for who, v in values) + "."
