@@ -115,7 +115,8 @@ def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) ->
             duties, rows = [], named  # 'chủ trì những chỉ số nào trong phụ lục': the rows of that kind, not its duties
         in_group = _in_named_group(plan, rows)  # 'những chỉ số thuộc nhóm Thể chế mà Phòng KT chủ trì'
         title = set(fold(kb.documents[doc_id].metadata.get("title") or "").split())
-        topical = bool(set(plan.subject) - title)  # 'trong KH cải thiện PII' names the plan, not a topic
+        # 'trong KH cải thiện PII' names the plan, not a topic; a word the plan never uses ('kế hạch') names none
+        topical = any(kb.mentions(doc_id, w) for w in set(plan.subject) - title)
         chosen = in_group or (_relevant(kb, plan, duties + rows, strict=True) if topical else duties + rows)
         if not chosen:
             if duties or rows:

@@ -256,5 +256,5 @@ def _same_or_not(lines: list[str], plan: QuestionPlan) -> str | None:
             return None
         values.append((line.removeprefix("- ").split(":", 1)[0], re.sub(r"\s+", " ", found.group(0)).strip()))
     if len({v.replace(" ", "") for _, v in values}) == 1:
-        return f"Các xã đặt cùng một mức: {values[0][1]}."
+        return f"Mức như nhau ở các xã: {values[0][1]}."
     return "Mức của các xã khác nhau: " + "; ".join(f"{who} {v}" for who, v in values) + "."
