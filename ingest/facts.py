@@ -99,8 +99,14 @@ def references(paragraphs: list[Paragraph], first_section: int) -> list[ProseFac
     the bases before the first section are marked ``cited_as = basis``."""
     found: dict[str, ProseFact] = {}
     for para in paragraphs:
-        in_bases = para.first < first_section and bool(_BASIS_START_RE.match(para.text))
-        for offset, match in _mentions(para.text):
+        basis_paragraph = para.first < first_section and bool(_BASIS_START_RE.match(para.text))
+        previous_end = None
+        for offset, match in sorted(_mentions(para.text), key=lambda om: om[0] + om[1].start()):
+            # a basis paragraph cites its first document and each one after a ';' ('Căn cứ A …; B …'), not the
+            # ones named inside another's subject ('KH 92 về việc sửa đổi Kế hoạch thực hiện Nghị quyết 71')
+            start = offset + match.start()
+            in_bases = basis_paragraph and (previous_end is None or ";" in para.text[previous_end:start])
+            previous_end = offset + match.end("number")
             number = re.sub(r"\s+", "", match.group("number"))
             attrs = {
                 "doc_type": match.group("type"),

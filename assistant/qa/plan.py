@@ -281,8 +281,9 @@ _DOC_NUMBER_RE = re.compile(
 )
 _GLUED_NUMBER_RE = re.compile(r"(?:kh|nq|ctr|qd)\d{1,4}")
 _COUNT_RE = re.compile(
-    r"\b(?:bao nhieu|may|tong so|tong cong|so luong)\s+(?:cac\s+)?(chi tieu|chi so|nhiem vu|nhom|tieu chi|tru cot|"
-    r"giai doan|xa|don vi|ke hoach|noi dung|linh vuc|muc|van ban|hang muc|dong|phu luc|nguon|co quan|phong)\b"
+    r"\b(?:bao nhieu|bao nhiu|bn|may|tong so|tong cong|so luong)\s+(?:cac\s+)?(chi tieu|chi so|nhiem vu|nhom|tieu chi|"
+    r"tru cot|giai doan|xa|don vi|ke hoach|noi dung|linh vuc|muc|van ban|hang muc|dong|phu luc|nguon|co quan|phong|"
+    r"can cu)\b"
 )
 _PLAN_TYPES = (
     ("innovative", re.compile(r"\b(?:mo hinh (?:xa )?(?:dmst|doi moi sang tao)|mo hinh xa|xa doi moi sang tao|xa dmst"
@@ -575,7 +576,8 @@ class QuestionParser:
             group=group.group(1) if group else None, appendix=appendix.group(1) if appendix else None,
             section=section.group(1).upper() if section else None, heading=heading, kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
             periods=tuple((int(a), int(b)) for a, b in _PERIOD_RE.findall(plain)), value_kind=_value_kind(plain),
-            counted=counted.group(1) if counted else None, elliptical=elliptical, fired=tuple(fired),
+            counted=({"can cu": "van ban"}.get(counted.group(1), counted.group(1)) if counted else None),  # 'mấy căn cứ'
+            elliptical=elliptical, fired=tuple(fired),
         )
 
     @staticmethod
