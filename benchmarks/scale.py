@@ -9,11 +9,23 @@ communes; the time for one more plan to become visible; and the serving RSS, mea
 (so that ingestion's peaks do not count) after imports, after loading the snapshot and after the questions.
 ``--backend hash`` measures the pipeline without the model (the embedding cost is then the model's measured
 chunks/s times the chunks). ``--serve-only DATA_DIR`` measures only the serving RSS of a kept data directory.
+
+The real model's serving RSS without hours of embedding: ``--stand-in`` ingests with ``ModelShapedStandIn`` (the
+model's tokenizer counts tokens, vectors hashed at the model's dimension: the data directory a real ingestion
+leaves, up to the vectors' values) and serves with ``--backend`` / each of ``--serve-backends``:
+
+    python benchmarks/scale.py --plans 1000 --stand-in --backend sentence-transformers \
+        --serve-backends sentence-transformers onnx --keep --work-dir /tmp
+
+The serving line breaks the RSS down by stage (imports, runtime, model, Chroma, snapshot, QA statistics,
+questions), each stage's growth in MiB after the heap is trimmed.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import json
 import os
 import random
 import re
@@ -31,6 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.services import Services  # noqa: E402
 from core.config import DEFAULT_CORPUS_DIR, Settings, get_settings  # noqa: E402
+from vectorstore.chroma_store import ChromaIndex  # noqa: E402
+from vectorstore.embeddings import HashEmbedder, ModelTokenizer, make_embedder, resolve_model_path  # noqa: E402
+from vectorstore.store import release_memory  # noqa: E402
 
 SYLLABLES = ("An", "Bình", "Hòa", "Phú", "Tân", "Long", "Thạnh", "Mỹ", "Đông", "Tây", "Hưng", "Lộc", "Phước",
              "Vĩnh", "Quang", "Thuận", "Hải", "Sơn", "Trung", "Nghĩa", "Xuân", "Thọ", "Điền", "Lợi")
@@ -99,40 +114,87 @@ def _percentiles(latencies: list[float]) -> str:
 
 
 UNSCOPED = ("Tỷ lệ người dân có chữ ký số năm 2026 là bao nhiêu?", "Xã nào gửi kế hoạch cho Sở Khoa học và Công nghệ?")
+RUNTIMES = {"sentence-transformers": ("torch", "sentence_transformers"), "onnx": ("onnxruntime", "tokenizers"),
+            "hash": ()}
+
+
+class ModelShapedStandIn(HashEmbedder):
+    """Ingestion without the model that leaves the data directory a real ingestion would: the model's own
+    tokenizer counts tokens (so the chunks, facts and lexical index are the same) and the vectors, hashed, have
+    the model's dimension (so Chroma holds as many floats, in an index of the same shape: hnswlib allocates a
+    fixed size per element and draws levels at random, whatever the values). Only the vectors' values differ;
+    the serving process then loads the real model over it (``--stand-in``)."""
+
+    model_name = "hash (model-shaped)"
+
+    def __init__(self, settings: Settings) -> None:
+        model_dir = Path(resolve_model_path(settings))
+        pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+        super().__init__(settings, dimension=int(pooling.get("embedding_dimension") or pooling["word_embedding_dimension"]))
+        self._tokenizer = ModelTokenizer(model_dir)
+        self._prefix = settings.embedding_passage_prefix
+
+    def count_tokens(self, text: str) -> int:
+        return self._tokenizer.count(self._prefix + text)
 
 
 def serve_only(data: Path, base: Settings, backend: str) -> None:
-    """Serving memory of a data directory: RSS with everything imported and the model loaded (QA over an
-    empty data directory), after loading this one's snapshot (with the statistics QA derives from it), and
-    after the benchmark questions and two questions over every plan."""
+    """Serving memory of a data directory, stage by stage in this fresh process: the interpreter with the
+    project's serving modules and Chroma imported, the backend's runtime imported, the model loaded (one query
+    embedded), Chroma's collection opened and its index loaded (one unfiltered search), the store's snapshot
+    (catalog rows, chunks, lexical index, facts), the statistics QA derives from it, and the benchmark questions
+    plus two over every plan."""
     settings = Settings(**{**base.model_dump(), "data_dir": data, "embedding_backend": backend})
-    with tempfile.TemporaryDirectory(prefix="pa-empty-") as empty:
-        baseline = Services(Settings(**{**settings.model_dump(), "data_dir": Path(empty)}))
-        baseline.qa  # noqa: B018  (imports what QA needs, loads the model)
-        services = Services(settings)
-        services.embedder = baseline.embedder  # one model
-        imports = _current_rss_mib()
-        snapshot = services.store.snapshot
-        services.qa  # noqa: B018  (its snapshot hook derives the QA statistics)
-        loaded = _current_rss_mib()
-        latencies = _ask_all(services, [c for c in snapshot.communes if c])
-        unscoped = []
-        for question in UNSCOPED:
-            start = time.perf_counter()
-            services.qa.ask(question)
-            unscoped.append(f"{(time.perf_counter() - start) * 1000:.0f}")
-        print(f"serving RSS: baseline {imports:5.0f} MiB  snapshot {loaded:5.0f} MiB (+{loaded - imports:.0f})  "
-              f"after {len(latencies) + len(UNSCOPED)} questions {_current_rss_mib():5.0f} MiB  peak {_rss_mib():5.0f} "
-              f"MiB  ({len(snapshot.documents)} plans, {len(snapshot.chunks)} chunks, {len(snapshot.records)} records;"
-              f" {_percentiles(latencies)}; over every plan {', '.join(unscoped)} ms)", flush=True)
+    stages: list[tuple[str, float]] = [("python+project", _current_rss_mib())]
+
+    def stage(name: str) -> None:
+        release_memory()
+        stages.append((name, _current_rss_mib()))
+
+    import chromadb  # noqa: F401
+
+    import assistant.qa.service  # noqa: F401
+    import vectorstore.store  # noqa: F401
+    stage("chromadb+qa imports")
+    for module in RUNTIMES[backend]:
+        importlib.import_module(module)
+    stage("+".join(RUNTIMES[backend]) or "no runtime")
+    embedder = make_embedder(settings)
+    embedder.embed_query("khởi động")
+    stage("model")
+    index = ChromaIndex(settings, embedder)
+    index.ids()
+    index.query(embedder.embed_query("kế hoạch"), 10)
+    stage("chroma")
+    services = Services(settings)
+    services.embedder = embedder
+    snapshot = services.store.snapshot
+    stage("snapshot")
+    services.qa  # noqa: B018  (its snapshot hook derives the QA statistics)
+    stage("qa statistics")
+    latencies = _ask_all(services, [c for c in snapshot.communes if c])
+    unscoped = []
+    for question in UNSCOPED:
+        start = time.perf_counter()
+        services.qa.ask(question)
+        unscoped.append(f"{(time.perf_counter() - start) * 1000:.0f}")
+    stage("questions")
+    lexical_mib = sum(b.rows.nbytes + b.counts.nbytes + b.indptr.nbytes for b in snapshot.lexical._blocks) / 2**20
+    print(f"serving RSS ({backend}): {stages[-1][1]:5.0f} MiB, peak {_rss_mib():5.0f} MiB  "
+          f"({len(snapshot.documents)} plans, {len(snapshot.chunks)} chunks, {len(snapshot.records)} records;"
+          f" {_percentiles(latencies)}; over every plan {', '.join(unscoped)} ms)", flush=True)
+    print("    " + "  ".join(f"{name} {rss - before:+.0f}" for (_, before), (name, rss) in zip(stages, stages[1:],
+                                                                                           strict=False))
+          + f"  (from {stages[0][1]:.0f} MiB; lexical postings {lexical_mib:.0f} MiB)", flush=True)
 
 
 def _serve_in_subprocess(data: Path, backend: str) -> None:
     subprocess.run([sys.executable, __file__, "--serve-only", str(data), "--backend", backend], check=False)
 
 
-def run(n: int, base: Settings, backend: str, keep: bool = False) -> None:
-    work = Path(tempfile.mkdtemp(prefix=f"pa-scale-{n}-"))
+def run(n: int, base: Settings, backend: str, keep: bool = False, stand_in: bool = False,
+        serve_backends: list[str] | None = None, work_dir: Path | None = None) -> None:
+    work = Path(tempfile.mkdtemp(prefix=f"pa-scale-{n}-", dir=work_dir))
     corpus, data = work / "plans", work / "data"
     corpus.mkdir()
     communes = synthetic_corpus(corpus, n + 1)
@@ -141,6 +203,8 @@ def run(n: int, base: Settings, backend: str, keep: bool = False) -> None:
     shutil.move(extra, held_out)
     settings = Settings(**{**base.model_dump(), "data_dir": data, "embedding_backend": backend})
     services = Services(settings)
+    if stand_in:
+        services.embedder = ModelShapedStandIn(settings)
     embedder = services.embedder
     embed_seconds = 0.0
     original = embedder.embed_passages
@@ -161,7 +225,8 @@ def run(n: int, base: Settings, backend: str, keep: bool = False) -> None:
     chunks = sum(c.kind != "record" for c in snapshot.chunks)
     disk = sum(p.stat().st_size for p in data.rglob("*") if p.is_file()) / 1024 / 1024
     latencies = _ask_all(services, communes[:n])
-    _serve_in_subprocess(data, backend)
+    for serving in serve_backends or [backend]:
+        _serve_in_subprocess(data, serving)
     start = time.perf_counter()
     services.ingestor.ingest_file(held_out)
     one_more = time.perf_counter() - start
@@ -183,15 +248,23 @@ def main() -> int:
     parser.add_argument("--backend", default=None, help="sentence-transformers | onnx | hash (default: settings)")
     parser.add_argument("--keep", action="store_true", help="keep the data directory (to profile it)")
     parser.add_argument("--serve-only", type=Path, metavar="DATA_DIR", help="only the serving RSS of a data directory")
+    parser.add_argument("--stand-in", action="store_true",
+                        help="ingest with the model-shaped stand-in (the model's tokenizer, hashed vectors of its "
+                             "dimension), serve with --backend: the real model's serving RSS without hours of embedding")
+    parser.add_argument("--serve-backends", nargs="+", help="measure serving with each of these (default: --backend)")
+    parser.add_argument("--work-dir", type=Path, help="parent of the temporary data directories")
     args = parser.parse_args()
     base = get_settings()
     backend = args.backend or base.embedding_backend
     if args.serve_only:
-        serve_only(args.serve_only, base, backend)
+        for serving in args.serve_backends or [backend]:
+            _serve_in_subprocess(args.serve_only, serving) if args.serve_backends else serve_only(
+                args.serve_only, base, serving)
         return 0
-    print(f"backend: {backend}; CPUs: {os.cpu_count()}")
+    print(f"backend: {backend}{' (ingested by the model-shaped stand-in)' if args.stand_in else ''}; "
+          f"CPUs: {os.cpu_count()}")
     for n in args.plans:
-        run(n, base, backend, args.keep)
+        run(n, base, backend, args.keep, args.stand_in, args.serve_backends, args.work_dir)
     return 0
 
 

@@ -109,7 +109,8 @@ class HashEmbedder:
     dimension = 256
     model_name = "hash"
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, dimension: int = 256) -> None:
+        self.dimension = dimension
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def count_tokens(self, text: str) -> int:
@@ -134,6 +135,47 @@ class HashEmbedder:
 
 
 _TOKEN_RE = re.compile(r"\w+|[^\w\s]")
+
+
+class ModelTokenizer:
+    """The model's fast tokenizer (``tokenizer.json``) on the ``tokenizers`` package alone: the ids and counts
+    ``transformers`` gives, without importing it (nor torch). Never reconfigured after loading, so threads may
+    share it (an instance of this vocabulary takes about 280 MiB: one per process)."""
+
+    def __init__(self, model_dir: Path, pad_token: str = "<pad>") -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        config = model_dir / "tokenizer_config.json"
+        if config.exists():
+            import json
+
+            pad_token = json.loads(config.read_text(encoding="utf-8")).get("pad_token") or pad_token
+        pad_id = self._tokenizer.token_to_id(pad_token)
+        self.pad_id = 0 if pad_id is None else pad_id
+        # the special tokens the template puts after the text: truncation keeps them, as transformers does
+        probe = self._tokenizer.encode("a", add_special_tokens=True).special_tokens_mask
+        self._tail = len(probe) - 1 - max(i for i, special in enumerate(probe) if not special)
+
+    def count(self, text: str) -> int:
+        return len(self._tokenizer.encode(text, add_special_tokens=True).ids)
+
+    def batch(self, texts: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
+        """Input ids and attention mask (int64) of ``texts``, truncated to ``max_length`` and padded to the
+        longest (``padding=True, truncation=True``)."""
+        rows = [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
+        tail = self._tail
+        rows = [ids if len(ids) <= max_length else ids[: max_length - tail] + (ids[-tail:] if tail else [])
+                for ids in rows]
+        width = max(len(ids) for ids in rows)
+        input_ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, ids in enumerate(rows):
+            input_ids[i, : len(ids)] = ids
+            mask[i, : len(ids)] = 1
+        return input_ids, mask
 
 
 class TextEmbedder(Protocol):

@@ -3,14 +3,18 @@
 
 The ONNX file is exported once, offline, from the local sentence-transformers model (torch exporter), and
 its MatMul weights quantized per channel (ONNX Runtime dynamic quantization); it lives beside the model as
-``onnx/model-int8.onnx``. Pooling (mean over the attention mask) and normalization are done here, as the
-model's own modules do.
+``onnx/model-int8.onnx``, its weights in ``model-int8.onnx.data`` beside it, which ONNX Runtime maps into
+memory instead of copying: the word-embedding table (250k x 384 floats, 370 MiB, kept fp32) then costs only
+the pages of the tokens met. Pooling (mean over the attention mask) and normalization are done here, as the
+model's own modules do. Serving imports neither torch nor transformers: the model's ``tokenizer.json`` runs
+on the ``tokenizers`` package (``ModelTokenizer``), one instance for both sides.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -19,20 +23,51 @@ from typing import Any
 import numpy as np
 
 from core.config import Settings
+from vectorstore.embeddings import ModelTokenizer
 
 ONNX_DIRNAME = "onnx"
 ONNX_FILE = "model-int8.onnx"
+WEIGHTS_FILE = ONNX_FILE + ".data"
 _MARKER = "export.json"
-_EXPORT_VERSION = 1  # bump when the export or the quantization changes
+_EXPORT_VERSION = 2  # bump when the export or the quantization changes (2: weights in an external file)
 MAX_TOKENS = 512
 
 
+def _exported_version(marker: Path) -> int | None:
+    try:
+        return int(json.loads(marker.read_text()).get("version"))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _externalize(model_file: Path) -> None:
+    """Move the weights of ``model_file`` into ``WEIGHTS_FILE`` beside it (page-aligned, so ONNX Runtime maps
+    them); the graph and the values stay as they are."""
+    import onnx
+
+    model = onnx.load(str(model_file))
+    staging = Path(tempfile.mkdtemp(prefix="externalizing-", dir=model_file.parent))  # one per process
+    onnx.save_model(model, str(staging / ONNX_FILE), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=WEIGHTS_FILE, size_threshold=1024)
+    del model
+    os.chmod(staging / WEIGHTS_FILE, model_file.stat().st_mode & 0o777)  # readable as the model file is
+    os.replace(staging / WEIGHTS_FILE, model_file.parent / WEIGHTS_FILE)
+    os.replace(staging / ONNX_FILE, model_file)
+    staging.rmdir()
+
+
 def export_int8(model_dir: Path) -> Path:
-    """``model_dir/onnx/model-int8.onnx``, exported and quantized on first use (about 15 s)."""
+    """``model_dir/onnx/model-int8.onnx``, exported and quantized on first use (about 15 s); an export of
+    version 1 (weights inside the file) only has its weights moved out, without torch."""
     target = model_dir / ONNX_DIRNAME
     model_file = target / ONNX_FILE
     marker = target / _MARKER
-    if model_file.exists() and marker.exists() and json.loads(marker.read_text()).get("version") == _EXPORT_VERSION:
+    version = _exported_version(marker) if model_file.exists() else None
+    if version == _EXPORT_VERSION and (target / WEIGHTS_FILE).exists():
+        return model_file
+    if version == 1:
+        _externalize(model_file)
+        marker.write_text(json.dumps({"version": _EXPORT_VERSION, "weights": "int8 per channel (MatMul), external"}))
         return model_file
     import onnx
     import torch
@@ -64,23 +99,26 @@ def export_int8(model_dir: Path) -> Path:
     partial = target / (ONNX_FILE + ".part")
     quantize_dynamic(str(fp32), str(partial), weight_type=QuantType.QInt8, per_channel=True,
                      op_types_to_quantize=["MatMul"], extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    os.replace(partial, model_file)
     fp32.unlink(missing_ok=True)
-    marker.write_text(json.dumps({"version": _EXPORT_VERSION, "weights": "int8 per channel (MatMul)"}))
+    os.replace(partial, model_file)
+    _externalize(model_file)
+    marker.write_text(json.dumps({"version": _EXPORT_VERSION, "weights": "int8 per channel (MatMul), external"}))
     return model_file
 
 
 class _Side:
-    """A session and a tokenizer for one side (questions or passages): each serves one thread at a time."""
+    """A session for one side (questions or passages): each serves one thread at a time. The weights' pages
+    are shared (the same mapped file); a run's working memory goes back to the system after the run instead of
+    staying in an arena sized by the largest batch ever embedded."""
 
-    def __init__(self, model_file: Path, model_dir: Path, threads: int) -> None:
+    def __init__(self, model_file: Path, tokenizer: ModelTokenizer, threads: int) -> None:
         import onnxruntime as ort
-        from transformers import AutoTokenizer
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        options.enable_cpu_mem_arena = False
         self.session = ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
-        self.tokenizer: Any = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
+        self.tokenizer = tokenizer
         self.lock = threading.Lock()
 
     def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -89,11 +127,8 @@ class _Side:
         with self.lock:
             for start in range(0, len(order), batch_size):
                 chosen = order[start : start + batch_size]
-                enc = self.tokenizer([texts[i] for i in chosen], padding=True, truncation=True,
-                                     max_length=MAX_TOKENS, return_tensors="np")
-                mask = enc["attention_mask"].astype(np.int64)
-                hidden = self.session.run(None, {"input_ids": enc["input_ids"].astype(np.int64),
-                                                 "attention_mask": mask})[0]
+                input_ids, mask = self.tokenizer.batch([texts[i] for i in chosen], MAX_TOKENS)
+                hidden = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
                 weights = mask[..., None].astype(np.float32)
                 pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
                 pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
@@ -114,9 +149,10 @@ class OnnxEmbedder:
         self.query_prefix = settings.embedding_query_prefix
         self.passage_prefix = settings.embedding_passage_prefix
         self.batch_size = settings.embedding_batch_size
-        self._queries = _Side(model_file, model_dir, threads)
+        self._tokenizer = ModelTokenizer(model_dir)
+        self._queries = _Side(model_file, self._tokenizer, threads)
         self._passages_side: _Side | None = None
-        self._model_file, self._model_dir, self._threads = model_file, model_dir, threads
+        self._model_file, self._threads = model_file, threads
         self._passage_lock = threading.Lock()
         self.dimension = int(self._queries.embed(["query: x"], 1).shape[1])
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -125,13 +161,11 @@ class OnnxEmbedder:
     def _passages(self) -> _Side:
         with self._passage_lock:
             if self._passages_side is None:
-                self._passages_side = _Side(self._model_file, self._model_dir, self._threads)
+                self._passages_side = _Side(self._model_file, self._tokenizer, self._threads)
             return self._passages_side
 
     def count_tokens(self, text: str) -> int:
-        side = self._passages()
-        with side.lock:
-            return len(side.tokenizer(self.passage_prefix + text, add_special_tokens=True)["input_ids"])
+        return self._tokenizer.count(self.passage_prefix + text)
 
     def embed_passages(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
         if not texts:
