@@ -306,6 +306,7 @@ def _roadmap(stages: list[Record]) -> list[Record]:
 # Words of a question that name a part of the plan, not its heading ('những nhóm nhiệm vụ, giải pháp nào').
 _PART_WORDS = {"ke", "hoach", "nhom", "muc", "phan", "noi", "dung", "chinh", "co", "gom", "cua", "nhung", "cac", "nao",
                "gi", "la", "bao", "nhieu", "may"}
+_NAMES_A_PART_RE = re.compile(r"\b(?:muc|phan|tieu muc)\b(?! (?:nao|gi|may|bao)\b)")
 _NUMBERING_RE = re.compile(r"^\s*(?:[IVX]+|\d+(?:\.\d+)*|[a-zđ])\s*[.)\-–]\s*", re.IGNORECASE)
 
 
@@ -328,6 +329,10 @@ def section_by_heading_words(kb: KnowledgeView, plan: QuestionPlan, doc_id: str,
     order and with some of the subject among them ('nhóm nhiệm vụ, giải pháp' for 'III. NHIỆM VỤ, GIẢI PHÁP');
     the longest such heading. (``passages.named_section`` wants a title written as a phrase.)"""
     asked = set(fact_words(plan.text)) - _PART_WORDS  # every word written (a heading may hold 'vụ', 'các' …)
+    # 'mục Phân công nhiệm vụ': a part named as such may be named by cue words alone
+    named_part = bool(_NAMES_A_PART_RE.search(plan.folded))
+    topic = set(plan.phrase if named_part else plan.subject)
+    written = f" {' '.join(fact_words(plan.text))} "
     best: tuple[int, str, Chunk] | None = None
     for chunk in kb.chunks(doc_id, {"text", "table"}):
         parts = [p.strip() for p in chunk.section.split(" > ") if p.strip()]
@@ -335,8 +340,10 @@ def section_by_heading_words(kb: KnowledgeView, plan: QuestionPlan, doc_id: str,
             path = " > ".join(parts[: depth + 1])
             if within is not None and path not in within:
                 continue
-            heading = set(fact_words(_NUMBERING_RE.sub("", parts[depth])))
-            if not heading or not heading <= asked or not heading & set(plan.subject):
+            words = fact_words(_NUMBERING_RE.sub("", parts[depth]))
+            heading = set(words)
+            whole = named_part and f" {' '.join(words)} " in written  # 'mục Phân công nhiệm vụ', word for word
+            if not heading or not (heading <= asked or whole) or not heading & topic:
                 continue
             if best is None or len(heading) > best[0]:
                 best = (len(heading), path, chunk)
