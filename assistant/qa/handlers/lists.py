@@ -350,8 +350,13 @@ def section_by_heading_words(kb: KnowledgeView, plan: QuestionPlan, doc_id: str,
     return (best[1], best[2]) if best else None
 
 
-def _outline_lines(kb: KnowledgeView, result: Result, heading: str, parts: list[tuple[str, Chunk]], where: str) -> None:
-    result.lines.append(f"Phần «{heading}» của kế hoạch {where} gồm {len(parts)} mục:")
+_PART_NOUNS = {"nhom": "nhóm", "noi dung": "nội dung", "linh vuc": "lĩnh vực", "nhiem vu": "nhiệm vụ"}
+
+
+def _outline_lines(kb: KnowledgeView, result: Result, heading: str, parts: list[tuple[str, Chunk]], where: str,
+                   counted: str | None = None) -> None:
+    noun = _PART_NOUNS.get(counted or "", "mục")  # 'bao nhiêu nhóm nhiệm vụ': its parts, called as asked
+    result.lines.append(f"Phần «{heading}» của kế hoạch {where} gồm {len(parts)} {noun}:")
     for title, chunk in parts:
         n = result.cite(chunk_source(kb, chunk))
         result.lines.append(f"- {shorten(title, 200)} [{n}]")
@@ -466,7 +471,7 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
                 selected = (group_members(kb, group), shorten(group.subject, 120))
         if selected is None or not selected[0]:
             if outline := section_outline(kb, plan, doc_id):
-                _outline_lines(kb, result, outline[0], outline[1], place(kb, doc_id))
+                _outline_lines(kb, result, outline[0], outline[1], place(kb, doc_id), plan.counted)
             continue
         facts, label = selected
         head = f"{capitalize(label)} ({place(kb, doc_id)})" if label else capitalize(place(kb, doc_id))
@@ -510,6 +515,10 @@ def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
             "don vi": "đơn vị", "co quan": "cơ quan", "noi dung": "nội dung"}.get(counted, "mục")
     result = Result(Route.COUNT, False, short=False)
     for doc_id in sorted(doc_ids or kb.documents):
+        if (counted in _PART_NOUNS and _NAMES_A_PART_RE.search(plan.folded)
+                and (outline := section_outline(kb, plan, doc_id))):  # 'phần nhiệm vụ, giải pháp có mấy nhóm'
+            _outline_lines(kb, result, outline[0], outline[1], place(kb, doc_id), counted)
+            continue
         facts, label, stated = _counted(kb, plan, doc_id, counted)
         if not facts and stated is None:
             continue
