@@ -103,6 +103,10 @@ def _in_named_group(plan: QuestionPlan, rows: list[Record]) -> list[Record]:
     return [r for r in rows if any(wanted in f" {fold(label)} " for label in r.group_path)]
 
 
+# 'chủ trì những chỉ số nào': the rows of a table are asked, not the unit's duties
+_ROWS_ASKED_RE = re.compile(r"\b(?:(?:nhung|cac) )?(?:chi so|chi tieu|tieu chi)(?: thanh phan)? nao\b")
+
+
 @handles(Route.DUTIES)
 def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
@@ -111,10 +115,11 @@ def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) ->
     for doc_id in sorted(doc_ids or kb.documents):
         duties = [f for f in kb.facts({doc_id}, {FactKind.DUTY}) if units & {u.name for u in f.leads}]
         rows = [f for f in kb.facts({doc_id}, TABLE_FACT_KINDS) if units & {u.name for u in f.leads}]
-        if plan.kinds and FactKind.DUTY not in plan.kinds and (named := [f for f in rows if f.kind in plan.kinds]):
+        if (_ROWS_ASKED_RE.search(plan.folded) and FactKind.DUTY not in plan.kinds
+                and (named := [f for f in rows if f.kind in plan.kinds])):
             duties, rows = [], named  # 'chủ trì những chỉ số nào trong phụ lục': the rows of that kind, not its duties
         in_group = _in_named_group(plan, rows)  # 'những chỉ số thuộc nhóm Thể chế mà Phòng KT chủ trì'
-        title = set(fold(kb.documents[doc_id].metadata.get("title") or "").split())
+        title = set(fold(kb.documents[doc_id].metadata.get("title") or "").split()) | {"ke", "hoach"}
         # 'trong KH cải thiện PII' names the plan, not a topic; a word the plan never uses ('kế hạch') names none
         topical = any(kb.mentions(doc_id, w) for w in set(plan.subject) - title)
         chosen = in_group or (_relevant(kb, plan, duties + rows, strict=True) if topical else duties + rows)
