@@ -214,7 +214,7 @@ _STOP_PHRASES = re.compile(
     r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
     r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|"  # 'làm gì để nâng PII': the plan's aim
     r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam|(?:giong|khac) nhau|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
-    r"(?:o |tai )?(?:cho|diem) nao|chenh(?: lech)?(?: nhau)?|ntn|tom tat|tom luoc|giai thich(?: giup| cho| ro)?|neu (?:ngan gon|ro|cu the)|liet ke)\b"  # 'giống, khác nhau chỗ nào', 'chênh nhau ntn'  # 'giao làm những gì' asks duties; 'giao thông' stays
+    r"(?:o |tai )?(?:cho|diem) nao|chenh(?: lech)?(?: nhau)?|ntn|tom tat|tom luoc|giai thich(?: giup| cho| ro)?|neu (?:ngan gon|ro|cu the)|liet ke|dua tren)\b"  # 'giống, khác nhau chỗ nào', 'chênh nhau ntn'  # 'giao làm những gì' asks duties; 'giao thông' stays
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.

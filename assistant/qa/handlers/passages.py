@@ -94,7 +94,8 @@ def _paraphrased_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str
     found = []
     for doc_id, path in _headings(kb, doc_ids):
         words = [w for w in _section_name(path[-1]).split() if w not in _HEADING_FILLER]
-        if len(path) > 1 and len(words) >= 5 and sum(w in asked for w in words) / len(words) >= PARAPHRASED_HEADING_SHARE:
+        share = sum(w in asked for w in words) / max(1, len(words))  # a short heading: every word asked
+        if len(path) > 1 and ((len(words) >= 5 and share >= PARAPHRASED_HEADING_SHARE) or (len(words) >= 3 and share == 1)):
             found.append((doc_id, " > ".join(path)))
     return found[0] if len(found) == 1 else None
 
@@ -127,8 +128,8 @@ def answer_section(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
         section = listing_section(ctx.kb, plan, next(iter(doc_ids))) or _paraphrased_section(ctx.kb, plan, doc_ids)
     else:
         section = None
-    if section is not None:
-        return _section_answer(ctx.kb, plan, *section)
+    if section is not None and (answer := _section_answer(ctx.kb, plan, *section)).found:
+        return answer
     if not plan.section and (row := _named_row(ctx.kb, plan, doc_ids)) is not None:
         return row
     return not_found(Route.SECTION)
@@ -158,7 +159,7 @@ ELSEWHERE_COVERAGE = 0.75
 def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> bool:
     """The section named answers the question, unless the question's words besides the section's name
     ('mục tiêu tăng trưởng GRDP' asks more than 'mục tiêu') are in none of its items and well said elsewhere."""
-    name = set(_section_name(prefix.split(" > ")[-1]).split())
+    name = {w for part in prefix.split(" > ") for w in _section_name(part).split()}  # its parents name it too
     rest = tuple(w for w in plan.subject if w not in name)
     if not rest:
         return True
@@ -173,6 +174,8 @@ def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> b
 
 
 def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> Result:
+    """The section's items (those most about the question when they are many); not found when its text has
+    none of its own (a heading over a table)."""
     result = Result(Route.PASSAGE, True, short=False, confidence=0.8)
     words = plan.subject
     lines = [(c, t) for c, t in _items(_section_chunks(kb, doc_id, prefix)) if fold(t) != fold(prefix.split(" > ")[-1])]
@@ -191,7 +194,7 @@ def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: 
         n = result.cite(chunk_source(kb, chunk))
         result.lines.append(f"- {capitalize(text)} [{n}]")
         used += len(text) + 8
-    return result
+    return result if len(result.lines) > 1 else not_found(Route.PASSAGE)
 
 
 _DATE_RE = re.compile(r"trước ngày|\bngày\s+\d|\d{1,2}/\d{1,2}|\bquý\s+[IV1-4]|\btháng\s+\d|\bnăm\s+20\d\d|thường xuyên|"
@@ -263,10 +266,11 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
         plan = replace(plan, subject=tuple(dict.fromkeys((*plan.heading.split(), *plan.subject))))
     named = need is None or not (plan.subject or plan.units)  # 'kế hoạch đặt mục tiêu gì': the section it names
     if named and doc_ids and len(doc_ids) <= 2 and (section := named_section(kb, plan, doc_ids)) and _holds(
-            kb, plan, *section):
-        return _section_answer(kb, plan, *section)
-    if named and doc_ids and len(doc_ids) == 1 and (section := listing_section(kb, plan, next(iter(doc_ids)))):
-        return _section_answer(kb, plan, *section)  # 'những lĩnh vực nào': the section 'trong các lĩnh vực'
+            kb, plan, *section) and (answer := _section_answer(kb, plan, *section)).found:
+        return answer
+    if (named and doc_ids and len(doc_ids) == 1 and (section := listing_section(kb, plan, next(iter(doc_ids))))
+            and (answer := _section_answer(kb, plan, *section)).found):
+        return answer  # 'những lĩnh vực nào': the section 'trong các lĩnh vực'
     if not plan.subject and not plan.context:
         return not_found(Route.PASSAGE)
     if need is None and not plan.units and (row := _named_row(kb, plan, doc_ids)) is not None:
