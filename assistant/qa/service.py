@@ -332,6 +332,8 @@ class QAService:
             return both
         if route is Route.FACT and (pair := self._each_subject(ctx, kb, plan, doc_ids)) is not None:
             return pair
+        if route is not Route.FACT and (parts := self._two_questions(kb, plan)) is not None:
+            return self._both(ctx, *parts, doc_ids)
         result = self._run(ctx, plan, route, doc_ids)
         if (result.found and route is Route.COUNT and plan.asks(Slot.VALUE) and Slot.VALUE not in result.answered
                 and (clause := self._clause_plan(kb, plan, Slot.VALUE)) is not None):
@@ -381,6 +383,36 @@ class QAService:
             for line in sub_result.lines:
                 combined.lines.append(_short_subject(combined.recite(line, sub_result.sources)))
         return combined
+
+    def _two_questions(self, kb: KnowledgeView, plan: QuestionPlan) -> tuple[QuestionPlan, QuestionPlan] | None:
+        """'KPI xây dựng theo những nguyên tắc nào, và kết quả dùng làm căn cứ cho việc gì?': two questions joined
+        by ', và/còn/rồi', each with its own question word and subject, each parsed alone; None for one question."""
+        separator = _SECOND_CLAUSE_RE.search(plan.text)
+        if separator is None:
+            return None
+        first_text, second_text = plan.text[: separator.start()], plan.text[separator.end() :]
+        if not (_ASKS_RE.search(fold(first_text)) and _ASKS_RE.search(fold(second_text))):
+            return None
+        first, second = (_within(self.parser.parse(t, self.terms(kb)), plan) for t in (first_text, second_text))
+        if len(set(second.phrase) - set(first.phrase)) < 2 and not set(second.units) - set(first.units):
+            return None  # 'ai chủ trì, và ai phối hợp?': one thing asked twice
+        # the second goes on about the first's topic ('Bộ KPI xếp loại thế nào, và kết quả dùng để làm gì?')
+        return first, replace(second, context=tuple(dict.fromkeys((*second.context, *first.subject, *first.context))))
+
+    def _both(self, ctx: Context, first: QuestionPlan, second: QuestionPlan, doc_ids: set[str] | None) -> Result:
+        """Both questions answered, one after the other; or not found, what was found shown as the closest (a
+        confident half answer misleads)."""
+        results = [self._run(ctx, part, choose_route(part), doc_ids) for part in (first, second)]
+        if all(r.found for r in results) and not (results[0].facts and results[0].facts == results[1].facts):
+            combined = results[0]
+            for line in results[1].lines:
+                combined.lines.append(combined.recite(line, results[1].sources))
+            return combined
+        if results[0].found:
+            return self._partial(results[0], ["phần thứ hai của câu hỏi"])
+        if results[1].found:
+            return self._partial(results[1], ["phần đầu của câu hỏi"])
+        return results[0]
 
     @staticmethod
     def _partial(result: Result, missing: list[str]) -> Result:
