@@ -700,8 +700,11 @@ class QuestionParser:
         """Document numbers the question names ('68/KH-UBND', 'KH 128'), not the '57' of 'Nghị quyết 57' when it
         names the kind of plan."""
         found: list[str] = []
+        asks_a_number = bool(_ASKS_NUMBER_RE.search(plain))
         for match in _DOC_NUMBER_RE.finditer(text):
             if match.group(1):
+                if asks_a_number and _IMPLEMENTS_RE.search(fold(text[max(0, match.start() - 40) : match.start()])):
+                    continue  # 'KH thực hiện NQ 57-NQ/TW … căn cứ Chương trình số mấy': the plan, not the one asked
                 found.append(re.sub(r"\s+", "", match.group(1)))
         for match in _DOC_NUMBER_RE.finditer(plain):
             number = match.group(2)
@@ -710,6 +713,10 @@ class QuestionParser:
         if plan_type == "nq57":
             found = [n for n in found if n not in ("57",)]
         return tuple(dict.fromkeys(found))
+
+
+_ASKS_NUMBER_RE = re.compile(r"\bso (?:may|bao nhieu|nao|hieu)\b")
+_IMPLEMENTS_RE = re.compile(r"\b(?:ke hoach|kh)(?: \w+){0,2} (?:thuc hien|trien khai)(?: thuc hien)? (?:nghi quyet|nq)(?: so)?\s*$")
 
 
 def merge_follow_up(current: QuestionPlan, previous: QuestionPlan) -> QuestionPlan:

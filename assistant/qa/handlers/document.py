@@ -286,12 +286,17 @@ MIN_REFERENCE_COVERAGE = 0.6  # a cited document named by its words (no number) 
 MIN_TYPED_COVERAGE = 0.3  # … or this well, when its kind and its issuer's level are the ones the question names
 
 
+_BASIS_ASKED_RE = re.compile(r"\b(?:can cu|tren co so|dua vao|dua tren|thuc hien theo|lam theo)\b")
+_NUMBER_SUFFIX_RE = re.compile(r"\b(\d+) (?:nq|kh|ctr|qd|nd|tt|ct|cv|kl)(?: [a-z]+)?\b")
+
+
 def _described_types(plan: QuestionPlan) -> set[str]:
     """The kinds of document the question describes besides the plan itself: kinds other than a plan (not
     a plan's type such as 'KH NQ 57'), or a plan when two are named ('KH PII có nhắc KH CCHC')."""
+    folded = _NUMBER_SUFFIX_RE.sub(r"\1", plan.folded)  # '57-NQ/TW' is a number, not a 'NQ' described
     types = {label for word, label in _DOC_TYPE_WORDS.items() if label != "Kế hoạch"
-             and re.search(rf"\b{word}\b(?! ?(?:so )?\d)", plan.folded)}
-    if not types and len(re.findall(r"\b(?:ke hoach|kh)\b", plan.folded)) > 1:
+             and re.search(rf"\b{word}\b(?! ?(?:so )?\d)", folded)}
+    if not types and len(re.findall(r"\b(?:ke hoach|kh)\b", folded)) > 1:
         types.add("Kế hoạch")
     return types
 
@@ -308,7 +313,10 @@ def described_references(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str
         if (not types or any(ref.attrs.get("doc_type", "").startswith(t) for t in types)) and (
                 not levels or issuer_level(ref) in levels):  # of the kind and the issuer named, if any
             scored.append((score, ref.attrs.get("cited_as") == "basis", ref))
-    scored.sort(key=lambda item: item[:2], reverse=True)
+    if _BASIS_ASKED_RE.search(plan.folded):  # 'ban hành trên cơ sở / dựa vào KH số mấy': a basis first
+        scored.sort(key=lambda item: (item[1], item[0]), reverse=True)
+    else:
+        scored.sort(key=lambda item: item[:2], reverse=True)
     least = MIN_TYPED_COVERAGE if types or levels else MIN_REFERENCE_COVERAGE
     good = [x for x in scored if x[0] >= least]
     if not good and len(scored) == 1 and types and levels:  # the one document of that kind and issuer
