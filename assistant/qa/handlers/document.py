@@ -177,17 +177,22 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
     if field is DocField.BASES:
         refs = kb.facts({doc_id}, {FactKind.REFERENCE})
         bases = [r for r in refs if r.attrs.get("cited_as") == "basis"]
-        chosen = _filter_references(plan, bases) or _filter_references(plan, [r for r in refs if r not in bases])
+        mentioned = bool(_MENTIONS_ASKED_RE.search(plan.folded))  # 'nhắc đến những văn bản nào': all it cites
+        body = [r for r in refs if r not in bases]
+        chosen = (_filter_references(plan, bases + body) if mentioned else
+                  _filter_references(plan, bases) or _filter_references(plan, body))
         if not chosen:
             result.reason = (f"Kế hoạch của {where} không nêu văn bản căn cứ nào như vậy."
                              if bases else f"Kế hoạch của {where} không có phần căn cứ.")
             return False
-        result.lines.append(f"Kế hoạch của {where} căn cứ/thực hiện các văn bản:" if len(chosen) > 1 else "")
+        chosen = chosen[:MAX_LISTED_REFERENCES]
+        verb = "nhắc đến" if mentioned else "căn cứ/thực hiện"
+        result.lines.append(f"Kế hoạch của {where} {verb} các văn bản:" if len(chosen) > 1 else "")
         # a list of bases is read as a short answer: the subjects get what the numbers and issuers leave
         room = (SHORT_CAP - 80) // len(chosen)
         for ref in chosen:
             n = result.cite(fact_source(kb, ref))
-            prefix = "- " if len(chosen) > 1 else f"Kế hoạch của {where} căn cứ/thực hiện "
+            prefix = "- " if len(chosen) > 1 else f"Kế hoạch của {where} {verb} "
             about = min(160, room - len(reference_line(ref, 0)) - 8)
             result.lines.append(f"{prefix}{reference_line(ref, about)} [{n}]")
         result.lines = [line for line in result.lines if line]
@@ -286,6 +291,8 @@ MIN_REFERENCE_COVERAGE = 0.6  # a cited document named by its words (no number) 
 MIN_TYPED_COVERAGE = 0.3  # … or this well, when its kind and its issuer's level are the ones the question names
 
 
+_MENTIONS_ASKED_RE = re.compile(r"\b(?:nhac (?:den|toi)|de cap(?: den| toi)?|vien dan|dan chieu|trich dan)\b")
+MAX_LISTED_REFERENCES = 8
 _BASIS_ASKED_RE = re.compile(r"\b(?:can cu|tren co so|dua vao|dua tren|thuc hien theo|lam theo)\b")
 _NUMBER_SUFFIX_RE = re.compile(r"\b(\d+) (?:nq|kh|ctr|qd|nd|tt|ct|cv|kl)(?: [a-z]+)?\b")
 
