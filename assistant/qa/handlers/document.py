@@ -248,6 +248,8 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     targets = sorted(doc_ids) if doc_ids else []
     if not targets:
         return not_found(Route.DOC_FIELD, "Câu hỏi chưa nêu kế hoạch của xã nào.", [f"Kế hoạch của xã {c}" for c in kb.communes])
+    if (set(plan.fields) <= {DocField.NUMBER, DocField.DATE} and (cited := _another_plan(kb, plan, targets))):
+        return cited  # 'KH về công tác CCHC năm 2026 của UBND xã số mấy': a plan it cites, not itself
     answered = 0
     for field in _distinct(plan.fields):
         answered += sum(_answer_one(ctx, plan, d, field, result) for d in targets)
@@ -255,6 +257,28 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         return not_found(Route.DOC_FIELD, result.reason, [], result.sources)
     result.found = True
     result.short = result.short and answered == 1
+    return result
+
+
+OWN_TITLE_COVERAGE = 0.5  # below: the plan a number question describes is not the plan itself
+CITED_TOPIC_COVERAGE = 0.75  # … and one document it cites holds this much of the topic
+
+
+def _another_plan(kb: KnowledgeView, plan: QuestionPlan, doc_ids: list[str]) -> Result | None:
+    """A number or date asked of a plan described by a topic the plan's own title does not have, when one
+    document it cites is about that topic: that document's line; None otherwise."""
+    if len(plan.subject) < 2 or len(doc_ids) != 1:
+        return None
+    title = fact_words(kb.documents[doc_ids[0]].metadata.get("title") or "")
+    if coverage(kb, plan.subject, title)[0] >= OWN_TITLE_COVERAGE:
+        return None
+    refs = [r for r in kb.facts(set(doc_ids), {FactKind.REFERENCE})
+            if coverage(kb, plan.subject, fact_words(" ".join([r.subject, *r.attrs.values()])))[0] >= CITED_TOPIC_COVERAGE]
+    if len(refs) != 1:
+        return None
+    result = Result(Route.REFERENCE, True, confidence=0.9)
+    n = result.cite(fact_source(kb, refs[0]))
+    result.lines.append(f"{capitalize(reference_line(refs[0]))} (được nêu trong kế hoạch của {place(kb, refs[0].doc_id)}) [{n}].")
     return result
 
 
