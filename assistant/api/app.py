@@ -32,6 +32,7 @@ logger = logging.getLogger("assistant.api")
 MAX_JSON_BODY = 1 * MB  # every body but uploads
 MULTIPART_OVERHEAD = 64 * 1024  # part headers and boundaries around an uploaded file
 UPLOAD_PATH = "/api/documents"
+UPLOAD_EXAMPLE_FILENAME = "ke-hoach.md"
 UI_PREFIX = "/ui"  # the Gradio UI takes file uploads too
 
 DESCRIPTION = """
@@ -178,7 +179,18 @@ def _describe_upload(schema: dict[str, Any], settings: Settings) -> None:
         return
     suffixes = ", ".join(SUPPORTED_SUFFIXES)
     types = [_UPLOAD_MEDIA_TYPES[s] for s in SUPPORTED_SUFFIXES if s in _UPLOAD_MEDIA_TYPES]
-    form["encoding"] = {"file": {"contentType": ", ".join([*types, "application/octet-stream"])}}
+    form["encoding"] = {
+        "file": {
+            "contentType": ", ".join([*types, "application/octet-stream"]),
+            "headers": {
+                "Content-Disposition": {
+                    "description": f"Tên tệp (filename) quyết định định dạng: đuôi {suffixes}.",
+                    "schema": {"type": "string"},
+                    "example": f'form-data; name="file"; filename="{UPLOAD_EXAMPLE_FILENAME}"',
+                }
+            },
+        }
+    }
     file = form.get("schema", {}).get("properties", {}).get("file")
     if file is not None:
         file["description"] = (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -102,3 +105,22 @@ def optional_text(value: str | None) -> str | None:
     """Blank optional filters count as absent."""
     value = (value or "").strip()
     return value or None
+
+
+# --- downloads ------------------------------------------------------------------------------------
+
+_NOT_ASCII_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """The Content-Disposition header of a download named ``filename``: an ASCII ``filename`` (HTTP headers are
+    Latin-1; a name built from the user's filter may hold any character), and the name itself in ``filename*``
+    (RFC 6266) when it differs."""
+    folded = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    stem, dot, suffix = _NOT_ASCII_NAME.sub("-", folded).rpartition(".")
+    stem = re.sub(r"-{2,}", "-", stem).strip("-") or "tai-ve"
+    ascii_name = f"{stem}{dot}{suffix}" if dot else stem
+    value = f'attachment; filename="{ascii_name}"'
+    if ascii_name != filename:
+        value += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    return {"Content-Disposition": value}

@@ -419,6 +419,43 @@ class ModelList(BaseModel):
     data: list[ModelCard]
 
 
+# --- links between operations ----------------------------------------------------------------------
+# What a response gives the client to call next (OpenAPI links: shown at /docs, and followed by clients
+# and by schemathesis' stateful tests). A link is declared only where the target accepts the value.
+
+
+def link(method: str, path: str, description: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to the operation ``method path``; ``parameters``: its parameter -> a runtime
+    expression, e.g. ``doc_id="$response.body#/id"``."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "parameters": parameters,
+        "description": description,
+    }
+
+
+DOCUMENT_PATH = "/api/documents/{doc_id}"
+METADATA_PATH = "/api/documents/{doc_id}/metadata"
+
+
+def document_links(
+    pointer: str, *, get: bool = True, correct: bool = True, delete: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Links from a response carrying a plan's id at the JSON pointer ``pointer`` (e.g. ``/id``) to the
+    operations on that plan: read it, correct its metadata, delete it (only where the plan was just created:
+    an upload's answer, its job)."""
+    expression = f"$response.body#{pointer}"
+    links = {}
+    if get:
+        links["GetDocument"] = link("GET", DOCUMENT_PATH, "Xem kế hoạch này.", doc_id=expression)
+    if correct:
+        links["CorrectMetadata"] = link("PATCH", METADATA_PATH, "Sửa thông tin kế hoạch này.", doc_id=expression)
+    if delete:
+        links["DeleteDocument"] = link("DELETE", DOCUMENT_PATH, "Xóa kế hoạch này.", doc_id=expression)
+    return links
+
+
 # --- documented error responses -------------------------------------------------------------------
 
 API_ERRORS: dict[int | str, dict[str, Any]] = {

@@ -98,6 +98,71 @@ def test_fixed_sets_and_upload_types_are_declared(open_client: TestClient) -> No
     assert "application/pdf" in form["encoding"]["file"]["contentType"]
     description = form["schema"]["properties"]["file"]["description"]
     assert all(suffix in description for suffix in (".txt", ".md", ".docx", ".pdf")) and "MB" in description
+    # the part's file name decides the type: the example names one the server takes
+    disposition = form["encoding"]["file"]["headers"]["Content-Disposition"]["example"]
+    assert disposition.startswith('form-data; name="file"; filename="') and disposition.endswith('.md"')
+
+
+def _value_schema(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with its ``$ref`` followed and its null branch dropped (``anyOf: [X, null]`` -> X)."""
+    while True:
+        if "$ref" in node:
+            target: Any = schema
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            node = target
+        elif "anyOf" in node and len(branches := [b for b in node["anyOf"] if b.get("type") != "null"]) == 1:
+            node = branches[0]
+        else:
+            return node
+
+
+def _at_pointer(schema: dict[str, Any], node: dict[str, Any], pointer: str) -> dict[str, Any]:
+    """The schema of the value at the JSON pointer ``pointer`` of an instance of ``node``."""
+    for part in pointer.removeprefix("/").split("/"):
+        node = _value_schema(schema, node)
+        node = node["items"] if part.isdigit() else node["properties"][part]
+    return _value_schema(schema, node)
+
+
+def test_links_lead_to_operations_that_take_their_values(open_client: TestClient) -> None:
+    """Every link names an operation of the document, parameters that operation has, and a value the source
+    response holds with the type the parameter takes."""
+    schema = open_client.get("/openapi.json").json()
+    followed = set()
+    for path, path_item in schema["paths"].items():
+        for method, operation in path_item.items():
+            for status, response in operation["responses"].items():
+                for name, link in response.get("links", {}).items():
+                    pointer, _, target_method = link["operationRef"].removeprefix("#/paths/").rpartition("/")
+                    target_path = pointer.replace("~1", "/").replace("~0", "~")
+                    target = schema["paths"][target_path][target_method]
+                    parameters = {p["name"]: p for p in target.get("parameters", [])}
+                    body = response["content"]["application/json"]["schema"]
+                    for parameter, expression in link["parameters"].items():
+                        assert expression.startswith("$response.body#/"), (path, name, expression)
+                        value = _at_pointer(schema, body, expression.removeprefix("$response.body#"))
+                        taken = _value_schema(schema, parameters[parameter]["schema"])
+                        assert value["type"] == taken["type"] == "string", (path, status, name, parameter)
+                    followed.add((method.upper(), path, status, target_method.upper(), target_path))
+    # the workflows: an upload leads to its plan (and to its deletion), or to its job, and the job to the plan
+    assert {
+        ("POST", "/api/documents", "201", "DELETE", "/api/documents/{doc_id}"),
+        ("POST", "/api/documents", "200", "PATCH", "/api/documents/{doc_id}/metadata"),
+        ("POST", "/api/documents", "202", "GET", "/api/jobs/{job_id}"),
+        ("GET", "/api/jobs/{job_id}", "200", "GET", "/api/documents/{doc_id}"),
+        ("GET", "/v1/models", "200", "GET", "/v1/models/{model_id}"),
+    } <= followed
+
+
+def test_a_csv_named_after_any_filter_downloads(open_client: TestClient) -> None:
+    """The file name follows the filter, whose characters need not fit an HTTP header (Latin-1)."""
+    response = open_client.get("/api/records", params={"format": "csv", "unit": "B\x85~𓎳æ\x18", "year": 2043})
+    assert response.status_code == 200, response.text
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="phan-cong-') and ".csv\"; filename*=UTF-8''" in disposition
+    plain = open_client.get("/api/records", params={"format": "csv", "year": 2026})
+    assert plain.headers["content-disposition"] == 'attachment; filename="phan-cong-2026.csv"'
 
 
 def allow(response: Any) -> set[str]:

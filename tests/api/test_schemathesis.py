@@ -8,38 +8,17 @@ because its lazy pytest loader (`from_fixture`) does not work with pytest 9.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import schemathesis
+from api_checks import CHECKS, excluded_checks
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
-from schemathesis.checks import CHECKS as REGISTRY
-from schemathesis.checks import load_all_checks, negative_data_rejection, positive_data_acceptance
 from schemathesis.core.failures import FailureGroup
 
-load_all_checks()
-
-
-def invalid_data_rejected(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
-    """``negative_data_rejection``, but for a repeated scalar query parameter: FastAPI keeps its last value."""
-    if any(isinstance(value, list) for value in (case.query or {}).values()):
-        return None
-    return negative_data_rejection(ctx, response, case)
-
-
-# every built-in check, as `schemathesis run --checks all` (negative_data_rejection as above)
-CHECKS = [c for c in REGISTRY.get_all() if c is not negative_data_rejection] + [invalid_data_rejected]
 EXAMPLES = {GenerationMode.POSITIVE: 15, GenerationMode.NEGATIVE: 10}
 # Slow and without parameters: one call says all (re-parses every plan).
 SINGLE_EXAMPLE = {("POST", "/api/documents/reindex")}
-# Schema-valid requests these operations still refuse (415/422) on rules a JSON Schema does not state.
-BUSINESS_RULES = {
-    ("POST", "/api/documents"): "the file's extension (not its declared type) and whether it reads as a plan",
-    ("POST", "/api/draft"): "example plans must be in the store; a period's order and span",
-    ("GET", "/api/records"): "kind: a code or its Vietnamese name (could be declared in records.py)",
-}
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +53,9 @@ def test_every_operation_conforms(
             suppress_health_check=list(HealthCheck),
         )
         def run(case: schemathesis.Case) -> None:
-            key = (case.operation.method.upper(), case.operation.path)
-            excluded = [positive_data_acceptance] if key in BUSINESS_RULES else []
-            case.call_and_validate(headers=headers, checks=CHECKS, excluded_checks=excluded, timeout=120)
+            case.call_and_validate(
+                headers=headers, checks=CHECKS, excluded_checks=excluded_checks(case), timeout=120
+            )
 
         try:
             run()

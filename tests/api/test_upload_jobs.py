@@ -97,6 +97,19 @@ def test_a_failed_job_says_why_in_vietnamese_and_stores_nothing(client: TestClie
     assert document_ids(client) == ["pho-bo"]
 
 
+def test_an_invalid_force_field_is_refused_even_with_force_in_the_query(client: TestClient) -> None:
+    for params in ({}, {"force": "true"}, {"force": "true", "async": "true"}):
+        response = client.post(
+            "/api/documents",
+            params=params,
+            data={"force": "-349"},
+            files={"file": ("pho-bo.txt", RECIPE_TEXT.encode(), "text/plain")},
+        )
+        assert response.status_code == 422, (params, response.text)
+        assert response.json()["detail"] == "Trường 'force' phải là true hoặc false."
+    assert document_ids(client) == [] and leftovers(client) == []
+
+
 def test_type_and_size_are_checked_before_a_job_is_queued(tmp_path: Path) -> None:
     with app_client(tmp_path, max_upload_mb=0.01) as client:
         wrong = upload_async(client, "chuong-trinh.exe", PLAN_TEXT)

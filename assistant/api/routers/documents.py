@@ -34,6 +34,8 @@ from assistant.api.schemas import (
     ReindexFailure,
     ReindexResult,
     UploadResult,
+    document_links,
+    link,
 )
 from assistant.indexing import MetadataCorrectionError, source_warnings
 from assistant.services import Services
@@ -114,14 +116,33 @@ def _not_found(doc_id: str) -> APIError:
     )
 
 
-@router.get("", response_model=list[DocumentSummary], dependencies=[ReadAccess], summary="Danh sách kế hoạch")
+# What an uploaded plan's answer leads to: the plan (read, correct, delete it) and the records of its commune.
+UPLOAD_LINKS = {
+    **document_links("/id", delete=True),
+    "CommuneRecords": link(
+        "GET", "/api/records", "Các bản ghi của xã ban hành kế hoạch này.", commune="$response.body#/metadata/commune"
+    ),
+}
+
+
+@router.get(
+    "",
+    response_model=list[DocumentSummary],
+    dependencies=[ReadAccess],
+    summary="Danh sách kế hoạch",
+    responses={200: {"links": document_links("/0/id")}},
+)
 def list_documents(services: ServicesDep) -> list[dict[str, Any]]:
     """Mọi kế hoạch đã nạp, kèm thông tin và số đoạn, số bản ghi."""
     return [summary(row) for row in services.store.catalog.documents()]
 
 
 @router.get(
-    "/{doc_id}", response_model=DocumentDetail, dependencies=[ReadAccess], summary="Chi tiết một kế hoạch"
+    "/{doc_id}",
+    response_model=DocumentDetail,
+    dependencies=[ReadAccess],
+    summary="Chi tiết một kế hoạch",
+    responses={200: {"links": document_links("/id", get=False)}},
 )
 def get_document(doc_id: DocId, services: ServicesDep) -> dict[str, Any]:
     """Thông tin, số đoạn, số bản ghi và toàn bộ các dòng của kế hoạch."""
@@ -247,7 +268,12 @@ def _form_flag(value: object) -> bool:
     summary="Tải lên và nạp một kế hoạch",
     openapi_extra=UPLOAD_BODY,
     responses={
-        200: {"model": UploadResult, "description": "Kế hoạch cùng tên đã có: được cập nhật hoặc không đổi."},
+        201: {"links": UPLOAD_LINKS},
+        200: {
+            "model": UploadResult,
+            "description": "Kế hoạch cùng tên đã có: được cập nhật hoặc không đổi.",
+            "links": UPLOAD_LINKS,
+        },
         202: {
             "model": JobOut,
             "description": "Với `async=true`: tệp đã được nhận, đang chờ nạp (công việc ở trạng thái queued). "
@@ -257,6 +283,11 @@ def _form_flag(value: object) -> bool:
                     "description": "Địa chỉ theo dõi công việc: /api/jobs/{job_id}.",
                     "schema": {"type": "string"},
                 }
+            },
+            "links": {
+                "GetUploadJob": link(
+                    "GET", "/api/jobs/{job_id}", "Theo dõi công việc nạp tệp này.", job_id="$response.body#/id"
+                )
             },
         },
     },
@@ -288,7 +319,7 @@ async def upload_document(
             raise APIError(
                 422, "Thiếu tệp tải lên (trường 'file' dạng multipart/form-data).", loc=("body", "file")
             )
-        force = force or _form_flag(form.get("force"))
+        force = _form_flag(form.get("force")) or force  # an invalid field is refused even with ?force=true
         filename = safe_filename(upload.filename or "")
         suffix = Path(filename).suffix
         if suffix not in SUPPORTED_SUFFIXES:
@@ -335,6 +366,7 @@ def _submit_job(request: Request, services: Services, path: Path, filename: str,
     response_model=DocumentSummary,
     dependencies=[WriteAccess],
     summary="Sửa thông tin một kế hoạch",
+    responses={200: {"links": document_links("/id", correct=False)}},
 )
 def correct_metadata(doc_id: DocId, body: MetadataCorrection, services: ServicesDep) -> dict[str, Any]:
     """Sửa thông tin bộ phân tích đọc sai: xã, tỉnh, loại kế hoạch, số hiệu, ngày ban hành, người ký, tên.

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.api.deps import Ready, ServicesDep
+from assistant.api.deps import Ready, ServicesDep, attachment
 from assistant.api.errors import APIError
 from assistant.api.schemas import API_ERRORS, NOT_BLANK, value_schema
 from assistant.drafting.docx_export import DOCX_MIME, to_docx
@@ -228,10 +228,10 @@ def draft(
         raise APIError(422, str(exc), code="draft_input_invalid") from None
     if format == "docx":
         return Response(to_docx(result), media_type=DOCX_MIME,
-                        headers={"Content-Disposition": f'attachment; filename="{result.request.file_name("docx")}"'})
+                        headers=attachment(result.request.file_name("docx")))
     if format == "markdown":
         return Response(to_markdown(result).encode("utf-8"), media_type="text/markdown; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{result.request.file_name("md")}"'})
+                        headers=attachment(result.request.file_name("md")))
     return draft_response(result)
 
 

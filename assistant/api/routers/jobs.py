@@ -10,7 +10,7 @@ from fastapi import Path as PathParam
 from assistant.api.deps import ReadAccess
 from assistant.api.errors import APIError
 from assistant.api.jobs import JOBS_NOTE, JobQueue
-from assistant.api.schemas import API_ERRORS, JobOut
+from assistant.api.schemas import API_ERRORS, JobOut, document_links, link
 
 router = APIRouter(prefix="/api/jobs", tags=["Kế hoạch"], responses=API_ERRORS)
 
@@ -26,6 +26,18 @@ JobId = Annotated[
     summary="Trạng thái một lần tải lên chạy nền",
     description="Trạng thái công việc nạp tệp: queued, running, done (kèm kế hoạch đã nạp) hoặc failed "
     f"(kèm lý do). 404 nếu không có công việc này. {JOBS_NOTE}",
+    responses={
+        200: {
+            "links": {
+                "PollJob": link(
+                    "GET", "/api/jobs/{job_id}", "Hỏi lại trạng thái công việc (khi chưa xong).",
+                    job_id="$response.body#/id",
+                ),
+                # the plan, once the job is done (``document`` is null before)
+                **document_links("/document/id", delete=True),
+            }
+        }
+    },
 )
 def get_job(job_id: JobId, request: Request) -> dict[str, Any]:
     jobs: JobQueue = request.app.state.jobs

@@ -31,6 +31,7 @@ from assistant.api.schemas import (
     ModelList,
     SourceOut,
     Usage,
+    link,
 )
 from assistant.qa.types import Answer, Source
 
@@ -208,7 +209,20 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
     )
 
 
-@router.get("/models", response_model=ModelList, summary="Danh sách mô hình")
+@router.get(
+    "/models",
+    response_model=ModelList,
+    summary="Danh sách mô hình",
+    responses={
+        200: {
+            "links": {
+                "GetModel": link(
+                    "GET", "/v1/models/{model_id}", "Thông tin mô hình này.", model_id="$response.body#/data/0/id"
+                )
+            }
+        }
+    },
+)
 def list_models() -> ModelList:
     """Chỉ có một mô hình: `plan-assistant`."""
     return ModelList(data=[ModelCard(id=MODEL_ID, created=MODEL_CREATED, owned_by="plan-assistant")])

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from assistant.api.deps import ReadAccess, Ready, ServicesDep, optional_text
+from assistant.api.deps import ReadAccess, Ready, ServicesDep, attachment, optional_text
 from assistant.api.errors import APIError
-from assistant.api.schemas import API_ERRORS, RecordOut
+from assistant.api.schemas import API_ERRORS, DOCUMENT_PATH, RecordOut, link
 from assistant.records_query import RecordFilter, RecordQueryError, export_filename, query_records, to_csv
 
 router = APIRouter(prefix="/api", tags=["Bản ghi"], dependencies=[ReadAccess, Ready], responses=API_ERRORS)
@@ -20,7 +20,16 @@ router = APIRouter(prefix="/api", tags=["Bản ghi"], dependencies=[ReadAccess, 
     response_model=list[RecordOut],
     summary="Tra cứu chỉ tiêu, nhiệm vụ, đơn vị chủ trì",
     responses={
-        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "Danh sách bản ghi."}
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "Danh sách bản ghi.",
+            "links": {
+                "RecordDocument": link(
+                    "GET", DOCUMENT_PATH, "Kế hoạch chứa bản ghi đầu tiên (với format=json).",
+                    doc_id="$response.body#/0/doc_id",
+                )
+            },
+        }
     },
 )
 def records(
@@ -71,6 +80,6 @@ def records(
             to_csv(matches).encode("utf-8"),
             media_type="text/csv; charset=utf-8",
             # named after the filter, as the UI's downloads: phan-cong-vinh-thuan-2026.csv
-            headers={"Content-Disposition": f'attachment; filename="{export_filename(flt, "csv")}"'},
+            headers=attachment(export_filename(flt, "csv")),
         )
     return [m.to_dict() for m in matches]

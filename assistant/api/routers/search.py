@@ -7,12 +7,25 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from assistant.api.deps import ReadAccess, Ready, ServicesDep, check_question, check_top_k, optional_text
-from assistant.api.schemas import API_ERRORS, QUESTION_SCHEMA, TOP_K_SCHEMA, SourceOut
+from assistant.api.schemas import API_ERRORS, DOCUMENT_PATH, QUESTION_SCHEMA, TOP_K_SCHEMA, SourceOut, link
 
 router = APIRouter(prefix="/api", tags=["Hỏi đáp"], dependencies=[ReadAccess, Ready], responses=API_ERRORS)
 
 
-@router.get("/search", response_model=list[SourceOut], summary="Tìm đoạn văn bản liên quan")
+@router.get(
+    "/search",
+    response_model=list[SourceOut],
+    summary="Tìm đoạn văn bản liên quan",
+    responses={
+        200: {
+            "links": {
+                "SourceDocument": link(
+                    "GET", DOCUMENT_PATH, "Kế hoạch chứa đoạn đầu tiên.", doc_id="$response.body#/0/doc_id"
+                )
+            }
+        }
+    },
+)
 def search(
     services: ServicesDep,
     q: Annotated[
