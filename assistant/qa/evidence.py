@@ -227,7 +227,16 @@ def _head_score(fact: Record, plan: QuestionPlan) -> tuple[float, bool, bool]:
             run = size
             break
     whole = run == len(words) and run >= 2
+    if run >= 5 and not whole:  # 'Tổ đổi mới sáng tạo cộng đồng' goes on otherwise than 'Tổ … sáng tạo hoạt động'
+        after = asked.split(f" {' '.join(words[:run])} ", 1)[1].split()
+        if after and after[0] != words[run] and after[0] not in _AFTER_A_NAME:
+            return inside, whole, False
     return inside, whole, run >= 5
+
+
+# Words that may follow a name in a question without making it another name ('… là bao nhiêu', '… của xã')
+_AFTER_A_NAME = frozenset({"la", "co", "cua", "o", "tai", "trong", "thi", "va", "nam", "nao", "gi", "bao", "may",
+                           "do", "duoc", "phai", "dat", "xa", "ai", "den", "toi", "theo", "voi"})
 
 
 _ROW_LABEL_RE = re.compile(r"^(?:giai doan|buoc|dot)\s+(?=\d)")
