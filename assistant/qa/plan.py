@@ -430,6 +430,7 @@ _RECIPIENT_BEFORE_RE = re.compile(
 # 'gửi kế hoạch về Sở KH&CN' names a recipient
 # Words before a unit that make it a place or an object, not a doer: 'ở các ấp', 'tỷ lệ doanh nghiệp …'.
 _PLACE_BEFORE_RE = re.compile(r"\b(?:o|tai|tren dia ban|den tung|den cac|den|ty le|ti le|so luong|so|ho tro|thu hut|nguoi dan(?: ,| va)?)\s*$")
+_LISTED_BEFORE_RE = re.compile(r"\b(?:danh sach|liet ke)(?: \w+){0,2}\s*$")
 _PARTNER_BEFORE_RE = re.compile(r"\bphoi hop (?:chat che )?(?:voi\s+)?$")
 _QUOTED_RE = re.compile(r"[“\"«]([^”\"»]{6,})[”\"»]")
 
@@ -599,7 +600,8 @@ class QuestionParser:
             written = fold(text[span.start : span.end])
             before = fold(text[max(0, span.start - 30) : span.start])
             after = fold(text[span.end : span.end + 40])
-            if (_GENERIC_UNITS_RE.fullmatch(written) and _ASKED_RE.search(after)) or _PLACE_BEFORE_RE.search(before):
+            if (_GENERIC_UNITS_RE.fullmatch(written) and (_ASKED_RE.search(after) or _LISTED_BEFORE_RE.search(before))
+                    or _PLACE_BEFORE_RE.search(before)):  # 'các đơn vị nào', 'danh sách các đơn vị': units asked for
                 unnamed.append(written)
                 continue
             target = receivers if _RECIPIENT_BEFORE_RE.search(before) else doers
