@@ -67,9 +67,13 @@ def _years_missing(fact: Record, plan: QuestionPlan, period: set[int]) -> list[i
     return [y for y in plan.years if str(y) not in keyed]
 
 
+_DATE_IN_TITLE_RE = re.compile(r"ngày\s+\d{1,2}\s*(?:tháng\s+\d{1,2}\s+năm\s+|[/-]\s*\d{1,2}\s*[/-]\s*)\d{4}",
+                               re.IGNORECASE)
+
+
 def plan_period(kb: KnowledgeView, doc_id: str) -> set[int]:
     """The years a plan covers, read from its title ('giai đoạn 2026 – 2030', 'năm 2026'); empty if unsaid."""
-    title = kb.documents[doc_id].metadata.get("title") or ""
+    title = _DATE_IN_TITLE_RE.sub(" ", kb.documents[doc_id].metadata.get("title") or "")  # not 'NQ 57 ngày … 2024'
     if span := re.search(r"(20\d\d)\s*[-–]\s*(20\d\d)", title):
         return set(range(int(span.group(1)), int(span.group(2)) + 1))
     return {int(y) for y in re.findall(r"\bnăm (20\d\d)\b", title)}

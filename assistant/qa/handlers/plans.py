@@ -22,6 +22,7 @@ from assistant.qa.handlers.base import (
     place,
 )
 from assistant.qa.handlers.document import PLAN_TYPE_LABELS, matching_references, reference_line, signer_text
+from assistant.qa.handlers.facts import plan_period
 from assistant.qa.handlers.lists import section_by_heading_words
 from assistant.qa.plan import DocField, QuestionPlan, Scope, Slot
 from assistant.qa.render import capitalize, shorten, subject_label, value_text
@@ -130,6 +131,8 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
         return _signers(ctx, plan, sorted(doc_ids or kb.documents))
     if plan.fields and set(plan.subject) <= _DOCUMENT_WORDS:  # 'xã nào ghi số hiệu (văn bản)': each plan's field
         return _field_of_each(ctx, inner, sorted(doc_ids or kb.documents))
+    if _HORIZON_RE.search(plan.folded):  # 'xã nào có KH kéo dài nhiều năm (tới 2030 trở đi)', 'xa nhất, tới năm nào'
+        return _horizons(ctx, sorted(doc_ids or kb.documents), max(plan.years, default=0))
     scored: list[tuple[float, str, str, Source | None]] = []
     if plan.plan_type or plan.provinces:  # 'xã nào có kế hoạch PII', 'các xã của tỉnh Đồng Nai'
         doc_ids = kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type) & (doc_ids or set(kb.documents))
@@ -159,6 +162,38 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
                         for d in (doc_ids or kb.documents) if d not in matched)
         result.lines.append(f"Kế hoạch của các xã còn lại ({', '.join(others)}) không có nội dung này."
                             if others else "Không có xã nào khác.")
+    return result
+
+
+# 'kéo dài nhiều năm', 'xa nhất, tới năm nào': how far each plan's targets and stages reach
+_HORIZON_RE = re.compile(r"\b(?:keo dai|nhieu nam|xa nhat|(?:toi|den|toi tan) nam nao|dai han)\b")
+
+
+def _horizons(ctx: Context, doc_ids: list[str], at_least: int = 0) -> Result:
+    """The plans whose targets or stages reach beyond their first year (and to ``at_least``), farthest first:
+    the last year each names, with the row (or the title) that names it."""
+    kb = ctx.kb
+    reach: list[tuple[int, int, str, Source]] = []
+    for doc_id in doc_ids:
+        period = plan_period(kb, doc_id)
+        dated = [(max(int(y) for y in f.targets if y.isdigit()), f) for f in kb.facts({doc_id})
+                 if any(y.isdigit() for y in f.targets)]
+        last, fact = max(dated, key=lambda item: item[0], default=(max(period, default=0), None))
+        if period and max(period) >= last:
+            last, fact = max(period), None
+        first = min(period, default=last)
+        if last <= first or last < at_least:
+            continue
+        chunks = kb.chunks(doc_id, {"text"})
+        source = fact_source(kb, fact) if fact is not None else chunk_source(kb, chunks[0]) if chunks else None
+        if source is not None:
+            reach.append((last, first, doc_id, source))
+    if not reach:
+        return not_found(Route.CROSS_PLAN, "Không kế hoạch nào nêu chỉ tiêu hay giai đoạn quá năm đầu của nó.")
+    result = Result(Route.CROSS_PLAN, True, short=False, confidence=0.9)
+    result.lines.append("Các kế hoạch có chỉ tiêu, giai đoạn kéo dài nhiều năm (xa nhất trước):")
+    for last, first, doc_id, source in sorted(reach, key=lambda item: -item[0]):
+        result.lines.append(f"- {capitalize(place(kb, doc_id))}: từ {first} tới năm {last} [{result.cite(source)}]")
     return result
 
 
