@@ -367,7 +367,7 @@ def _outline_lines(kb: KnowledgeView, result: Result, heading: str, parts: list[
         result.lines.append(f"- {shorten(title, 200)} [{n}]")
 
 
-_GROUPS_ASKED_RE = re.compile(r"\b(?:nhung|cac|may) (?:nhom|tru cot)\b(?! \d)")
+_GROUPS_ASKED_RE = re.compile(r"\b(?:nhung|cac|may|\d+|hai|ba|bon|sau) (?:nhom|tru cot)\b(?! \d)")  # 'những nhóm', '5 nhóm'
 _YEARS_ASKED_RE = re.compile(r"\b(?:(?:nhung|cac) )?(?:moc )?(?:nam|moc thoi gian) nao\b")
 
 
