@@ -189,7 +189,9 @@ def test_reconcile_repairs_a_chroma_missing_vectors(fresh_services: Services, tm
     order = {i: n for n, i in enumerate(after["ids"])}
     for n, chunk_id in enumerate(before["ids"]):
         assert after["metadatas"][order[chunk_id]] == before["metadatas"][n]
-        assert np.allclose(after["embeddings"][order[chunk_id]], before["embeddings"][n], atol=1e-4)
+        # the same text embedded again (int8 dynamic quantization depends a little on the batch it is in)
+        a, b = np.asarray(after["embeddings"][order[chunk_id]]), np.asarray(before["embeddings"][n])
+        assert float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))) >= 0.99
     # and the repaired vectors are found again by dense search
     chunk = next(c for c in repaired.snapshot.chunks if c.chunk_id == lost[0])
     hits = repaired.dense_search(chunk.text, 3, repaired.snapshot)
