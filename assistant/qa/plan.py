@@ -80,6 +80,7 @@ class Rule:
     requires_unit: bool = False
     unless: re.Pattern[str] | None = None
     heading: str | None = None  # the words of the plan's heading whose section answers the question ('kinh phi')
+    focus: re.Pattern[str] | None = None  # the items of that section that answer it ('định kỳ 6 tháng')
     examples: tuple[str, ...] = ()
     counter: tuple[str, ...] = ()
 
@@ -117,6 +118,7 @@ def _rule(data: dict) -> Rule:
         requires_unit=data.get("requires_unit", False),
         unless=re.compile(data["unless"]) if data.get("unless") else None,
         heading=data.get("heading"),
+        focus=re.compile(data["focus"], re.IGNORECASE) if data.get("focus") else None,
         examples=tuple(data.get("examples", [])),
         counter=tuple(data.get("counter", [])),
     )
@@ -154,6 +156,7 @@ class QuestionPlan:
     appendix: str | None = None  # "1", "2", "I", "II"
     section: str | None = None  # a heading's number named ("mục 5.2", "phần IV", "mục III.2")
     heading: str | None = None  # words of the heading whose section answers it (from the rule that fired)
+    focus: re.Pattern[str] | None = None  # the items of that section that answer it (from the same rule)
     kinds: tuple[FactKind, ...] = ()  # fact kinds the question's words point to
     numbers: tuple[str, ...] = ()  # document numbers named ("68/KH-UBND", "57-NQ/TW", "128")
     subject: tuple[str, ...] = ()  # folded content words: what the question is about
@@ -496,13 +499,15 @@ class QuestionParser:
         fired: list[str] = []
         first_seen: dict[object, int] = {}  # where in the question each slot or field is asked
         heading: str | None = None
+        focus: re.Pattern[str] | None = None
         for rule in self.rules:
             found = rule.fires(folded, bool(units))
             if not found:
                 continue
             fired.append(rule.id)
             spans.extend(found)
-            heading = heading or rule.heading
+            if rule.heading and not heading:
+                heading, focus = rule.heading, rule.focus
             if rule.scope is not None:
                 scope = rule.scope
             for item in (*rule.slots, *([rule.field] if rule.field else [])):
@@ -575,7 +580,7 @@ class QuestionParser:
             quarter=_QUARTERS[quarter.group(1)] if quarter else None, units=units, recipients=recipients, rows=rows,
             unlisted_units=unlisted,
             group=group.group(1) if group else None, appendix=appendix.group(1) if appendix else None,
-            section=section.group(1).upper() if section else None, heading=heading, kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
+            section=section.group(1).upper() if section else None, heading=heading, focus=focus, kinds=tuple(kinds), numbers=numbers, subject=subject, context=context, phrase=phrase,
             periods=tuple((int(a), int(b)) for a, b in _PERIOD_RE.findall(plain)), value_kind=_value_kind(plain),
             counted=({"can cu": "van ban"}.get(counted.group(1), counted.group(1)) if counted else None),  # 'mấy căn cứ'
             elliptical=elliptical, fired=tuple(fired),

@@ -173,13 +173,16 @@ def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> b
     return not (elsewhere and elsewhere[0].coverage >= ELSEWHERE_COVERAGE)
 
 
-def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> Result:
-    """The section's items (those most about the question when they are many); not found when its text has
-    none of its own (a heading over a table)."""
+def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str,
+                    focus: re.Pattern[str] | None = None) -> Result:
+    """The section's items (those most about the question when they are many, or those that hold ``focus``
+    when some do); not found when its text has none of its own (a heading over a table)."""
     result = Result(Route.PASSAGE, True, short=False, confidence=0.8)
     words = plan.subject
     lines = [(c, t) for c, t in _items(_section_chunks(kb, doc_id, prefix)) if fold(t) != fold(prefix.split(" > ")[-1])]
     lines = [(c, t) for c, t in lines if (len(t) > 20 or _NUMBERED_RE.match(t) or t.endswith(":")) and not t.isupper()]
+    if focus is not None and (focused := [(c, t) for c, t in lines if focus.search(t)]):
+        lines = focused  # 'mấy tháng một lần': the items that say how often
     if len(lines) > MAX_SECTION_ITEMS and words:  # keep the items most about the question, in the plan's order
         ranked = sorted(lines, key=lambda ct: coverage(kb, words, fact_words(ct[1]))[0], reverse=True)
         keep = {id(x) for x in ranked[:MAX_SECTION_ITEMS]}
@@ -261,7 +264,7 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     if plan.heading and doc_ids and len(doc_ids) == 1:  # 'tiền đâu để làm kế hoạch': the funding section
         doc_id = next(iter(doc_ids))
         if prefix := headed_section(kb, plan.heading, doc_id):
-            return _section_answer(kb, plan, doc_id, prefix)
+            return _section_answer(kb, plan, doc_id, prefix, plan.focus)
     if plan.heading:  # no such section: the sentences must be about what it is about
         plan = replace(plan, subject=tuple(dict.fromkeys((*plan.heading.split(), *plan.subject))))
     named = need is None or not (plan.subject or plan.units)  # 'kế hoạch đặt mục tiêu gì': the section it names
