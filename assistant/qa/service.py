@@ -19,6 +19,7 @@ from assistant.qa.answer_checks import unanswered
 from assistant.qa.conversation import resolve_with_previous
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
+from assistant.qa.handlers.base import places
 from assistant.qa.handlers.facts import plan_period
 from assistant.qa.handlers.lists import grading_scale, group_number
 from assistant.qa.handlers.passages import numbered_section
@@ -167,7 +168,7 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
     docs = sorted(doc_ids if doc_ids is not None else kb.documents)
     if not docs or plan.scope is Scope.ALL:
         return None
-    where = ", ".join(f"xã {kb.documents[d].commune}" for d in docs[:3])
+    where = places(kb, docs)
     for term in _FOREIGN_TERM_RE.findall(fold(plan.text)):  # 'wifi', 'Zalo': a thing the plan would have to name
         if not any(kb.mentions(d, term) for d in docs):
             written = re.search(rf"\b{term}\b", plan.text, re.IGNORECASE)
@@ -217,8 +218,7 @@ def unsaid_years(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
     asked = sorted({*plan.years, *(y for period in plan.periods for y in period)})
     if not asked or not doc_ids or any(y in plan_period(kb, d) or kb.mentions(d, str(y)) for y in asked for d in doc_ids):
         return None
-    where = ", ".join(f"xã {kb.documents[d].commune}" for d in sorted(doc_ids)[:3])
-    return f"Kế hoạch của {where} không nêu nội dung nào cho năm {', '.join(str(y) for y in asked)}."
+    return f"Kế hoạch của {places(kb, doc_ids)} không nêu nội dung nào cho năm {', '.join(str(y) for y in asked)}."
 
 
 class QAService:
@@ -374,9 +374,8 @@ class QAService:
             separator = _SECOND_CLAUSE_RE.search(plan.text)
             two_questions = by_comma or separator is not None and (fold(separator.group(0)).strip(" ,;?.") != "va" or all(
                 _ASKS_RE.search(fold(part)) for part in parts))  # 'A là ai, và B thì xử lý ra sao?'
-            if any(r.found for r in results) and two_questions:
-                found = next(r for r in results if r.found)  # 'X trước ngày mấy, còn/rồi Y trước ngày mấy': half
-                return self._partial(found, ["phần thứ hai của câu hỏi" if results[0].found else "phần đầu của câu hỏi"])
+            if any(r.found for r in results) and two_questions:  # 'X trước ngày mấy, còn/rồi Y trước ngày mấy'
+                return self._half(results)
             return None
         combined = Result(Route.FACT, True, confidence=min(r.confidence for r in results))
         for sub_result in results:
@@ -408,11 +407,12 @@ class QAService:
             for line in results[1].lines:
                 combined.lines.append(combined.recite(line, results[1].sources))
             return combined
-        if results[0].found:
-            return self._partial(results[0], ["phần thứ hai của câu hỏi"])
-        if results[1].found:
-            return self._partial(results[1], ["phần đầu của câu hỏi"])
-        return results[0]
+        return self._half(results) if any(r.found for r in results) else results[0]
+
+    def _half(self, results: list[Result]) -> Result:
+        """Two questions of which one was answered: not found, the answered one shown as the closest."""
+        found = next(r for r in results if r.found)
+        return self._partial(found, ["phần thứ hai của câu hỏi" if results[0].found else "phần đầu của câu hỏi"])
 
     @staticmethod
     def _partial(result: Result, missing: list[str]) -> Result:

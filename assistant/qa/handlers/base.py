@@ -7,7 +7,7 @@ is, and, when not found, why and the closest candidates. Handlers keep no state 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -86,6 +86,11 @@ def not_found(route: Route, reason: str | None = None, candidates: list[str] | N
 def place(kb: KnowledgeView, doc_id: str) -> str:
     doc = kb.documents[doc_id]
     return f"xã {doc.commune}" if doc.commune else doc.filename
+
+
+def places(kb: KnowledgeView, doc_ids: Iterable[str], limit: int = 3) -> str:
+    """The first ``limit`` plans named as in an answer: 'xã A, xã B'."""
+    return ", ".join(place(kb, d) for d in sorted(doc_ids)[:limit])
 
 
 def chunk_source(kb: KnowledgeView, chunk: Chunk, text: str | None = None, score: float = 1.0) -> Source:

@@ -260,6 +260,11 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     return result
 
 
+def _reference_words(ref: Record) -> tuple[str, ...]:
+    """The words a cited document is described by: its mention and what was read of it (kind, issuer, subject)."""
+    return fact_words(" ".join([ref.subject, *ref.attrs.values()]))
+
+
 OWN_TITLE_COVERAGE = 0.5  # below: the plan a number question describes is not the plan itself
 CITED_TOPIC_COVERAGE = 0.75  # … and one document it cites holds this much of the topic
 
@@ -273,7 +278,7 @@ def _another_plan(kb: KnowledgeView, plan: QuestionPlan, doc_ids: list[str]) -> 
     if coverage(kb, plan.subject, title)[0] >= OWN_TITLE_COVERAGE:
         return None
     refs = [r for r in kb.facts(set(doc_ids), {FactKind.REFERENCE})
-            if coverage(kb, plan.subject, fact_words(" ".join([r.subject, *r.attrs.values()])))[0] >= CITED_TOPIC_COVERAGE]
+            if coverage(kb, plan.subject, _reference_words(r))[0] >= CITED_TOPIC_COVERAGE]
     if len(refs) != 1:
         return None
     result = Result(Route.REFERENCE, True, confidence=0.9)
@@ -339,7 +344,7 @@ def described_references(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str
     types, levels = _described_types(plan), asked_levels(plan)
     scored = []
     for ref in kb.facts(doc_ids, {FactKind.REFERENCE}):
-        own = fact_words(" ".join([ref.subject, *ref.attrs.values()]))
+        own = _reference_words(ref)
         score = coverage(kb, plan.subject, own, plan.phrase, plan.context)[0] if plan.subject else 0.0
         if (not types or any(ref.attrs.get("doc_type", "").startswith(t) for t in types)) and (
                 not levels or issuer_level(ref) in levels):  # of the kind and the issuer named, if any

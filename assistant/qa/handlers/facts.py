@@ -22,7 +22,7 @@ from assistant.qa.evidence import (
     scattered,
     score_fact,
 )
-from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place
+from assistant.qa.handlers.base import Context, Result, Route, fact_source, handles, not_found, place, places
 from assistant.qa.handlers.lists import group_members
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import SLOT_LABELS, capitalize, shorten, subject_label, value_text
@@ -301,8 +301,8 @@ def _focal_unit(ctx: Context, plan: QuestionPlan, doc_ids: set[str]) -> Result:
         result.lines.append(fact_line(place(kb, doc_id), said[0], plan, n))
         result.facts.append(said[0])
         result.found = True
-    where = ", ".join(place(kb, d) for d in sorted(doc_ids)[:3])
-    return result if result.found else not_found(Route.FACT, f"Kế hoạch của {where} không nêu rõ một cơ quan đầu mối.")
+    return result if result.found else not_found(
+        Route.FACT, f"Kế hoạch của {places(kb, doc_ids)} không nêu rõ một cơ quan đầu mối.")
 
 
 def _sent_elsewhere(fact: Record, plan: QuestionPlan) -> str | None:

@@ -279,8 +279,8 @@ _VALUE_IN_LINE_RE = re.compile(r"[≥≤<>=]?\s*\d+(?:[.,]\d+)?\s*%")
 
 
 def _same_or_not(lines: list[str], plan: QuestionPlan) -> str | None:
-    """'Các xã đặt cùng mức …' or '… khác nhau' from each commune's line: its percentage for the year asked
-    (its first one when no year is asked); None when a line has none."""
+    """'Mức như nhau ở các xã: …' or 'Mức của các xã khác nhau: …' from each commune's line: its percentage for
+    the year asked (its first one when no year is asked); None when a line has none."""
     values = []
     for line in lines:
         text = line
