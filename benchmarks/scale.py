@@ -146,10 +146,12 @@ def serve_only(data: Path, base: Settings, backend: str) -> None:
     plus two over every plan."""
     settings = Settings(**{**base.model_dump(), "data_dir": data, "embedding_backend": backend})
     stages: list[tuple[str, float]] = [("python+project", _current_rss_mib())]
+    peaks: list[str] = []
 
     def stage(name: str) -> None:
         release_memory()
         stages.append((name, _current_rss_mib()))
+        peaks.append(f"{name} {_rss_mib():.0f}")
 
     import chromadb  # noqa: F401
 
@@ -186,6 +188,7 @@ def serve_only(data: Path, base: Settings, backend: str) -> None:
     print("    " + "  ".join(f"{name} {rss - before:+.0f}" for (_, before), (name, rss) in zip(stages, stages[1:],
                                                                                            strict=False))
           + f"  (from {stages[0][1]:.0f} MiB; lexical postings {lexical_mib:.0f} MiB)", flush=True)
+    print("    peak RSS after each stage (MiB): " + ", ".join(peaks), flush=True)
 
 
 def _serve_in_subprocess(data: Path, backend: str) -> None:

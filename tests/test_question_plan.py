@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.qa.intent_model import IntentModel
@@ -248,3 +249,24 @@ def test_words_typed_without_diacritics_that_ask_rather_than_name(
 ) -> None:
     subject = parser.parse(question, TERMS).subject
     assert set(kept) <= set(subject) and not set(dropped) & set(subject), subject
+
+
+def test_the_intent_model_applies_scikit_learns_weights_exactly(tmp_path: Path) -> None:
+    """The serving process applies the weights with numpy; on every labelled question and every probe question
+    its probabilities are scikit-learn's own."""
+    from assistant.qa.intent_model import fit_pipeline, labelled_questions, save_weights
+
+    pipeline = fit_pipeline(labelled_questions())
+    save_weights(pipeline, tmp_path / "intent.npz")
+    model = IntentModel.load(tmp_path / "intent.npz")
+    questions = [q for q, _ in labelled_questions()] + [
+        json.loads(line)["question"] for path in sorted(PROBES.glob("probes_*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions += ["", "   ", "a", "Đ", "CĐS?!", "ai  chủ\ttrì\n chỉ số"]
+    from core.normalize import fold
+
+    expected = pipeline.predict_proba([fold(q) for q in questions])
+    actual = np.array([model.probabilities(q) for q in questions])
+    assert list(pipeline.classes_) == model.classes
+    assert np.abs(actual - expected).max() < 1e-9
+    assert model.scores("việc này ai lo") == IntentModel.trained().scores("việc này ai lo")
