@@ -14,15 +14,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
-from assistant.qa.plan import QuestionPlan, Slot
+from assistant.qa.plan import SYNONYMS_PATH, QuestionPlan, Slot
 from core.model import FactKind, Record
 from core.normalize import abbreviations, fold
 from ingest.record_text import KIND_LABELS
 from vectorstore.knowledge import KnowledgeView, _spelling, fact_words
-
-SYNONYMS_PATH = Path(__file__).with_name("synonyms.json")
 
 # --- weights (calibrated; see the module docstring) ----------------------------------------------------
 W_COVERAGE = 0.6  # share of the question's subject words found in the fact
@@ -73,9 +70,10 @@ def _alternatives(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:
     return out
 
 
-def _synonym_variants(words: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The subject with each synonym phrase it holds replaced by the other phrases of its group."""
-    variants = [words]
+def _synonym_variants(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]] | None]]:
+    """The subject with each synonym phrase it holds replaced by the other phrases of its group, each with the
+    (phrase, replacement) it made (None: the subject itself)."""
+    variants: list[tuple[tuple[str, ...], tuple[tuple[str, ...], tuple[str, ...]] | None]] = [(words, None)]
     text = f" {' '.join(words)} "
     for group in synonyms():
         for phrase in group:
@@ -83,7 +81,7 @@ def _synonym_variants(words: tuple[str, ...]) -> list[tuple[str, ...]]:
             if phrase and key in text:
                 for other in group:
                     if other != phrase:
-                        variants.append(tuple(text.replace(key, f" {'_'.join(other)} ").split()))
+                        variants.append((tuple(text.replace(key, f" {'_'.join(other)} ").split()), (phrase, other)))
     return variants
 
 
@@ -103,10 +101,12 @@ def _prepared(
     ordered = fact_words(" ".join(phrase)) if phrase else fact_words(" ".join(words))
     pairs = list(zip(ordered, ordered[1:], strict=False))
     variants = []
-    for variant in _synonym_variants(words):
+    for variant, replaced in _synonym_variants(words):
         own = None
-        if variant is not words:
-            spelled = tuple(w for token in variant for w in token.split("_"))
+        if replaced is not None:  # the question's words in order with the synonym put in, as the subject itself
+            phrase_text, key = f" {' '.join(ordered)} ", f" {' '.join(replaced[0])} "
+            spelled = tuple((phrase_text.replace(key, f" {' '.join(replaced[1])} ") if key in phrase_text else
+                             " ".join(w for token in variant for w in token.split("_"))).split())
             own = list(zip(spelled, spelled[1:], strict=False))
         variants.append(_Variant(variant, _alternatives(variant), own))
     return pairs, variants, _alternatives(context)

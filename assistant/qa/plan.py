@@ -11,6 +11,7 @@ the alias table.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from dataclasses import dataclass, replace
@@ -216,17 +217,31 @@ _STOP_PHRASES = re.compile(
     r"so hieu|tham muu|giao cho|(?:bang )?phan cong|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
     r"(?:co )?(?:nhac|noi|de cap)(?: (?:toi|den))?|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
     r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|"  # 'làm gì để nâng PII': the plan's aim
-    r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam|(?:giong|khac) nhau|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
+    r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam|(?:giong|khac|trung|bang|nhu) nhau|(?:ca )?hai xa|co cung (?:mot|1)|co (?:giong|khac)(?= (?:khong|ko|k)\b)|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
     r"(?:o |tai )?(?:cho|diem) nao|chenh(?: lech)?(?: nhau)?|ntn|tom tat|tom luoc|giai thich(?: giup| cho| ro)?|neu (?:ngan gon|ro|cu the)|liet ke|dua tren)\b"  # 'giống, khác nhau chỗ nào', 'chênh nhau ntn'  # 'giao làm những gì' asks duties; 'giao thông' stays
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.
 _STOP_WRITTEN = set(
-    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "mỗi", "từng", "phần", "xong", "rơi", "tận", "chiếm", "mốc", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm", "chỉ", "ghi", "thuộc", "đc", "dc", "k", "ko", "tt", "đến", "lên"]
+    ["là", "gì", "nào", "ai", "của", "và", "các", "những", "ở", "tại", "trong", "cho", "với", "về", "để", "được", "không", "hay", "hoặc", "thì", "sao", "vậy", "thế", "này", "mà", "ơi", "à", "nhé", "nha", "hả", "ừ", "rồi", "chưa", "đã", "sẽ", "đang", "bị", "phải", "cần", "nên", "xã", "phường", "đó", "ấy", "kia", "mình", "em", "anh", "chị", "bạn", "lo", "giúp", "xem", "hỏi", "biết", "đâu", "nhỉ", "do", "có", "hãy", "vụ", "mảng", "bên", "việc", "cái", "mấy", "ạ", "vầy", "mỗi", "từng", "phần", "xong", "rơi", "tận", "chiếm", "mốc", "còn", "vào", "lúc", "chứ", "nữa", "luôn", "đây", "ta", "thôi", "hở", "dzậy", "zậy", "dzị", "hen", "nghen", "nè", "hông", "hổng", "theo", "muốn", "nói", "kh", "đặt", "giữa", "gồm", "chỉ", "ghi", "thuộc", "đc", "dc", "k", "ko", "tt", "đến", "lên"]
 )
 _STOP_FOLDED = set(
-    ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon", "giua", "dc", "ko", "tt", "moc"]
+    ["la", "gi", "nao", "ai", "cua", "va", "cac", "nhung", "o", "cho", "voi", "ve", "duoc", "khong", "hoac", "sao", "oi", "a", "nhe", "roi", "chua", "xa", "phuong", "kh", "bn", "ak", "nhi", "giup", "xem", "biet", "muon", "giua", "dc", "ko", "tt", "moc", "dzay", "zay", "nghen"]
 )
+SYNONYMS_PATH = Path(__file__).with_name("synonyms.json")
+
+
+@lru_cache(maxsize=1)
+def _set_phrases_re() -> re.Pattern[str] | None:
+    """The domain's set phrases (synonyms.json) that hold a function word ('không dùng tiền mặt'): inside one,
+    the word is content."""
+    groups = json.loads(SYNONYMS_PATH.read_text(encoding="utf-8"))["groups"]
+    function_words = _STOP_FOLDED | {fold(w) for w in _STOP_WRITTEN}
+    phrases = {fold(p) for group in groups for p in group}
+    kept = sorted((p for p in phrases if len(p.split()) > 1 and function_words & set(p.split())), key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, kept)) + r")\b") if kept else None
+
+
 # Words after 'co' typed without diacritics that make it the verb 'có' ('co bao nhieu', 'co tong cong'), not 'cơ'
 _AFTER_CO = frozenset(["bao", "tong", "may", "nhung", "cac", "phai", "gui", "ghi", "duoc", "nhac", "de", "noi",
                        "khong", "ko", "mot", "hai", "ba", "bon", "nam", "dat", "dua", "giao", "neu", "chi"])
@@ -647,6 +662,8 @@ class QuestionParser:
                                + [m.span() for m in _FOLLOW_UP_FRAME_RE.finditer(folded)] + row_spans)
         plan_kind = _covered(tokens, type_spans)  # 'KH NQ57', 'mô hình xã ĐMST' name the plan, not the subject
         negated = _covered(tokens, [(m.start(), _negation_end(folded, m.end())) for m in _NEGATION_RE.finditer(folded)])
+        set_phrases = _set_phrases_re()
+        set_phrase = _covered(tokens, [m.span() for m in set_phrases.finditer(folded)] if set_phrases else [])
         subject: list[str] = []
         context: list[str] = []
         phrase: list[str] = []
@@ -656,7 +673,7 @@ class QuestionParser:
                     or _GLUED_NUMBER_RE.fullmatch(key)):  # 'kh128' names a plan
                 continue
             following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-            function_word = written in _STOP_WRITTEN or (not typed_with_diacritics and (
+            function_word = not set_phrase[i] and written in _STOP_WRITTEN or (not typed_with_diacritics and not set_phrase[i] and (
                 key in _STOP_FOLDED or (key == "co" and following in _AFTER_CO)
                 or (key == "can" and following not in ("bo", "cu"))))  # 'co bao nhieu' is 'có', 'can dat' 'cần'
             preceding = tokens[i - 1][1] if i else ""

@@ -170,7 +170,7 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         return None
     where = places(kb, docs)
     for term in _FOREIGN_TERM_RE.findall(fold(plan.text)):  # 'wifi', 'Zalo': a thing the plan would have to name
-        if not any(kb.mentions(d, term) for d in docs):
+        if term in plan.phrase and not any(kb.mentions(d, term) for d in docs):
             written = re.search(rf"\b{term}\b", plan.text, re.IGNORECASE)
             return (f"{f'Kế hoạch của {where}' if doc_ids is not None else 'Các kế hoạch đã nạp'} không nhắc tới "
                     f"«{written.group(0) if written else term}».")

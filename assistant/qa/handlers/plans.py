@@ -28,6 +28,7 @@ from assistant.qa.plan import DocField, QuestionPlan, Scope, Slot
 from assistant.qa.render import capitalize, shorten, subject_label, value_text
 from assistant.qa.types import Source
 from core.model import FactKind
+from core.normalize import fold
 from ingest.units import find_units
 from vectorstore.knowledge import KnowledgeView, fact_words
 
@@ -272,24 +273,30 @@ def answer_compare(ctx: Context, plan: QuestionPlan, route_one: Handler) -> Resu
     return result
 
 
-# 'có khác nhau không', 'giống nhau không', 'so sánh': the answer says whether the values are the same
-_SAME_OR_NOT_RE = re.compile(r"\b(?:khac nhau|giong nhau|nhu nhau|bang nhau|so sanh|chenh lech|khac gi|co khac|"
-                             r"giong (?:hay|hoac) khac)\b")
+# 'có khác nhau không', 'giống nhau không', 'có chênh không', 'có cùng một phòng không', 'so sánh': the answer says
+# whether the values (or the lead units, when the question asks who leads) are the same
+_SAME_OR_NOT_RE = re.compile(r"\b(?:(?:khac|giong|nhu|bang|trung|chenh) nhau|so sanh|chenh(?: lech)?|khac gi|"
+                             r"co (?:khac|giong|cung)|giong (?:khong|ko|k|hay|hoac)|khac (?:khong|ko|k))\b")
 _VALUE_IN_LINE_RE = re.compile(r"[≥≤<>=]?\s*\d+(?:[.,]\d+)?\s*%")
+_LEAD_IN_LINE_RE = re.compile(r"đơn vị chủ trì: (.+?)(?: \(|;| \[|\.? ?$)")
 
 
 def _same_or_not(lines: list[str], plan: QuestionPlan) -> str | None:
     """'Mức như nhau ở các xã: …' or 'Mức của các xã khác nhau: …' from each commune's line: its percentage for
-    the year asked (its first one when no year is asked); None when a line has none."""
+    the year asked (its first one when no year is asked), or its lead unit when the question asks who leads;
+    None when a line has none."""
+    by_unit = Slot.LEAD in plan.slots
     values = []
     for line in lines:
         text = line
-        if plan.years and (year := re.search(rf"năm {plan.years[0]}: ([^;]+)", line)):
+        if not by_unit and plan.years and (year := re.search(rf"năm {plan.years[0]}: ([^;]+)", line)):
             text = year.group(1)
-        found = _VALUE_IN_LINE_RE.search(text)
+        found = (_LEAD_IN_LINE_RE if by_unit else _VALUE_IN_LINE_RE).search(text)
         if not found:
             return None
-        values.append((line.removeprefix("- ").split(":", 1)[0], re.sub(r"\s+", " ", found.group(0)).strip()))
-    if len({v.replace(" ", "") for _, v in values}) == 1:
-        return f"Mức như nhau ở các xã: {values[0][1]}."
-    return "Mức của các xã khác nhau: " + "; ".join(f"{who} {v}" for who, v in values) + "."
+        value = found.group(1) if by_unit else found.group(0)
+        values.append((line.removeprefix("- ").split(":", 1)[0], re.sub(r"\s+", " ", value).strip()))
+    what = "Đơn vị chủ trì" if by_unit else "Mức"
+    if len({fold(v).replace(" ", "") for _, v in values}) == 1:
+        return f"{what} như nhau ở các xã: {values[0][1]}."
+    return f"{what} của các xã khác nhau: " + "; ".join(f"{who} {v}" for who, v in values) + "."
