@@ -7,6 +7,7 @@ found: the officer learns that the plan does not say it, rather than reading a n
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.qa.evidence import coverage
 from assistant.qa.handlers.base import (
@@ -20,7 +21,8 @@ from assistant.qa.handlers.base import (
     not_found,
     place,
 )
-from assistant.qa.plan import DocField, QuestionPlan
+from assistant.qa.handlers.passages import named_row
+from assistant.qa.plan import DocField, QuestionPlan, Slot
 from assistant.qa.render import SHORT_CAP, capitalize, shorten
 from core.model import FactKind, Record
 from core.normalize import fold
@@ -250,6 +252,8 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         return not_found(Route.DOC_FIELD, "Câu hỏi chưa nêu kế hoạch của xã nào.", [f"Kế hoạch của xã {c}" for c in kb.communes])
     if (set(plan.fields) <= {DocField.NUMBER, DocField.DATE} and (cited := _another_plan(kb, plan, targets))):
         return cited  # 'KH về công tác CCHC năm 2026 của UBND xã số mấy': a plan it cites, not itself
+    if plan.fields == (DocField.BASES,) and (row := _row_basis(kb, plan, set(targets))) is not None:
+        return row  # 'chỉ số Hạ tầng số thực hiện theo KH nào': the row says which plan, not the plan's bases
     answered = 0
     for field in _distinct(plan.fields):
         answered += sum(_answer_one(ctx, plan, d, field, result) for d in targets)
@@ -258,6 +262,18 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     result.found = True
     result.short = result.short and answered == 1
     return result
+
+
+_CITES_RE = re.compile(r"\b(?:ke hoach|chuong trinh|nghi quyet|de an|quyet dinh|chi thi)\b")
+
+
+def _row_basis(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> Result | None:
+    """A 'theo kế hoạch nào' question about a table row it names in full, whose text names the document it
+    follows: that row (its content and units); None otherwise."""
+    row = named_row(kb, replace(plan, slots=(Slot.TEXT, *plan.fact_slots), fields=()), doc_ids, by_name=True)
+    if row is None or not _CITES_RE.search(fold(row.lines[0].partition(" — ")[2])):
+        return None
+    return row
 
 
 def _reference_words(ref: Record) -> tuple[str, ...]:

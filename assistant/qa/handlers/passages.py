@@ -130,7 +130,7 @@ def answer_section(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
         section = None
     if section is not None and (answer := _section_answer(ctx.kb, plan, *section)).found:
         return answer
-    if not plan.section and (row := _named_row(ctx.kb, plan, doc_ids)) is not None:
+    if not plan.section and (row := named_row(ctx.kb, plan, doc_ids)) is not None:
         return row
     return not_found(Route.SECTION)
 
@@ -276,7 +276,7 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
         return answer  # 'những lĩnh vực nào': the section 'trong các lĩnh vực'
     if not plan.subject and not plan.context:
         return not_found(Route.PASSAGE)
-    if need is None and not plan.units and (row := _named_row(kb, plan, doc_ids)) is not None:
+    if need is None and not plan.units and (row := named_row(kb, plan, doc_ids)) is not None:
         return row
     if not plan.subject:  # 'Kế hoạch nói gì về hợp tác xã?': the units named are the subject
         unit_words = tuple(w for name in plan.units for w in fold(name).split() if w not in ("cac", "xa"))
@@ -341,14 +341,15 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
 ROW_RIVAL_COVERAGE = 0.8  # another row this close makes the row named ambiguous
 
 
-def _named_row(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> Result | None:
+def named_row(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, by_name: bool = False) -> Result | None:
     """A free question about a table row it names in full ('chỉ số Quản trị môi trường: nhiệm vụ cụ thể là gì'):
-    the row, with its tasks, units and targets; None unless exactly one row holds the whole subject in order."""
+    the row, with its tasks, units and targets; None unless exactly one row holds the whole subject in order
+    (``by_name``: in its name; rows whose text merely mentions the subject are no rivals)."""
     if doc_ids is None or len(plan.subject) < 2:
         return None
     matches = [m for m in rank_facts(kb, plan, doc_ids, TABLE_FACT_KINDS) if m.fact.is_table_row]
     whole = [m for m in matches if m.coverage >= 0.99 and m.head >= 0.99]
-    if len(whole) != 1 or sum(m.coverage >= ROW_RIVAL_COVERAGE for m in matches) > 1:
+    if len(whole) != 1 or sum((m.head if by_name else m.coverage) >= ROW_RIVAL_COVERAGE for m in matches) > 1:
         return None
     fact = whole[0].fact
     result = Result(Route.FACT, True, confidence=whole[0].coverage, facts=[fact])
