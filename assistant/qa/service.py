@@ -116,6 +116,7 @@ _COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b|\bchenh\b")
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
 _SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va|rồi|roi|sau đó|sau do)\s+(?=\S)", re.IGNORECASE)
+_SECOND_SENTENCE_RE = re.compile(r"\?\s*(?=\w)")
 
 
 _ASKS_RE = re.compile(r"\b(?:ai|nao|gi|sao|bao nhieu|may|bao gio|o dau|the nao)\b")
@@ -332,7 +333,7 @@ class QAService:
             return both
         if route is Route.FACT and (pair := self._each_subject(ctx, kb, plan, doc_ids)) is not None:
             return pair
-        if route is not Route.FACT and (parts := self._two_questions(kb, plan)) is not None:
+        if (parts := self._two_questions(kb, plan, route)) is not None:
             return self._both(ctx, *parts, doc_ids)
         result = self._run(ctx, plan, route, doc_ids)
         if (result.found and route is Route.COUNT and plan.asks(Slot.VALUE) and Slot.VALUE not in result.answered
@@ -383,20 +384,30 @@ class QAService:
                 combined.lines.append(_short_subject(combined.recite(line, sub_result.sources)))
         return combined
 
-    def _two_questions(self, kb: KnowledgeView, plan: QuestionPlan) -> tuple[QuestionPlan, QuestionPlan] | None:
-        """'KPI xây dựng theo những nguyên tắc nào, và kết quả dùng làm căn cứ cho việc gì?': two questions joined
-        by ', và/còn/rồi', each with its own question word and subject, each parsed alone; None for one question."""
-        separator = _SECOND_CLAUSE_RE.search(plan.text)
-        if separator is None:
-            return None
-        first_text, second_text = plan.text[: separator.start()], plan.text[separator.end() :]
-        if not (_ASKS_RE.search(fold(first_text)) and _ASKS_RE.search(fold(second_text))):
-            return None
-        first, second = (_within(self.parser.parse(t, self.terms(kb)), plan) for t in (first_text, second_text))
-        if len(set(second.phrase) - set(first.phrase)) < 2 and not set(second.units) - set(first.units):
-            return None  # 'ai chủ trì, và ai phối hợp?': one thing asked twice
-        # the second goes on about the first's topic ('Bộ KPI xếp loại thế nào, và kết quả dùng để làm gì?')
-        return first, replace(second, context=tuple(dict.fromkeys((*second.context, *first.subject, *first.context))))
+    def _two_questions(self, kb: KnowledgeView, plan: QuestionPlan, route: Route
+                       ) -> tuple[QuestionPlan, QuestionPlan] | None:
+        """Two questions in one, each parsed alone; None for one question:
+        - joined by ', và/còn/rồi', each with its own question word ('KPI xây dựng theo những nguyên tắc nào, và
+          kết quả dùng làm căn cứ cho việc gì?'), unless one fact is asked several things;
+        - two sentences ('… là bao nhiêu? Phòng nào chủ trì chỉ tiêu Y?'), each with its own question word and its
+          own subject (a sentence without one asks more of the same fact). A bare comma is not split on: 'mấy
+          nhóm, nhóm nào nhiều điểm nhất' and 'quy định thế nào, gửi qua phòng nào' ask of one thing."""
+        separators = [] if route is Route.FACT else [(_SECOND_CLAUSE_RE.search(plan.text), False)]
+        separators += [(m, True) for m in _SECOND_SENTENCE_RE.finditer(plan.text)]
+        for separator, own_subjects in separators:
+            if separator is None:
+                continue
+            first_text, second_text = plan.text[: separator.start()], plan.text[separator.end() :]
+            if not (_ASKS_RE.search(fold(first_text)) and _ASKS_RE.search(fold(second_text))):
+                continue
+            first, second = (_within(self.parser.parse(t, self.terms(kb)), plan) for t in (first_text, second_text))
+            if own_subjects and not (first.subject and len(set(second.subject) - set(first.subject)) >= 2):
+                continue
+            if len(set(second.phrase) - set(first.phrase)) < 2 and not set(second.units) - set(first.units):
+                continue  # 'ai chủ trì, và ai phối hợp?': one thing asked twice
+            # the second goes on about the first's topic ('Bộ KPI xếp loại thế nào, và kết quả dùng để làm gì?')
+            return first, replace(second, context=tuple(dict.fromkeys((*second.context, *first.subject, *first.context))))
+        return None
 
     def _both(self, ctx: Context, first: QuestionPlan, second: QuestionPlan, doc_ids: set[str] | None) -> Result:
         """Both questions answered, one after the other; or not found, what was found shown as the closest (a

@@ -43,6 +43,7 @@ _DOC_TYPE_WORDS = {
 }
 _CENTRAL_RE = re.compile(r"\b(?:bo chinh tri|chinh phu|quoc hoi|thu tuong|trung uong|ban bi thu|(?<!dang )bo (?!tinh\b)[a-z]+)\b")
 _COMMUNE_RE = re.compile(r"\b(?:xa|dang uy xa|ubnd xa)\b")
+_EXAMPLES_RE = re.compile(r"\.\.\.|…|\bv\.v\b|\bvv\b|\bchẳng hạn\b|\bví dụ\b|\bnhư là\b", re.IGNORECASE)
 
 
 def issuer_level(ref: Record) -> str:
@@ -59,8 +60,10 @@ def issuer_level(ref: Record) -> str:
 def asked_levels(plan: QuestionPlan) -> set[str]:
     """The issuers' levels the question names ('văn bản nào của tỉnh và Đảng ủy xã' -> province, commune)."""
     text = plan.folded
-    levels = set()
-    if _CENTRAL_RE.search(text):
+    levels: set[str] = set()
+    if _EXAMPLES_RE.search(plan.text):  # '(NQ của CP, KH của UBND tỉnh...)': examples of what is asked, no filter
+        return levels
+    if _CENTRAL_RE.search(text) or re.search(r"\b(?:cua|nq|nghi quyet) cp\b", text):
         levels.add("central")
     if re.search(r"\b(?:ubnd|uy ban nhan dan|dang uy|hdnd) xa\b|\bcap xa\b", text):
         levels.add("commune")
@@ -259,6 +262,8 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         answered += sum(_answer_one(ctx, plan, d, field, result) for d in targets)
     if not answered:
         return not_found(Route.DOC_FIELD, result.reason, [], result.sources)
+    if result.reason:  # another field asked is left blank or missing: said, not silently dropped
+        result.lines.append(result.reason)
     result.found = True
     result.short = result.short and answered == 1
     return result
