@@ -558,8 +558,9 @@ class QuestionParser:
         for commune in communes:  # 'KH ĐMST Hà Đông', 'mô hình xã Hà Đông ĐMST': the plan named by its topic
             name = fold(commune)
             before = rf"\b(?:ke hoach|kh) (?:dmst|doi moi sang tao|cds|chuyen doi so)(?= (?:xa )?{name}\b)"
-            after = rf"(?<=\bxa {name} )(?:dmst|doi moi sang tao)\b"
-            type_spans += [m.span() for pattern in (before, after) for m in re.finditer(pattern, folded)]
+            after = rf"(?:(?<=\bxa {name} )|(?<=\bmo hinh {name} ))(?:dmst|doi moi sang tao)\b"
+            model = rf"\bmo hinh(?= (?:xa )?{name} (?:dmst|doi moi sang tao)\b)"  # 'mô hình Hà Đông ĐMST'
+            type_spans += [m.span() for pattern in (before, after, model) for m in re.finditer(pattern, folded)]
         numbers = self._numbers(text, plain, plan_type)
         own_number = next((n for n in numbers if n.split("/")[0] in terms.plan_numbers), None)
         counted = _COUNT_RE.search(plain)

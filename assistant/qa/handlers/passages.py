@@ -160,6 +160,7 @@ def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> b
     """The section named answers the question, unless the question's words besides the section's name
     ('mục tiêu tăng trưởng GRDP' asks more than 'mục tiêu') are in none of its items and well said elsewhere."""
     name = {w for part in prefix.split(" > ") for w in _section_name(part).split()}  # its parents name it too
+    name |= {w[:-1] for w in name if len(w) > 3 and w.endswith("s")}  # '(KPIs)' names the KPI
     rest = tuple(w for w in plan.subject if w not in name)
     if not rest:
         return True
