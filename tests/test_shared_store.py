@@ -224,3 +224,13 @@ def test_leftovers_of_killed_uploads_are_swept_at_start_but_not_fresh_ones(tmp_p
     assert services.ingestor.swept == 2
     assert not old_source.exists() and not old_upload.exists()
     assert fresh_upload.exists() and kept_source.exists()
+
+
+def test_the_store_under_test_is_the_one_the_run_asks_for(fast_services: Services,
+                                                          request: pytest.FixtureRequest) -> None:
+    """`pytest --store shared` runs the suite on PostgreSQL and a Chroma server, not silently on SQLite."""
+    shared = request.config.getoption("--store") == "shared"
+    store = fast_services.store
+    assert store.catalog.engine.dialect.name == ("postgresql" if shared else "sqlite")
+    assert fast_services.settings.chroma_mode == ("http" if shared else "embedded")
+    assert store.dense.collection.count() == len(store.catalog.all_chunk_ids())
