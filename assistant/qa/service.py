@@ -389,8 +389,8 @@ class QAService:
         """Two questions in one, each parsed alone; None for one question:
         - joined by ', và/còn/rồi', each with its own question word ('KPI xây dựng theo những nguyên tắc nào, và
           kết quả dùng làm căn cứ cho việc gì?'), unless one fact is asked several things;
-        - two sentences ('… là bao nhiêu? Phòng nào chủ trì chỉ tiêu Y?'), each with its own question word and its
-          own subject (a sentence without one asks more of the same fact). A bare comma is not split on: 'mấy
+        - two sentences ('… là bao nhiêu? Phòng nào chủ trì chỉ tiêu Y?'), each with its own question word, the
+          second with a subject of its own (a sentence without one asks more of the same fact). A bare comma is not split on: 'mấy
           nhóm, nhóm nào nhiều điểm nhất' and 'quy định thế nào, gửi qua phòng nào' ask of one thing."""
         separators = [] if route is Route.FACT else [(_SECOND_CLAUSE_RE.search(plan.text), False)]
         separators += [(m, True) for m in _SECOND_SENTENCE_RE.finditer(plan.text)]
@@ -401,7 +401,7 @@ class QAService:
             if not (_ASKS_RE.search(fold(first_text)) and _ASKS_RE.search(fold(second_text))):
                 continue
             first, second = (_within(self.parser.parse(t, self.terms(kb)), plan) for t in (first_text, second_text))
-            if own_subjects and not (first.subject and len(set(second.subject) - set(first.subject)) >= 2):
+            if own_subjects and len(set(second.subject) - set(first.phrase)) < 2:
                 continue
             if len(set(second.phrase) - set(first.phrase)) < 2 and not set(second.units) - set(first.units):
                 continue  # 'ai chủ trì, và ai phối hợp?': one thing asked twice
@@ -415,7 +415,8 @@ class QAService:
         results = [self._run(ctx, part, choose_route(part), doc_ids) for part in (first, second)]
         if all(r.found for r in results) and not (results[0].facts and results[0].facts == results[1].facts):
             combined = results[0]
-            for line in results[1].lines:
+            combined.lines = _listed_briefly(combined.lines)
+            for line in _listed_briefly(results[1].lines):
                 combined.lines.append(combined.recite(line, results[1].sources))
             return combined
         return self._half(results) if any(r.found for r in results) else results[0]
@@ -531,6 +532,20 @@ class QAService:
             if len(padded) >= k:
                 break
         return padded
+
+
+BRIEF_LIST_ITEMS = 2  # items of a list kept when it is one of two answers
+
+
+def _listed_briefly(lines: list[str]) -> list[str]:
+    """One answer of two: its head line and its first list items, the rest counted (two must fit where one did)."""
+    items = [i for i, line in enumerate(lines) if line.startswith("- ")]
+    if len(items) <= BRIEF_LIST_ITEMS + 1:
+        return lines
+    kept = set(items[:BRIEF_LIST_ITEMS])
+    rest = sum(1 for i in items[BRIEF_LIST_ITEMS:] if not re.match(r"- … và (\d+)", lines[i]))
+    rest += sum(int(m.group(1)) for i in items if (m := re.match(r"- … và (\d+)", lines[i])))
+    return [line for i, line in enumerate(lines) if i not in items or i in kept] + [f"- … và {rest} mục khác."]
 
 
 def _within(part: QuestionPlan, whole: QuestionPlan) -> QuestionPlan:

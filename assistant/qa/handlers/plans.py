@@ -39,7 +39,7 @@ _DOCUMENT_WORDS = {"van", "ban", "cu", "the", "ro", "day", "du"}  # 'số hiệu
 _PART_RE = re.compile(r"\b(?:muc|phan|chuong|de muc)\b")
 _REACH_WORDS = {"toi", "tan", "den", "dat", "co", "keo", "dai", "moc", "nam", "xa"}  # 'đặt chỉ tiêu tới tận năm …'
 # 'những xã nào (có, làm, xây dựng) kế hoạch (triển khai, cải thiện) …': words that only say a plan was made
-_MAKING_A_PLAN = {"co", "lam", "xay", "dung", "ban", "hanh", "trien", "khai", "thuc", "hien", "cai", "thien", "nang",
+_MAKING_A_PLAN = {"co", "lam", "lap", "xay", "dung", "ban", "hanh", "trien", "khai", "thuc", "hien", "cai", "thien", "nang",
                   "cao", "nq", "tw", "ve", "rieng", "chinh"}
 _TAKING_PART = {"tham", "gia", "co", "thuc", "hien", "phan", "cong"}
 
@@ -249,7 +249,8 @@ def _field_of_each(ctx: Context, plan: QuestionPlan, doc_ids: list[str]) -> Resu
     if not result.lines:
         return not_found(Route.CROSS_PLAN, "Không kế hoạch nào nêu thông tin này.")
     result.found = True
-    result.lines.insert(0, f"Có {len(result.lines)} kế hoạch nêu thông tin này:")
+    counted = "xã" if plan.counted == "xa" else "kế hoạch"  # 'có mấy xã …, thuộc tỉnh nào'
+    result.lines.insert(0, f"Có {len(result.lines)} {counted} nêu thông tin này:")
     if lacking:
         result.lines.append(f"Kế hoạch của các xã {', '.join(lacking)} không ghi thông tin này.")
     return result
