@@ -132,10 +132,10 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
         return _signers(ctx, plan, sorted(doc_ids or kb.documents))
     described = bool(plan.plan_type or plan.provinces)  # 'các xã ở An Giang có KH PII, căn cứ văn bản nào'
     if plan.fields and set(plan.subject) <= _DOCUMENT_WORDS | (_MAKING_A_PLAN if described else set()):
-        kept = set(doc_ids or kb.documents)  # 'xã nào ghi số hiệu (văn bản)': each plan's field
+        asked = set(doc_ids or kb.documents)  # 'xã nào ghi số hiệu (văn bản)': each plan's field
         if described:
-            kept &= kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type)
-        return _field_of_each(ctx, inner, sorted(kept))
+            asked &= kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type)
+        return _field_of_each(ctx, inner, sorted(asked))
     if _HORIZON_RE.search(plan.folded):  # 'xã nào có KH kéo dài nhiều năm (tới 2030 trở đi)', 'xa nhất, tới năm nào'
         return _horizons(ctx, sorted(doc_ids or kb.documents), max(plan.years, default=0))
     scored: list[tuple[float, str, str, Source | None]] = []
