@@ -242,6 +242,8 @@ def _set_phrases_re() -> re.Pattern[str] | None:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, kept)) + r")\b") if kept else None
 
 
+# Syllables that make one word with 'vụ' ('Bình dân học vụ số', 'dịch vụ', 'nhiệm vụ'): there it is no filler
+_BEFORE_VU = frozenset(["hoc", "dich", "phuc", "nhiem", "nghia", "thoi", "nghiep", "chuc", "tac", "su", "an"])
 # Words after 'co' typed without diacritics that make it the verb 'có' ('co bao nhieu', 'co tong cong'), not 'cơ'
 _AFTER_CO = frozenset(["bao", "tong", "may", "nhung", "cac", "phai", "gui", "ghi", "duoc", "nhac", "de", "noi",
                        "khong", "ko", "mot", "hai", "ba", "bon", "nam", "dat", "dua", "giao", "neu", "chi"])
@@ -674,10 +676,13 @@ class QuestionParser:
                     or _GLUED_NUMBER_RE.fullmatch(key)):  # 'kh128' names a plan
                 continue
             following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
-            function_word = not set_phrase[i] and written in _STOP_WRITTEN or (not typed_with_diacritics and not set_phrase[i] and (
-                key in _STOP_FOLDED or (key == "co" and following in _AFTER_CO)
-                or (key == "can" and following not in ("bo", "cu"))))  # 'co bao nhieu' is 'có', 'can dat' 'cần'
             preceding = tokens[i - 1][1] if i else ""
+            compound = key == "vu" and preceding in _BEFORE_VU  # 'lo vụ X' is colloquial, 'học vụ' a word
+            function_word = not set_phrase[i] and not compound and written in _STOP_WRITTEN or (
+                not typed_with_diacritics and not set_phrase[i] and (
+                    key in _STOP_FOLDED or (key == "co" and following in _AFTER_CO)
+                    or (key == "can" and following not in ("bo", "cu"))))  # 'co bao nhieu' is 'có', 'can dat' 'cần'
+
             time_word = (key in _TIME_WORDS and (_YEAR_RE.fullmatch(following) or following in _QUARTERS)) or (
                 preceding == "quy" and key in _QUARTERS)  # 'quý III': a filter, not the subject
             interrogative = key in _INTERROGATIVES and (key != "bao" or following in ("nhieu", "nhiu", "gio", "lau"))
