@@ -58,6 +58,12 @@ _REFERENCE_RE = re.compile(
     rf"(?:(?!{_NEXT_REFERENCE})[^;])*)?",
 )
 _BASIS_START_RE = re.compile(r"^(Căn cứ|Thực hiện)\b")
+# a subject cut short by the document it is about ('KH 132 về việc Triển khai thực hiện | Nghị quyết 71 …'): it goes
+# on over that document, to the end of the clause
+_DANGLING_ABOUT_RE = re.compile(r"\b(?:thực hiện|triển khai|sửa đổi|bổ sung|cập nhật|về việc|về|tiếp tục|ban hành)\s*$",
+                                re.IGNORECASE)
+_NEXT_REFERENCE_RE = re.compile(rf"\s*(?:{_NEXT_REFERENCE})")
+_CLAUSE_END_RE = re.compile(r";|\.\s+(?=[A-ZĐÀ-Ỹ])|\.\s*$")
 # 'các Nghị quyết: số 09-NQ/TU ngày …; số 05-NQ/TU …': one type word for a list of numbers
 _LIST_HEAD_RE = re.compile(rf"(?P<type>{_TYPE_RE})\s*:\s*")
 _LISTED_NUMBER_RE = re.compile(rf"(?<![\w/])số\s+(?={_NUMBER})")
@@ -94,6 +100,15 @@ def _about(text: str | None) -> str:
     return about[:240].rsplit(" ", 1)[0] + "…" if len(about) > 240 else about
 
 
+def _whole_about(match: re.Match[str], rest: str) -> str | None:
+    """The subject of a mention, over the documents it names when it stops on one ('về việc Triển khai thực
+    hiện' + 'Nghị quyết số 71/NQ-CP … và Chương trình hành động số 02-CTr/TU …')."""
+    about = match.group("about")
+    if about is None or not _DANGLING_ABOUT_RE.search(about) or not _NEXT_REFERENCE_RE.match(rest):
+        return about
+    return about + _CLAUSE_END_RE.split(rest, maxsplit=1)[0]
+
+
 def references(paragraphs: list[Paragraph], first_section: int) -> list[ProseFact]:
     """Every document the plan cites, once per number (the mention with most detail wins); the ones in
     the bases before the first section are marked ``cited_as = basis``."""
@@ -113,7 +128,7 @@ def references(paragraphs: list[Paragraph], first_section: int) -> list[ProseFac
                 "number": number,
                 "date": _date_text(match.group("date")),
                 "issuer": _tidy(match.group("issuer") or ""),
-                "about": _about(match.group("about")),
+                "about": _about(_whole_about(match, para.text[offset + match.end():])),
                 "cited_as": "basis" if in_bases else "body",
             }
             line = para.line_at(max(0, offset + match.start()))

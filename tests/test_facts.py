@@ -91,3 +91,23 @@ def test_documents_listed_under_one_type_word() -> None:
     found = [(m.group("type"), m.group("number"), m.group("date"), m.group("issuer")) for _, m in _mentions(text)]
     assert found == [("Nghị quyết", "09-NQ/TU", "03/02/2015", "Ban Chấp hành Đảng bộ tỉnh"),
                      ("Nghị quyết", "05-NQ/TU", "22/10/2021", "Ban Chấp hành Đảng bộ tỉnh")]
+
+
+@pytest.mark.parametrize(("text", "number", "about_has", "about_lacks"), [
+    # a subject that stops on the document it is about goes on over it, to the end of the clause
+    ("Tham mưu thực hiện Kế hoạch số 132/KH-UBND ngày 07/10/2025 của UBND tỉnh về việc Triển khai thực hiện Nghị "
+     "quyết số 71/NQ-CP ngày 01/4/2025 của Chính phủ và Chương trình hành động số 02-CTr/TU ngày 22/8/2025 của Ban "
+     "Chấp hành Đảng bộ tỉnh; phối hợp các ngành.", "132/KH-UBND", ["71/NQ-CP", "02-CTr/TU"], ["phối hợp các ngành"]),
+    # a subject of its own is not extended over the next document
+    ("Thực hiện Kế hoạch số 10/KH-UBND ngày 19/01/2026 của UBND xã về công tác cải cách hành chính năm 2026 và "
+     "Kế hoạch số 11/KH-UBND ngày 20/01/2026 của UBND xã về chuyển đổi số.", "10/KH-UBND",
+     ["cải cách hành chính"], ["11/KH-UBND"]),
+])
+def test_a_cited_documents_subject(text: str, number: str, about_has: list[str], about_lacks: list[str]) -> None:
+    from ingest.duties import Paragraph
+    from ingest.facts import references
+
+    refs = {r.attrs["number"]: r for r in references([Paragraph(0, 0, text)], first_section=0)}
+    about = refs[number].attrs["about"]
+    assert all(part in about for part in about_has) and not any(part in about for part in about_lacks), about
+    assert len(refs) >= 2  # the documents it is about are cited in their own right too

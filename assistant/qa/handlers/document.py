@@ -257,6 +257,11 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         return cited  # 'KH về công tác CCHC năm 2026 của UBND xã số mấy': a plan it cites, not itself
     if plan.fields == (DocField.BASES,) and (row := _row_basis(kb, plan, set(targets))) is not None:
         return row  # 'chỉ số Hạ tầng số thực hiện theo KH nào': the row says which plan, not the plan's bases
+    if plan.fields == (DocField.BASES,) and (about := _implementing(kb, plan, set(targets))) is not None:
+        return about  # 'KH nào của UBND tỉnh về triển khai NQ 71/NQ-CP': a document the plan cites, about N
+    named = matching_references(kb, plan.numbers, set(targets)) if plan.numbers else []
+    if plan.fields == (DocField.BASES,) and named and all(r.attrs.get("cited_as") != "basis" for r in named):
+        return answer_reference(ctx, plan, set(targets))  # 'nhắc đến KH 482/KH-UBND, KH đó về việc gì': that one
     answered = 0
     for field in _distinct(plan.fields):
         answered += sum(_answer_one(ctx, plan, d, field, result) for d in targets)
@@ -279,6 +284,28 @@ def _row_basis(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> Resu
     if row is None or not _CITES_RE.search(fold(row.lines[0].partition(" — ")[2])):
         return None
     return row
+
+
+def _implementing(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> Result | None:
+    """The documents the plan cites whose subject names a document the question names, of the kind and level
+    asked ('kế hoạch nào của UBND tỉnh về triển khai NQ 71/NQ-CP'); None when none does, or when the plan's own
+    bases already name it (then the bases answer)."""
+    keys = [_number_key(n) for n in plan.numbers if "/" in n or "-" in n]  # a whole number, not a bare '71'
+    if not keys:
+        return None
+    refs = [r for r in kb.facts(doc_ids, {FactKind.REFERENCE})
+            if _number_key(r.attrs.get("number", "")) not in keys
+            and any(k in _number_key(r.attrs.get("about", "")) for k in keys)]
+    if any(r.attrs.get("cited_as") == "basis" for r in refs):
+        return None
+    refs = _filter_references(plan, refs)
+    if not refs:
+        return None
+    result = Result(Route.REFERENCE, True, confidence=0.9)
+    for ref in refs[:MAX_LISTED_REFERENCES]:
+        n = result.cite(fact_source(kb, ref))
+        result.lines.append(f"{capitalize(reference_line(ref))} (được nêu trong kế hoạch của {place(kb, ref.doc_id)}) [{n}].")
+    return result
 
 
 def _reference_words(ref: Record) -> tuple[str, ...]:
@@ -394,9 +421,15 @@ def names_the_plan_itself(kb: KnowledgeView, refs: list[Record]) -> bool:
     return False
 
 
+# 'kế hoạch nào … triển khai NQ 71/NQ-CP': another document is asked, the one named is what it is about
+_ASKS_ANOTHER_RE = re.compile(r"\b(?:ke hoach|kh|chuong trinh|ctr|van ban|quyet dinh|de an)(?: \w+){0,2} nao\b")
+
+
 @handles(Route.REFERENCE)
 def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
+    if doc_ids and _ASKS_ANOTHER_RE.search(plan.folded) and (about := _implementing(kb, plan, doc_ids)):
+        return about
     refs = matching_references(kb, plan.numbers, doc_ids) if plan.numbers else described_references(kb, plan, doc_ids)
     if not refs or (not plan.numbers and names_the_plan_itself(kb, refs)):
         return not_found(Route.REFERENCE)
