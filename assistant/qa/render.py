@@ -39,11 +39,23 @@ def subject_label(fact: Record, limit: int = 200, focus: tuple[str, ...] = ()) -
     if fact.kind is FactKind.INDICATOR and ":" in subject:
         subject = subject.split(":")[0]
     if len(subject) > limit and focus:
-        clauses = [c.strip() for c in re.split(r";\s+|\.\s+(?=[A-ZĐÀ-Ỹ])", subject) if c.strip()]
         words = set(focus)
-        best = max(clauses, key=lambda c: len(words & set(fold(c).split())))
-        if best != clauses[0] and len(words & set(fold(best).split())) > len(words & set(fold(clauses[0]).split())):
+
+        def held(text: str) -> int:
+            return len(words & set(fold(text).split()))
+
+        clauses = [c.strip() for c in re.split(r";\s+|\.\s+(?=[A-ZĐÀ-Ỹ])", subject) if c.strip()]
+        best = max(clauses, key=held)
+        if best != clauses[0] and held(best) > held(clauses[0]):
             return "… " + shorten(best, limit)
+        # words asked past the cut ('…, góp phần đưa tốc độ tăng trưởng … cao hơn năm 2025'): the longest tail
+        # after a comma that fits and still holds them
+        if len(best) > limit and (past := held(best[limit:])):
+            parts = re.split(r",\s+", best)
+            for i in range(1, len(parts)):
+                tail = ", ".join(parts[i:])
+                if len(tail) <= limit and held(tail) >= past:
+                    return "… " + tail
     return shorten(subject, limit)
 
 
