@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from core.model import FactKind
-from core.normalize import fold, strip_diacritics, words
+from core.normalize import abbreviations, fold, strip_diacritics, words
 from ingest.units import find_units, unit_mentions
 
 RULES_PATH = Path(__file__).with_name("question_rules.toml")
@@ -416,6 +416,26 @@ def find_communes(folded: str, communes: tuple[str, ...] | list[str]) -> list[st
     return sorted(found, key=lambda c: padded.index(f" {fold(c)} "))
 
 
+_CAPITALS_RE = re.compile(r"(?<![\w/&-])[A-ZĐ]{2,4}(?![\w/&-])")
+
+
+def _with_communes_spelled_out(text: str, communes: tuple[str, ...]) -> str:
+    """'PA: …', 'của PA và VQ': a commune's initials written in capitals, when they are no other commune's and no
+    known abbreviation, stand for its name ('Phước An')."""
+    by_initials: dict[str, list[str]] = {}
+    for name in communes:
+        initials = "".join(w[0] for w in name.split()).upper()
+        if len(initials) >= 2:
+            by_initials.setdefault(initials, []).append(name)
+    known = abbreviations()
+
+    def spelled(match: re.Match[str]) -> str:
+        names = by_initials.get(match.group(0), [])
+        return names[0] if len(names) == 1 and fold(match.group(0)) not in known else match.group(0)
+
+    return _CAPITALS_RE.sub(spelled, text) if by_initials else text
+
+
 def _tokens(text: str, folded: str) -> list[tuple[str, str, tuple[int, int]]]:
     """(as written in lowercase, folded, span in ``folded``) of every word of the question."""
     folded_tokens = [(m.group(0), m.span()) for m in re.finditer(r"[^\s|,]+", folded)]
@@ -496,7 +516,7 @@ class QuestionParser:
         self.fallback = IntentModel.trained()
 
     def parse(self, text: str, terms: CorpusTerms) -> QuestionPlan:
-        text = _without_speaker_unit(text)
+        text = _with_communes_spelled_out(_without_speaker_unit(text), terms.communes)
         folded = fold_clauses(text)
         plain = fold(text)
         communes = find_communes(plain, terms.communes)
