@@ -419,21 +419,23 @@ def find_communes(folded: str, communes: tuple[str, ...] | list[str]) -> list[st
 _CAPITALS_RE = re.compile(r"(?<![\w/&-])[A-ZĐ]{2,4}(?![\w/&-])")
 
 
-def _with_communes_spelled_out(text: str, communes: tuple[str, ...]) -> str:
-    """'PA: …', 'của PA và VQ': a commune's initials written in capitals, when they are no other commune's and no
-    known abbreviation, stand for its name ('Phước An')."""
+@lru_cache(maxsize=8)
+def _communes_by_initials(communes: tuple[str, ...]) -> dict[str, str]:
+    """Initials in capitals -> commune, for initials that are one commune's only and no known abbreviation
+    ('PA' -> 'Phước An'; 'HĐ', both Hà Đông and Hòa Điền, is left out)."""
     by_initials: dict[str, list[str]] = {}
     for name in communes:
         initials = "".join(w[0] for w in name.split()).upper()
         if len(initials) >= 2:
             by_initials.setdefault(initials, []).append(name)
     known = abbreviations()
+    return {k: names[0] for k, names in by_initials.items() if len(names) == 1 and fold(k) not in known}
 
-    def spelled(match: re.Match[str]) -> str:
-        names = by_initials.get(match.group(0), [])
-        return names[0] if len(names) == 1 and fold(match.group(0)) not in known else match.group(0)
 
-    return _CAPITALS_RE.sub(spelled, text) if by_initials else text
+def _with_communes_spelled_out(text: str, communes: tuple[str, ...]) -> str:
+    """'PA: …', 'của PA và VQ': a commune's initials written in capitals stand for its name ('Phước An')."""
+    spelled = _communes_by_initials(communes)
+    return _CAPITALS_RE.sub(lambda m: spelled.get(m.group(0), m.group(0)), text) if spelled else text
 
 
 def _tokens(text: str, folded: str) -> list[tuple[str, str, tuple[int, int]]]:
@@ -697,12 +699,11 @@ class QuestionParser:
                 continue
             following = tokens[i + 1][1] if i + 1 < len(tokens) else ""
             preceding = tokens[i - 1][1] if i else ""
-            compound = key == "vu" and preceding in _BEFORE_VU  # 'lo vụ X' is colloquial, 'học vụ' a word
-            function_word = not set_phrase[i] and not compound and written in _STOP_WRITTEN or (
-                not typed_with_diacritics and not set_phrase[i] and (
-                    key in _STOP_FOLDED or (key == "co" and following in _AFTER_CO)
-                    or (key == "can" and following not in ("bo", "cu"))))  # 'co bao nhieu' is 'có', 'can dat' 'cần'
-
+            # inside a set phrase, or 'vụ' in a word of its own ('học vụ'; 'lo vụ X' is colloquial): content
+            content = set_phrase[i] or (key == "vu" and preceding in _BEFORE_VU)
+            function_word = not content and (written in _STOP_WRITTEN or (not typed_with_diacritics and (
+                key in _STOP_FOLDED or (key == "co" and following in _AFTER_CO)
+                or (key == "can" and following not in ("bo", "cu")))))  # 'co bao nhieu' is 'có', 'can dat' 'cần'
             time_word = (key in _TIME_WORDS and (_YEAR_RE.fullmatch(following) or following in _QUARTERS)) or (
                 preceding == "quy" and key in _QUARTERS)  # 'quý III': a filter, not the subject
             interrogative = key in _INTERROGATIVES and (key != "bao" or following in ("nhieu", "nhiu", "gio", "lau"))

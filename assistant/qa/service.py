@@ -390,8 +390,9 @@ class QAService:
         - joined by ', và/còn/rồi', each with its own question word ('KPI xây dựng theo những nguyên tắc nào, và
           kết quả dùng làm căn cứ cho việc gì?'), unless one fact is asked several things;
         - two sentences ('… là bao nhiêu? Phòng nào chủ trì chỉ tiêu Y?'), each with its own question word, the
-          second with a subject of its own (a sentence without one asks more of the same fact). A bare comma is not split on: 'mấy
-          nhóm, nhóm nào nhiều điểm nhất' and 'quy định thế nào, gửi qua phòng nào' ask of one thing."""
+          second with a subject of its own (a sentence without one asks more of the same fact).
+        A bare comma is not split on: 'mấy nhóm, nhóm nào nhiều điểm nhất' and 'quy định thế nào, gửi qua phòng
+        nào' ask of one thing."""
         separators = [] if route is Route.FACT else [(_SECOND_CLAUSE_RE.search(plan.text), False)]
         separators += [(m, True) for m in _SECOND_SENTENCE_RE.finditer(plan.text)]
         for separator, own_subjects in separators:
@@ -535,6 +536,7 @@ class QAService:
 
 
 BRIEF_LIST_ITEMS = 2  # items of a list kept when it is one of two answers
+_MORE_ITEMS_RE = re.compile(r"- … và (\d+)")
 
 
 def _listed_briefly(lines: list[str]) -> list[str]:
@@ -543,8 +545,10 @@ def _listed_briefly(lines: list[str]) -> list[str]:
     if len(items) <= BRIEF_LIST_ITEMS + 1:
         return lines
     kept = set(items[:BRIEF_LIST_ITEMS])
-    rest = sum(1 for i in items[BRIEF_LIST_ITEMS:] if not re.match(r"- … và (\d+)", lines[i]))
-    rest += sum(int(m.group(1)) for i in items if (m := re.match(r"- … và (\d+)", lines[i])))
+    rest = 0
+    for i in items[BRIEF_LIST_ITEMS:]:  # an item, or a line that already counts several ('- … và 37 mục khác.')
+        more = _MORE_ITEMS_RE.match(lines[i])
+        rest += int(more.group(1)) if more else 1
     return [line for i, line in enumerate(lines) if i not in items or i in kept] + [f"- … và {rest} mục khác."]
 
 

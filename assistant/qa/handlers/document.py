@@ -124,6 +124,11 @@ def reference_line(ref: Record, about_chars: int = 160) -> str:
     return text.strip()
 
 
+def _cited_line(kb: KnowledgeView, ref: Record, n: int, where: str = "trong") -> str:
+    """A cited document's answer line: the document, where the plan names it ('trong phần căn cứ'), its citation."""
+    return f"{capitalize(reference_line(ref))} (được nêu {where} kế hoạch của {place(kb, ref.doc_id)}) [{n}]."
+
+
 def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, result: Result) -> bool:
     kb = ctx.kb
     doc = kb.documents[doc_id]
@@ -255,13 +260,8 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         return not_found(Route.DOC_FIELD, "Câu hỏi chưa nêu kế hoạch của xã nào.", [f"Kế hoạch của xã {c}" for c in kb.communes])
     if (set(plan.fields) <= {DocField.NUMBER, DocField.DATE} and (cited := _another_plan(kb, plan, targets))):
         return cited  # 'KH về công tác CCHC năm 2026 của UBND xã số mấy': a plan it cites, not itself
-    if plan.fields == (DocField.BASES,) and (row := _row_basis(kb, plan, set(targets))) is not None:
-        return row  # 'chỉ số Hạ tầng số thực hiện theo KH nào': the row says which plan, not the plan's bases
-    if plan.fields == (DocField.BASES,) and (about := _implementing(kb, plan, set(targets))) is not None:
-        return about  # 'KH nào của UBND tỉnh về triển khai NQ 71/NQ-CP': a document the plan cites, about N
-    named = matching_references(kb, plan.numbers, set(targets)) if plan.numbers else []
-    if plan.fields == (DocField.BASES,) and named and all(r.attrs.get("cited_as") != "basis" for r in named):
-        return answer_reference(ctx, plan, set(targets))  # 'nhắc đến KH 482/KH-UBND, KH đó về việc gì': that one
+    if plan.fields == (DocField.BASES,) and (other := _bases_of_something_else(ctx, plan, set(targets))):
+        return other
     answered = 0
     for field in _distinct(plan.fields):
         answered += sum(_answer_one(ctx, plan, d, field, result) for d in targets)
@@ -272,6 +272,19 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     result.found = True
     result.short = result.short and answered == 1
     return result
+
+
+def _bases_of_something_else(ctx: Context, plan: QuestionPlan, doc_ids: set[str]) -> Result | None:
+    """A 'theo / căn cứ văn bản nào' question that is not about the plan's own bases; None when it is."""
+    kb = ctx.kb
+    if (row := _row_basis(kb, plan, doc_ids)) is not None:
+        return row  # 'chỉ số Hạ tầng số thực hiện theo KH nào': the row says which plan
+    if (about := _implementing(kb, plan, doc_ids)) is not None:
+        return about  # 'KH nào của UBND tỉnh về triển khai NQ 71/NQ-CP': a document the plan cites, about N
+    named = matching_references(kb, plan.numbers, doc_ids) if plan.numbers else []
+    if named and all(r.attrs.get("cited_as") != "basis" for r in named):
+        return answer_reference(ctx, plan, doc_ids)  # 'nhắc đến KH 482/KH-UBND, KH đó về việc gì': that one
+    return None
 
 
 _CITES_RE = re.compile(r"\b(?:ke hoach|chuong trinh|nghi quyet|de an|quyet dinh|chi thi)\b")
@@ -304,7 +317,7 @@ def _implementing(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> R
     result = Result(Route.REFERENCE, True, confidence=0.9)
     for ref in refs[:MAX_LISTED_REFERENCES]:
         n = result.cite(fact_source(kb, ref))
-        result.lines.append(f"{capitalize(reference_line(ref))} (được nêu trong kế hoạch của {place(kb, ref.doc_id)}) [{n}].")
+        result.lines.append(_cited_line(kb, ref, n))
     return result
 
 
@@ -331,7 +344,7 @@ def _another_plan(kb: KnowledgeView, plan: QuestionPlan, doc_ids: list[str]) -> 
         return None
     result = Result(Route.REFERENCE, True, confidence=0.9)
     n = result.cite(fact_source(kb, refs[0]))
-    result.lines.append(f"{capitalize(reference_line(refs[0]))} (được nêu trong kế hoạch của {place(kb, refs[0].doc_id)}) [{n}].")
+    result.lines.append(_cited_line(kb, refs[0], n))
     return result
 
 
@@ -442,7 +455,7 @@ def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None)
         seen.add(key)
         n = result.cite(fact_source(kb, ref))
         cited = "trong phần căn cứ" if ref.attrs.get("cited_as") == "basis" else "trong nội dung"
-        result.lines.append(f"{capitalize(reference_line(ref))} (được nêu {cited} kế hoạch của {place(kb, ref.doc_id)}) [{n}].")
+        result.lines.append(_cited_line(kb, ref, n, cited))
         if len(result.lines) >= 4:
             break
     result.short = len(result.lines) == 1
