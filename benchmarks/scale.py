@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.services import Services  # noqa: E402
 from core.config import DEFAULT_CORPUS_DIR, Settings, get_settings  # noqa: E402
+from core.process import release_memory  # noqa: E402
 from vectorstore.chroma_store import ChromaIndex  # noqa: E402
 from vectorstore.embeddings import HashEmbedder, ModelTokenizer, make_embedder, resolve_model_path  # noqa: E402
-from vectorstore.store import release_memory  # noqa: E402
 
 SYLLABLES = ("An", "Bình", "Hòa", "Phú", "Tân", "Long", "Thạnh", "Mỹ", "Đông", "Tây", "Hưng", "Lộc", "Phước",
              "Vĩnh", "Quang", "Thuận", "Hải", "Sơn", "Trung", "Nghĩa", "Xuân", "Thọ", "Điền", "Lợi")

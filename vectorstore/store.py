@@ -10,7 +10,6 @@ documents whose revision changed.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
 import time
@@ -25,6 +24,7 @@ import numpy as np
 from core.config import Settings
 from core.model import Chunk, Record
 from core.normalize import fold
+from core.process import release_memory
 from vectorstore.catalog import Catalog, DocumentRow
 from vectorstore.chroma_store import ChromaIndex
 from vectorstore.embeddings import TextEmbedder, make_embedder
@@ -43,24 +43,6 @@ class DocSegment:
     chunks: list[Chunk]  # its lexical term counts are rows of the snapshot's index (``Snapshot.doc_range``)
     records: list[Record]
     cache: dict[str, object] = field(default_factory=dict, compare=False, repr=False)  # derived by upper layers
-
-
-def _load_libc() -> ctypes.CDLL | None:
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc
-        return None
-    return libc if hasattr(libc, "malloc_trim") else None
-
-
-_LIBC = _load_libc()
-
-
-def release_memory() -> None:
-    """Give the heap's free pages back to the system (glibc only). A snapshot build frees much that it read
-    (rows, full chunk texts) between what it keeps; without this the process's RSS keeps those holes."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 EXACT_DENSE_LIMIT = 3000  # chunks scored exactly by id; above, an oversampled approximate search
