@@ -17,8 +17,8 @@ from core.model import Chunk, ParsedDocument, PlanMetadata, SourceLine
 from core.normalize import normalize_line
 from ingest.chunking import approx_tokens, chunk_document, context_prefix, is_table_line, join_wrapped
 from ingest.parse import parse_file, section_paths
+from vectorstore.embeddings import MAX_TOKENS as ONNX_WINDOW
 from vectorstore.embeddings import resolve_model_path
-from vectorstore.onnx_embedder import MAX_TOKENS as ONNX_WINDOW
 
 MODEL_WINDOW = 512
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,23 +15,35 @@ from assistant.services import Services
 from core.config import DEFAULT_CORPUS_DIR, Settings
 from ingest.chunking import chunk_document
 from ingest.parse import parse_file
-from vectorstore.embeddings import ModelTokenizer, make_embedder
+from vectorstore import onnx_embedder as onnx_embedder_module
+from vectorstore import openvino_passages
+from vectorstore.embeddings import MAX_TOKENS, ModelTokenizer, make_embedder
 from vectorstore.onnx_embedder import (
-    MAX_TOKENS,
     ONNX_DIRNAME,
     ONNX_FILE,
     WEIGHTS_FILE,
     OnnxEmbedder,
     export_int8,
 )
+from vectorstore.openvino_passages import MODEL_XML, OPENVINO_DIRNAME, OpenVinoPassages, export_openvino
+
+
+def _onnx_embedder(services: Services, passages: str) -> OnnxEmbedder:
+    settings = Settings(**{**services.settings.model_dump(), "embedding_backend": "onnx",
+                           "embedding_passage_runtime": passages})
+    embedder = make_embedder(settings)
+    assert isinstance(embedder, OnnxEmbedder)
+    return embedder
 
 
 @pytest.fixture(scope="module")
 def onnx_embedder(base_services: Services) -> OnnxEmbedder:
-    settings = Settings(**{**base_services.settings.model_dump(), "embedding_backend": "onnx"})
-    embedder = make_embedder(settings)
-    assert isinstance(embedder, OnnxEmbedder)
-    return embedder
+    return _onnx_embedder(base_services, "onnx")
+
+
+def _corpus_chunks(n: int) -> list[str]:
+    doc = parse_file(sorted(DEFAULT_CORPUS_DIR.glob("*.txt"))[0])
+    return [c.text for c in chunk_document(doc)][:n]
 
 
 def test_the_int8_model_is_exported_once_beside_the_model(onnx_embedder: OnnxEmbedder, models_dir: Path) -> None:
@@ -42,8 +55,8 @@ def test_the_int8_model_is_exported_once_beside_the_model(onnx_embedder: OnnxEmb
 
 
 def test_int8_vectors_agree_with_torch_on_the_corpus(onnx_embedder: OnnxEmbedder, base_services: Services) -> None:
-    doc = parse_file(sorted(DEFAULT_CORPUS_DIR.glob("*.txt"))[0])
-    texts = [c.text for c in chunk_document(doc)][:40]
+    assert onnx_embedder.passage_runtime == "onnx int8"
+    texts = _corpus_chunks(40)
     torch_vectors = base_services.embedder.embed_passages(texts)
     onnx_vectors = onnx_embedder.embed_passages(texts)
     cosine = (torch_vectors * onnx_vectors).sum(axis=1)
@@ -54,6 +67,40 @@ def test_int8_vectors_agree_with_torch_on_the_corpus(onnx_embedder: OnnxEmbedder
     assert by_torch[0] in by_onnx  # the best passage stays among the best
     assert onnx_embedder.count_tokens("Phòng Văn hóa - Xã hội") == base_services.embedder.count_tokens(
         "Phòng Văn hóa - Xã hội")
+
+
+def test_bf16_passages_on_openvino_agree_with_torch_and_are_released_when_idle(
+    base_services: Services, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Passages in bf16 on OpenVINO (the default where the CPU computes bf16 natively) give torch fp32's vectors;
+    the compiled model is dropped after its idle time and compiled again for the next batch."""
+    monkeypatch.setattr(openvino_passages, "IDLE_RELEASE_S", 0.2)
+    embedder = _onnx_embedder(base_services, "openvino")
+    assert embedder.passage_runtime == "openvino bf16"
+    texts = _corpus_chunks(24)
+    cosine = (base_services.embedder.embed_passages(texts) * embedder.embed_passages(texts)).sum(axis=1)
+    assert cosine.min() >= 0.999, cosine.min()
+    model_dir = next(p.parent.parent for p in models_dir.glob(f"*/{OPENVINO_DIRNAME}/{MODEL_XML}"))
+    exported = model_dir / OPENVINO_DIRNAME / MODEL_XML
+    before = exported.stat().st_mtime_ns
+    assert export_openvino(model_dir) == exported and exported.stat().st_mtime_ns == before  # converted once
+    side = OpenVinoPassages(model_dir, ModelTokenizer(model_dir), threads=1)
+    first = side.embed(texts[:3], batch_size=2)
+    assert side.loaded
+    deadline = time.monotonic() + 10
+    while side.loaded and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not side.loaded
+    assert np.allclose(side.embed(texts[:3], batch_size=2), first, atol=1e-3)
+
+
+def test_auto_takes_openvino_only_where_bf16_is_native(
+    base_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(onnx_embedder_module, "native_bf16", lambda: False)
+    assert _onnx_embedder(base_services, "auto").passage_runtime == "onnx int8"
+    monkeypatch.setattr(onnx_embedder_module, "native_bf16", lambda: True)
+    assert _onnx_embedder(base_services, "auto").passage_runtime == "openvino bf16"
 
 
 def test_the_tokenizers_package_gives_the_ids_transformers_gives(onnx_embedder: OnnxEmbedder, models_dir: Path) -> None:

@@ -11,6 +11,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,6 +22,7 @@ from chromadb.api.types import Embeddings as ChromaEmbeddings
 from core.config import DEFAULT_EMBEDDING_MODEL, Settings
 
 DEFAULT_MODEL_DIRNAME = "multilingual-e5-small"
+MAX_TOKENS = 512  # the model's positions: longer texts are truncated, as sentence-transformers does
 
 
 def resolve_model_path(settings: Settings) -> str:
@@ -176,6 +178,26 @@ class ModelTokenizer:
             input_ids[i, : len(ids)] = ids
             mask[i, : len(ids)] = 1
         return input_ids, mask
+
+
+def mean_pooled_in_batches(
+    texts: list[str], batch_size: int, tokenizer: ModelTokenizer, run: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Unit vectors of ``texts``: ``run(input_ids, attention_mask)`` gives a batch's last hidden states, averaged
+    over the mask as the model's pooling module does. Texts go in batches of similar length (little padding)."""
+    out = np.zeros((len(texts), 0), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), batch_size):
+        chosen = order[start : start + batch_size]
+        input_ids, mask = tokenizer.batch([texts[i] for i in chosen], MAX_TOKENS)
+        hidden = run(input_ids, mask)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+        if out.shape[1] == 0:
+            out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+        out[chosen] = pooled
+    return out
 
 
 class TextEmbedder(Protocol):
