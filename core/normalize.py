@@ -49,18 +49,36 @@ def abbreviations() -> dict[str, str]:
     return {fold(k): fold(v) for k, v in table.items() if not k.startswith("_")}
 
 
+def abbreviation_at(tokens: list[str] | tuple[str, ...], i: int) -> tuple[int, str | None]:
+    """(how many folded tokens from ``i`` an abbreviation spans, its folded full form), or (1, None) when none
+    starts there. An abbreviation of several words once folded ('KT-XH' -> 'kt xh', 'KH&CN' -> 'kh cn') is taken
+    whole, before its words alone ('kh' alone is 'kế hoạch')."""
+    table = abbreviations()
+    for n in range(min(_longest_abbreviation(), len(tokens) - i), 0, -1):
+        full = table.get(" ".join(tokens[i : i + n]))
+        if full is not None:
+            return n, full
+    return 1, None
+
+
 def expand_abbreviations(folded: str) -> str:
     """Folded text with the full form added after each known abbreviation ('dvctt' -> 'dvctt dich vu …').
 
     For matching only: a question typed with the full form meets a table written in short form.
     """
-    table = abbreviations()
+    tokens = folded.split()
     out: list[str] = []
-    for token in folded.split():
-        out.append(token)
-        if token in table:
-            out.append(table[token])
+    i = 0
+    while i < len(tokens):
+        n, full = abbreviation_at(tokens, i)
+        out += tokens[i : i + n] if full is None else [*tokens[i : i + n], full]
+        i += n
     return " ".join(out)
+
+
+@lru_cache(maxsize=1)
+def _longest_abbreviation() -> int:
+    return max((len(k.split()) for k in abbreviations()), default=1)
 
 
 # --- Vietnamese syllables (used to repair lost letters) ------------------------------------

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from assistant.qa.plan import SYNONYMS_PATH, QuestionPlan, Slot
 from core.model import FactKind, Record
-from core.normalize import abbreviations, fold
+from core.normalize import abbreviation_at, fold
 from ingest.record_text import KIND_LABELS
 from vectorstore.knowledge import KnowledgeView, _spelling, fact_words
 
@@ -58,15 +58,18 @@ def synonyms() -> list[tuple[tuple[str, ...], ...]]:
 def _alternatives(words: tuple[str, ...]) -> list[tuple[tuple[str, ...], ...]]:
     """Each subject word with the ways a text may hold it: an abbreviation ('dvctt') counts once, found when the
     text has the abbreviation or its whole full form; the words of a full form written out count each."""
-    table = abbreviations()
     out: list[tuple[tuple[str, ...], ...]] = []
-    for word in words:
+    i = 0
+    while i < len(words):
+        word = words[i]
         if "_" in word:  # a synonym phrase put in for another: found whole or not at all
             out.append((tuple(_spelling(t) for t in word.split("_")),))
+            i += 1
             continue
-        full = table.get(word)
-        own = (_spelling(word),)  # spelled as the texts' words are ('chữ ký' -> 'chu ki', like 'chữ kí')
+        n, full = abbreviation_at(words, i)  # 'kt xh' is one unit, found as such or as 'kinh te xa hoi'
+        own = tuple(_spelling(t) for t in words[i : i + n])  # spelled as the texts' words are ('chữ ký' -> 'chu ki')
         out.append((own, tuple(_spelling(t) for t in full.split())) if full else (own,))
+        i += n
     return out
 
 

@@ -233,11 +233,11 @@ SYNONYMS_PATH = Path(__file__).with_name("synonyms.json")
 
 @lru_cache(maxsize=1)
 def _set_phrases_re() -> re.Pattern[str] | None:
-    """The domain's set phrases (synonyms.json) that hold a function word ('không dùng tiền mặt'): inside one,
-    the word is content."""
+    """The domain's set phrases (synonyms.json) and abbreviations of several words ('KH&CN') that hold a
+    function word ('không dùng tiền mặt'; 'kh' alone is chat for 'không'): inside one, the word is content."""
     groups = json.loads(SYNONYMS_PATH.read_text(encoding="utf-8"))["groups"]
     function_words = _STOP_FOLDED | {fold(w) for w in _STOP_WRITTEN}
-    phrases = {fold(p) for group in groups for p in group}
+    phrases = {fold(p) for group in groups for p in group} | set(abbreviations())
     kept = sorted((p for p in phrases if len(p.split()) > 1 and function_words & set(p.split())), key=len, reverse=True)
     return re.compile(r"\b(?:" + "|".join(map(re.escape, kept)) + r")\b") if kept else None
 
