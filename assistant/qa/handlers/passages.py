@@ -96,8 +96,11 @@ def _paraphrased_section(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str
         words = [w for w in _section_name(path[-1]).split() if w not in _HEADING_FILLER]
         share = sum(w in asked for w in words) / max(1, len(words))  # a short heading: every word asked
         if len(path) > 1 and ((len(words) >= 5 and share >= PARAPHRASED_HEADING_SHARE) or (len(words) >= 3 and share == 1)):
-            found.append((doc_id, " > ".join(path)))
-    return found[0] if len(found) == 1 else None
+            found.append((len(asked & set(words)), doc_id, " > ".join(path)))
+    found.sort(reverse=True)  # of several, the one that holds the most of the question's words, if one does
+    if not found or (len(found) > 1 and found[0][0] == found[1][0]):
+        return None
+    return found[0][1], found[0][2]
 
 
 _NUMBERED_RE = re.compile(r"^([IVX]+|\d+(?:\.\d+)*)[.)]?\s")
