@@ -21,7 +21,7 @@ from assistant.qa.handlers.base import (
     not_found,
     place,
 )
-from assistant.qa.handlers.passages import named_row
+from assistant.qa.handlers.passages import answer_passage, named_row
 from assistant.qa.plan import DocField, QuestionPlan, Slot
 from assistant.qa.render import SHORT_CAP, capitalize, shorten
 from core.model import FactKind, Record
@@ -438,6 +438,23 @@ def names_the_plan_itself(kb: KnowledgeView, refs: list[Record]) -> bool:
 _ASKS_ANOTHER_RE = re.compile(r"\b(?:ke hoach|kh|chuong trinh|ctr|van ban|quyet dinh|de an)(?: \w+){0,2} nao\b")
 
 
+# Words a question about a cited document itself may hold besides the document's own: its kind, what it is
+# called, and the words of asking about its content ('NQ 57 về lĩnh vực gì', 'tên đầy đủ của KH 68').
+_DOCUMENT_WORDS = frozenset(fact_words(
+    "số kế hoạch nghị quyết quyết định chỉ thị chương trình hành động nghị định thông tư công văn đề án kết luận "
+    "văn bản tên gọi đầy đủ trích yếu viết tắt lĩnh vực vấn đề chủ đề mục đích nhằm ngày tháng năm cấp cơ quan"))
+
+
+def _asks_beyond(plan: QuestionPlan, refs: list[Record]) -> bool:
+    """Whether a question that names a cited document by its number asks about something the plan says of it
+    (how it is made known, what it requires) rather than about the document: a word of its subject
+    is neither the document's own words nor words of asking about a document."""
+    own = {w for ref in refs for w in _reference_words(ref)} | _DOCUMENT_WORDS
+    numbers = {w for n in plan.numbers for w in fact_words(n)}
+    beyond = {w for w in plan.subject if w not in own and w not in numbers and not w.isdigit()}
+    return bool(beyond)
+
+
 @handles(Route.REFERENCE)
 def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
@@ -446,6 +463,8 @@ def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None)
     refs = matching_references(kb, plan.numbers, doc_ids) if plan.numbers else described_references(kb, plan, doc_ids)
     if not refs or (not plan.numbers and names_the_plan_itself(kb, refs)):
         return not_found(Route.REFERENCE)
+    if plan.numbers and plan.field in (None, DocField.BASES) and _asks_beyond(plan, refs):
+        return answer_passage(ctx, plan, doc_ids)  # 'tuyên truyền KH 68 qua kênh nào': the plan's sentence on it
     result = Result(Route.REFERENCE, True, confidence=0.9)
     seen: set[str] = set()
     for ref in refs:
