@@ -222,6 +222,19 @@ def unsaid_years(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
     return f"Kế hoạch của {places(kb, doc_ids)} không nêu nội dung nào cho năm {', '.join(str(y) for y in asked)}."
 
 
+def _same_evidence(first: Result, second: Result, same_facts: bool = True) -> bool:
+    """The second answer repeats the first, and its question has no answer of its own: it stands on the same
+    facts (when ``same_facts``; two slots of one row are two answers), or it is a passage that states one of the
+    first's facts again."""
+    if first.facts and first.facts == second.facts:
+        return same_facts
+    stated = [fold(f.subject)[:REPEATED_CHARS] for f in first.facts if len(f.subject) >= REPEATED_CHARS]
+    return not second.facts and any(s in fold(line) for s in stated for line in second.lines)
+
+
+REPEATED_CHARS = 40  # of a fact's subject found again in a passage: the same statement
+
+
 class QAService:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
@@ -371,6 +384,8 @@ class QAService:
             first = first or sub
             sub = _within(sub, plan)
             results.append(self._run(ctx, sub, choose_route(sub), doc_ids))
+        if all(r.found for r in results) and _same_evidence(results[0], results[1], same_facts=False):
+            results[1] = not_found(results[1].route)  # the second only repeats the first's evidence
         if not all(r.found for r in results):
             separator = _SECOND_CLAUSE_RE.search(plan.text)
             two_questions = by_comma or separator is not None and (fold(separator.group(0)).strip(" ,;?.") != "va" or all(
@@ -414,7 +429,7 @@ class QAService:
         """Both questions answered, one after the other; or not found, what was found shown as the closest (a
         confident half answer misleads)."""
         results = [self._run(ctx, part, choose_route(part), doc_ids) for part in (first, second)]
-        if all(r.found for r in results) and not (results[0].facts and results[0].facts == results[1].facts):
+        if all(r.found for r in results) and not _same_evidence(results[0], results[1]):
             combined = results[0]
             combined.lines = _listed_briefly(combined.lines)
             for line in _listed_briefly(results[1].lines):
