@@ -112,6 +112,8 @@ _CITED_DOC_RE = re.compile(
 
 
 _EACH_SUBJECT_RE = re.compile(r"\b(?:va|vs)\b.*\b(?:lan luot|moi cai|tung cai|tuong ung|rieng tung|moi chi tieu)\b")
+# 'tỷ lệ X và tỷ lệ Y đạt bao nhiêu': the head word said again after 'và' starts a second subject
+_SAME_HEAD_RE = re.compile(r"\b(ty le|ti le|so luong|chi tieu|muc)\b.*\bva (?:\1)\b")
 _COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b|\bchenh\b")
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
@@ -452,12 +454,19 @@ class QAService:
 
     def _each_subject(self, ctx: Context, kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
                       ) -> Result | None:
-        """'Chỉ tiêu VNeID và chữ ký số năm 2026 lần lượt là bao nhiêu?': two subjects joined by 'và' and asked
-        each ('lần lượt', 'mỗi', 'từng'): each answered on its own; both must be found, from different rows."""
-        if not _EACH_SUBJECT_RE.search(plan.folded):
-            return None
+        """'Chỉ tiêu VNeID và chữ ký số năm 2026 lần lượt là bao nhiêu?', 'tỷ lệ X và tỷ lệ Y đạt mức nào?': two
+        subjects joined by 'và' and asked each ('lần lượt', 'mỗi', 'từng', or the head word said again): each
+        answered on its own; both must be found, from different rows."""
         text = re.sub(r"^[^:]{0,60}:\s*", "", plan.text)  # 'Phước An: …' names the plan, kept by the whole plan
-        parts = [p for p in re.split(r"\s+(?:và|va)\s+", text, maxsplit=1) if p.strip()]
+        again = None
+        if _EACH_SUBJECT_RE.search(plan.folded):
+            parts = [p for p in re.split(r"\s+(?:và|va)\s+", text, maxsplit=1) if p.strip()]
+        elif (again := _SAME_HEAD_RE.search(fold(text))) is not None:  # 'tỷ lệ X và tỷ lệ Y': split where it recurs
+            joints = [m for m in re.finditer(r"\s+(?:và|va)\s+", text, re.IGNORECASE)
+                      if fold(text[m.end() :]).startswith(again.group(1))]
+            parts = [text[: joints[0].start()], text[joints[0].end() :]] if joints else []
+        else:
+            return None
         if len(parts) != 2:
             return None
         results: list[Result] = []
@@ -470,6 +479,8 @@ class QAService:
                 return None
             results.append(self._run(ctx, sub, Route.FACT, doc_ids))
         if not all(r.found and r.facts for r in results) or results[0].facts[0] is results[1].facts[0]:
+            if again is not None and any(r.found for r in results) and not all(r.found for r in results):
+                return self._half(results)  # one of two subjects the plan has: a half answer would mislead
             return None
         combined = Result(Route.FACT, True, confidence=min(r.confidence for r in results),
                           facts=[f for r in results for f in r.facts])
