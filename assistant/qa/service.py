@@ -234,6 +234,7 @@ def _same_evidence(first: Result, second: Result, same_facts: bool = True) -> bo
     return not second.facts and any(s in fold(line) for s in stated for line in second.lines)
 
 
+PROSE_VALUE_COVERAGE = 0.8  # of the question's subject, in the sentence that states a value the row lacks
 REPEATED_CHARS = 40  # of a fact's subject found again in a passage: the same statement
 
 
@@ -506,10 +507,12 @@ class QAService:
         if route is Route.DOC_FIELD and doc_ids is None:
             doc_ids = self._likely_plan(ctx.kb, plan)
         result = HANDLERS[route](ctx, plan, doc_ids)
-        if route is Route.FACT and not result.found and result.reason and plan.asks(Slot.PARTNER) and plan.subject:
-            said = HANDLERS[Route.PASSAGE](ctx, plan, doc_ids)  # the row has no partner; a sentence may name one
-            if said.found:
-                return said
+        if (route is Route.FACT and not result.found and result.reason and plan.subject
+                and (plan.asks(Slot.PARTNER) or plan.asks(Slot.VALUE))):
+            said = HANDLERS[Route.PASSAGE](ctx, plan, doc_ids)  # the row has no partner or value; a sentence may say
+            if said.found and (plan.asks(Slot.PARTNER) or coverage(
+                    ctx.kb, plan.subject, fact_words(" ".join(said.lines)))[0] >= PROSE_VALUE_COVERAGE):
+                return said  # a value only from a sentence about the very subject asked ('tăng trưởng GRDP … cao hơn')
         tried = {route}
         while not result.found and not result.reason and (fallback := FALLBACKS.get(route)) and fallback not in tried:
             route = fallback
