@@ -493,8 +493,8 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         reason = None
         if plan.units:
             reason = f"Không có nội dung nào do {', '.join(plan.units)} đảm nhận như câu hỏi nêu."
-        elif plan.quarter or plan.years:
-            reason = "Bảng tiến độ không có nhiệm vụ nào cho thời gian này."
+        elif (plan.quarter or plan.years) and kb.facts(set(docs), {FactKind.SCHEDULE}):
+            reason = "Bảng tiến độ không có nhiệm vụ nào cho thời gian này."  # (a plan without one: its prose may say)
         elif plan.group or plan.rows:
             reason = "Không có nhóm hoặc dòng nào như câu hỏi nêu trong bảng."
         return not_found(Route.ITEMS, reason)
