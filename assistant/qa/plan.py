@@ -472,6 +472,8 @@ _RECIPIENT_BEFORE_RE = re.compile(
 # 'gửi kế hoạch về Sở KH&CN' names a recipient
 # Words before a unit that make it a place or an object, not a doer: 'ở các ấp', 'tỷ lệ doanh nghiệp …'.
 _PLACE_BEFORE_RE = re.compile(r"\b(?:o|tai|tren dia ban|den tung|den cac|den|ty le|ti le|so luong|so|ho tro|thu hut|nguoi dan(?: ,| va)?)\s*$")
+_TOPIC_CLAUSE_RE = re.compile(r"^\W*(?:về|ve|đối với|doi voi|liên quan(?: đến| tới)?|lien quan(?: den| toi)?)\b[^,:;]*[,:;]\s*$",
+                              re.IGNORECASE)
 _LISTED_BEFORE_RE = re.compile(r"\b(?:danh sach|liet ke)(?: \w+){0,2}\s*$")
 _PARTNER_BEFORE_RE = re.compile(r"\bphoi hop (?:chat che )?(?:voi\s+)?$")
 _QUOTED_RE = re.compile(r"[“\"«]([^”\"»]{6,})[”\"»]")
@@ -643,7 +645,8 @@ class QuestionParser:
         unnamed: list[str] = []  # the folded words of units asked for and of places
         for span in spans:
             written = fold(text[span.start : span.end])
-            before = fold(text[max(0, span.start - 30) : span.start])
+            # after a leading topic clause ('Về chuyển đổi số, Công an xã …') the unit starts anew: no place
+            before = "" if _TOPIC_CLAUSE_RE.search(text[: span.start]) else fold(text[max(0, span.start - 30) : span.start])
             after = fold(text[span.end : span.end + 40])
             if (_GENERIC_UNITS_RE.fullmatch(written) and (_ASKED_RE.search(after) or _LISTED_BEFORE_RE.search(before))
                     or _PLACE_BEFORE_RE.search(before)):  # 'các đơn vị nào', 'danh sách các đơn vị': units asked for

@@ -103,6 +103,7 @@ def _in_named_group(plan: QuestionPlan, rows: list[Record]) -> list[Record]:
     return [r for r in rows if any(wanted in f" {fold(label)} " for label in r.group_path)]
 
 
+_GROUP_NAMED_RE = re.compile(r"\b(?:nhom|thuoc|tru cot|linh vuc|chi so|chi tieu|tieu chi)\b")
 # 'chủ trì những chỉ số nào': the rows of a table are asked, not the unit's duties
 _ROWS_ASKED_RE = re.compile(r"\b(?:(?:nhung|cac) )?(?:chi so|chi tieu|tieu chi)(?: thanh phan)? nao\b")
 
@@ -118,7 +119,9 @@ def answer_duties(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) ->
         if (_ROWS_ASKED_RE.search(plan.folded) and FactKind.DUTY not in plan.kinds
                 and (named := [f for f in rows if f.kind in plan.kinds])):
             duties, rows = [], named  # 'chủ trì những chỉ số nào trong phụ lục': the rows of that kind, not its duties
-        in_group = _in_named_group(plan, rows)  # 'những chỉ số thuộc nhóm Thể chế mà Phòng KT chủ trì'
+        # 'những chỉ số thuộc nhóm Thể chế mà Phòng KT chủ trì' (a group named as such, or rows asked for; a topic
+        # such as 'về chuyển đổi số' also names the group of a row, but the unit's duties on it count as well)
+        in_group = _in_named_group(plan, rows) if rows and (duties == [] or _GROUP_NAMED_RE.search(plan.folded)) else []
         title = set(fold(kb.documents[doc_id].metadata.get("title") or "").split()) | {"ke", "hoach"}
         # 'trong KH cải thiện PII' names the plan, not a topic; a word the plan never uses ('kế hạch') names none
         topical = any(kb.mentions(doc_id, w) for w in set(plan.subject) - title)
