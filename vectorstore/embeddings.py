@@ -164,14 +164,15 @@ class ModelTokenizer:
     def count(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=True).ids)
 
-    def batch(self, texts: list[str], max_length: int) -> tuple[np.ndarray, np.ndarray]:
+    def batch(self, texts: list[str], max_length: int, pad_to_multiple: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Input ids and attention mask (int64) of ``texts``, truncated to ``max_length`` and padded to the
-        longest (``padding=True, truncation=True``)."""
+        longest (``padding=True, truncation=True``), or on to a multiple of ``pad_to_multiple`` (fewer shapes)."""
         rows = [e.ids for e in self._tokenizer.encode_batch(texts, add_special_tokens=True)]
         tail = self._tail
         rows = [ids if len(ids) <= max_length else ids[: max_length - tail] + (ids[-tail:] if tail else [])
                 for ids in rows]
-        width = max(len(ids) for ids in rows)
+        longest = max(len(ids) for ids in rows)
+        width = min(max_length, -(-longest // pad_to_multiple) * pad_to_multiple) if pad_to_multiple > 1 else longest
         input_ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(rows), width), dtype=np.int64)
         for i, ids in enumerate(rows):
@@ -181,7 +182,8 @@ class ModelTokenizer:
 
 
 def mean_pooled_in_batches(
-    texts: list[str], batch_size: int, tokenizer: ModelTokenizer, run: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    texts: list[str], batch_size: int, tokenizer: ModelTokenizer, run: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    pad_to_multiple: int = 1,
 ) -> np.ndarray:
     """Unit vectors of ``texts``: ``run(input_ids, attention_mask)`` gives a batch's last hidden states, averaged
     over the mask as the model's pooling module does. Texts go in batches of similar length (little padding)."""
@@ -189,7 +191,7 @@ def mean_pooled_in_batches(
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), batch_size):
         chosen = order[start : start + batch_size]
-        input_ids, mask = tokenizer.batch([texts[i] for i in chosen], MAX_TOKENS)
+        input_ids, mask = tokenizer.batch([texts[i] for i in chosen], MAX_TOKENS, pad_to_multiple)
         hidden = run(input_ids, mask)
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)

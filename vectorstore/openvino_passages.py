@@ -28,6 +28,9 @@ MODEL_XML = "model.xml"
 _MARKER = "export.json"
 _EXPORT_VERSION = 1  # bump when the conversion changes
 IDLE_RELEASE_S = 30.0
+# Texts padded to a multiple of this many tokens: OpenVINO compiles kernels for each input shape it meets, and
+# fewer shapes pay that less often (the corpus on a fresh process: 50 -> 56 passages/s; vectors unchanged).
+SHAPE_STEP = 32
 
 
 def native_bf16() -> bool:
@@ -91,7 +94,7 @@ class OpenVinoPassages:
                 self._compiled = ov.Core().compile_model(str(self._model_file), "CPU", {
                     "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": self._threads})
             try:
-                return mean_pooled_in_batches(texts, batch_size, self.tokenizer, self._hidden)
+                return mean_pooled_in_batches(texts, batch_size, self.tokenizer, self._hidden, SHAPE_STEP)
             finally:
                 self._release_timer = threading.Timer(IDLE_RELEASE_S, self.release)
                 self._release_timer.daemon = True
