@@ -308,7 +308,7 @@ _COUNT_RE = re.compile(
 _PLAN_TYPES = (
     ("innovative", re.compile(r"\b(?:mo hinh (?:xa )?(?:dmst|doi moi sang tao)|mo hinh xa|xa doi moi sang tao|xa dmst"
                               r"|(?:ke hoach|kh) (?:dmst|doi moi sang tao)(?= \||$| cua| o| tai| nam| giai| ,))\b")),
-    ("nq57", re.compile(r"\b(?:(?:nq\s*57|nghi quyet(?: so)? 57|57 nq)(?: nq)?(?: tw)?|kh 57)\b")),
+    ("nq57", re.compile(r"\b(?:(?:nq\s*57|nghi quyet(?: so)? 57|57 nq)(?: nq)?(?: tw)?|(?:kh|ke hoach)(?: so)? 57)\b")),
     ("pii", re.compile(r"\b(?:pii|chi so doi moi sang tao|chi so dmst)\b")),
 )
 # 'xã' inside these words is not a commune
@@ -764,11 +764,13 @@ class QuestionParser:
             number = match.group(2)
             if number and all(not f.startswith(number + "/") and not f.startswith(number + "-") for f in found):
                 found.append(number)
-        if plan_type == "nq57":
+        if plan_type == "nq57" and not _RESOLUTION_ITSELF_RE.search(plain):
             found = [n for n in found if n not in ("57",)]
         return tuple(dict.fromkeys(found))
 
 
+# 'Nghị quyết 57 của Bộ Chính trị': the resolution itself, not the kind of plan that implements it
+_RESOLUTION_ITSELF_RE = re.compile(r"\b(?:nghi quyet|nq)(?: so)? 57(?: nq)?(?: tw)? (?:cua|do) (?:bo chinh tri|bct|trung uong)\b")
 _ASKS_NUMBER_RE = re.compile(r"\bso (?:may|bao nhieu|nao|hieu)\b")
 _IMPLEMENTS_RE = re.compile(r"\b(?:ke hoach|kh)(?: \w+){0,2} (?:thuc hien|trien khai)(?: thuc hien)? (?:nghi quyet|nq)(?: so)?\s*$")
 
