@@ -332,6 +332,9 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     for sentence in chosen:
         n = result.cite(chunk_source(kb, sentence.chunk, score=sentence.score))  # type: ignore[arg-type]
         text = capitalize(shorten(sentence.text, SENTENCE_CHARS))
+        owner = _owner(sentence.chunk.section) if plan.units else None  # type: ignore[attr-defined]
+        if owner and fold(owner) not in fold(sentence.text):  # 'có đề nghị MTTQ giám sát không': whose duty it is
+            text = f"{owner}: {text}"
         cited = _DOCUMENT_RE.findall(sentence.text) if _ASKS_DOCUMENTS_RE.search(plan.folded) else []
         if len(sentence.text) > SENTENCE_CHARS and len(cited) > 1:  # 'nêu những nghị quyết nào': all of them
             by_number: dict[str, str] = {}
