@@ -38,7 +38,7 @@ BONUS_HEAD_PHRASE = 0.3  # the question names the fact's head word for word ('ch
 BONUS_SLOT = 0.05  # the fact holds what is asked
 PENALTY_VALUE_KIND = 0.4  # the question wants money, the fact gives a percentage …
 # --- thresholds ----------------------------------------------------------------------------------------
-MIN_FACT_COVERAGE = 0.5  # below: the fact is not about what is asked
+MIN_FACT_COVERAGE = 0.55  # below: the fact is not about what is asked
 MIN_FACT_SCORE = 0.55
 CONFIDENT_SCORE = 0.8  # no dense check needed above this
 MIN_PREFIX_RECALL = 0.6  # a fact named by its first words must also hold this share of the question's subject
