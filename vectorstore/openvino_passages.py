@@ -82,6 +82,7 @@ class OpenVinoPassages:
         self.tokenizer = tokenizer
         self.lock = threading.Lock()
         self._compiled: Any = None
+        self._rows = 1  # the batch size being embedded (smaller batches are filled up to it)
         self._release_timer: threading.Timer | None = None
 
     def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -93,6 +94,7 @@ class OpenVinoPassages:
 
                 self._compiled = ov.Core().compile_model(str(self._model_file), "CPU", {
                     "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": self._threads})
+            self._rows = batch_size
             try:
                 return mean_pooled_in_batches(texts, batch_size, self.tokenizer, self._hidden, SHAPE_STEP)
             finally:
@@ -101,7 +103,13 @@ class OpenVinoPassages:
                 self._release_timer.start()
 
     def _hidden(self, input_ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return np.asarray(self._compiled({"input_ids": input_ids, "attention_mask": mask})[0])
+        rows = input_ids.shape[0]
+        if rows < self._rows:  # a last, smaller batch: filled up with padding rows, so its shape is one met before
+            filler = np.full((self._rows - rows, input_ids.shape[1]), self.tokenizer.pad_id, dtype=input_ids.dtype)
+            input_ids = np.concatenate([input_ids, filler])
+            mask = np.concatenate([mask, np.zeros_like(filler)])
+            mask[rows:, 0] = 1
+        return np.asarray(self._compiled({"input_ids": input_ids, "attention_mask": mask})[0])[:rows]
 
     @property
     def loaded(self) -> bool:
