@@ -83,6 +83,7 @@ class OpenVinoPassages:
         self.lock = threading.Lock()
         self._compiled: Any = None
         self._rows = 1  # the batch size being embedded (smaller batches are filled up to it)
+        self._precision = "bf16" if native_bf16() else "f32"  # chosen by hand on another CPU: fp32, not emulated bf16
         self._release_timer: threading.Timer | None = None
 
     def embed(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -93,7 +94,7 @@ class OpenVinoPassages:
                 import openvino as ov
 
                 self._compiled = ov.Core().compile_model(str(self._model_file), "CPU", {
-                    "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": self._threads})
+                    "INFERENCE_PRECISION_HINT": self._precision, "INFERENCE_NUM_THREADS": self._threads})
             self._rows = batch_size
             try:
                 return mean_pooled_in_batches(texts, batch_size, self.tokenizer, self._hidden, SHAPE_STEP)
