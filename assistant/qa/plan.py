@@ -576,6 +576,8 @@ class QuestionParser:
         years = tuple(int(y) for y in _YEAR_RE.findall(_PERIOD_RE.sub(" ", plain)))
         quarter = _QUARTER_RE.search(plain)
         without_levels = fold(_LEVEL_RE.sub("cap do", text))  # 'mức 2' is a level; 'mục 2' may be a row
+        for place_name in [*communes, *provinces]:  # a place's word is no row word ('Hà Đông, 80 điểm': no 'dòng 80')
+            without_levels = re.sub(rf"\b{re.escape(fold(place_name))}\b", " ", without_levels)
         rows = tuple(dict.fromkeys(_DOTTED_ROW_RE.findall(text) + [b for _, b in _ROW_RE.findall(without_levels) if b]))
         group = _GROUP_RE.search(plain)
         appendix = _APPENDIX_RE.search(plain)

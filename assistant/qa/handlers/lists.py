@@ -396,6 +396,7 @@ def _funding_sources(kb: KnowledgeView, result: Result, facts: list[Record]) -> 
 
 
 _GRADES_ASKED_RE = re.compile(r"\bxep loai\b")
+_SCORE_RE = re.compile(r"\b\d{1,3} diem\b")  # a total to grade ('đạt 80 điểm')
 _NAMES_STAGE_RE = re.compile(r"\bla giai doan (?:gi|nao)\b|\bgiai doan (?:gi|nao)\b$")  # its name, not its work
 
 
@@ -405,13 +406,15 @@ def _scale_lines(kb: KnowledgeView, result: Result, doc_id: str, grades: list[Re
 
 
 def grading_scale(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> Result | None:
-    """'Bao nhiêu điểm thì Xuất sắc, dưới mấy điểm là Chưa đạt?': several grades named at once are answered with
-    the plan's whole grading scale; None unless two or more of its grades are named."""
+    """'Bao nhiêu điểm thì Xuất sắc, dưới mấy điểm là Chưa đạt?', '80 điểm xếp loại gì, còn Xuất sắc cần mấy
+    điểm?': several grades named at once, or a grade named beside a score to grade, are answered with the plan's
+    whole grading scale; None otherwise."""
     result = Result(Route.ITEMS, False, short=False, confidence=0.9)
+    scored = bool(_GRADES_ASKED_RE.search(plan.folded) and _SCORE_RE.search(plan.folded))
     for doc_id in sorted(doc_ids or ()):
         grades = _grades(kb, doc_id)
         named = [g for g in grades if re.search(rf"\b{re.escape(fold(g.attrs['grade']))}\b", plan.folded)]
-        if len(named) >= 2:
+        if len(named) >= 2 or (named and scored):
             _scale_lines(kb, result, doc_id, grades)
             result.found = True
     return result if result.found else None
