@@ -303,12 +303,16 @@ def _implementing(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> R
     """The documents the plan cites whose subject names a document the question names, of the kind and level
     asked ('kế hoạch nào của UBND tỉnh về triển khai NQ 71/NQ-CP'); None when none does, or when the plan's own
     bases already name it (then the bases answer)."""
-    keys = [_number_key(n) for n in plan.numbers if "/" in n or "-" in n]  # a whole number, not a bare '71'
-    if not keys:
+    keys = [_number_key(n) for n in plan.numbers if "/" in n or "-" in n]  # a whole number, not a bare '71' …
+    bare = [n for n in plan.numbers if n.isdigit() and re.search(rf"\b(?:nghi quyet|nq|chuong trinh|ctr|quyet dinh|qd)"
+                                                                  rf"(?: so)? {n}\b", plan.folded)]  # … unless its kind is
+    if not keys and not bare:
         return None
     refs = [r for r in kb.facts(doc_ids, {FactKind.REFERENCE})
             if _number_key(r.attrs.get("number", "")) not in keys
-            and any(k in _number_key(r.attrs.get("about", "")) for k in keys)]
+            and not any(re.match(rf"{n}\b", r.attrs.get("number", "")) for n in bare)
+            and (any(k in _number_key(r.attrs.get("about", "")) for k in keys)
+                 or any(re.search(rf"\b(?:so )?{n}\b", fold(r.attrs.get("about", ""))) for n in bare))]
     if any(r.attrs.get("cited_as") == "basis" for r in refs):
         return None
     refs = _filter_references(plan, refs)
@@ -435,7 +439,12 @@ def names_the_plan_itself(kb: KnowledgeView, refs: list[Record]) -> bool:
 
 
 # 'kế hoạch nào … triển khai NQ 71/NQ-CP': another document is asked, the one named is what it is about
-_ASKS_ANOTHER_RE = re.compile(r"\b(?:ke hoach|kh|chuong trinh|ctr|van ban|quyet dinh|de an)(?: \w+){0,2} nao\b")
+_ASKS_ANOTHER_RE = re.compile(r"\b(?:ke hoach|kh|chuong trinh|ctr|van ban|quyet dinh|de an)(?: \w+){0,2} nao\b"
+                              # '(nhắc tới) KH của UBND tỉnh về triển khai NQ 71, kế hoạch đó số mấy'
+                              r"|\bve (?:viec )?(?:trien khai|thuc hien)(?: \w+){0,2} (?:nghi quyet|nq|chuong trinh|ctr|"
+                              r"quyet dinh|qd)(?: so)? \d.*\b(?:ke hoach|kh|chuong trinh|ctr|van ban|quyet dinh|de an) "
+                              r"(?:do|nay|ay) (?:la )?(?:so may|so bao nhieu|ngay nao|ngay may|ban hanh ngay)")
+
 
 
 # Words a question about a cited document itself may hold besides the document's own: its kind, what it is
