@@ -216,7 +216,8 @@ _STOP_PHRASES = re.compile(
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
     r"so hieu|tham muu|giao cho|(?:bang )?phan cong|tru cot|tieu chi|phan dau|dat ra|ky vong|du kien|dat chi tieu|dat muc tieu|"
     r"(?:co )?(?:nhac|noi(?! dung)|de cap)(?: (?:toi|den))?|lam theo|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
-    r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|"  # 'làm gì để nâng PII': the plan's aim
+    r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|gop phan|"  # 'làm gì để nâng PII': the plan's aim
+    r"nang(?: cao)?(?: diem)?(?: chi so)? (?:pii|dmst|doi moi sang tao)|"  # '(góp phần) nâng chỉ số ĐMST' too
     r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam|(?:giong|khac|trung|bang|nhu) nhau|(?:ca )?hai xa|co cung (?:mot|1)|co (?:giong|khac)(?= (?:khong|ko|k)\b)|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
     r"(?:o |tai )?(?:cho|diem) nao|chenh(?: lech)?(?: nhau)?|ntn|tom tat|tom luoc|giai thich(?: giup| cho| ro)?|neu (?:ngan gon|ro|cu the)|liet ke|dua tren|"
     r"(?:trong )?(?:bo|cac|nhung) tai lieu(?: da nap)?|da nap|giai doan(?= \d{4})|tiep tuc)\b"  # 'trong bộ tài liệu', 'giai đoạn 2026-2030': no subject  # 'giống, khác nhau chỗ nào', 'chênh nhau ntn'  # 'giao làm những gì' asks duties; 'giao thông' stays
