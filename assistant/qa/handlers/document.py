@@ -260,6 +260,8 @@ def answer_field(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         return not_found(Route.DOC_FIELD, "Câu hỏi chưa nêu kế hoạch của xã nào.", [f"Kế hoạch của xã {c}" for c in kb.communes])
     if (set(plan.fields) <= {DocField.NUMBER, DocField.DATE} and (cited := _another_plan(kb, plan, targets))):
         return cited  # 'KH về công tác CCHC năm 2026 của UBND xã số mấy': a plan it cites, not itself
+    if plan.fields == (DocField.PERIOD,) and (period := _period_of_something_else(ctx, plan, targets)):
+        return period  # 'tiếp tục thực hiện chương trình CCHC giai đoạn nào': that programme's period
     if plan.fields == (DocField.BASES,) and (other := _bases_of_something_else(ctx, plan, set(targets))):
         return other
     answered = 0
@@ -334,13 +336,31 @@ OWN_TITLE_COVERAGE = 0.5  # below: the plan a number question describes is not t
 CITED_TOPIC_COVERAGE = 0.75  # … and one document it cites holds this much of the topic
 
 
+def _about_something_else(kb: KnowledgeView, plan: QuestionPlan, doc_ids: list[str]) -> bool:
+    """Whether a question that asks a field of one plan describes a topic its own title does not have (two words
+    at least, an abbreviation counting for its full form: 'KH CCHC' is no PII plan)."""
+    if len(fact_words(" ".join(plan.subject))) < 2 or len(doc_ids) != 1:
+        return False
+    title = fact_words(kb.documents[doc_ids[0]].metadata.get("title") or "")
+    return coverage(kb, plan.subject, title)[0] < OWN_TITLE_COVERAGE
+
+
+_PERIOD_IN_TEXT_RE = re.compile(r"\b(?:giai đoạn|đến năm)\s*\d{4}", re.IGNORECASE)
+
+
+def _period_of_something_else(ctx: Context, plan: QuestionPlan, doc_ids: list[str]) -> Result | None:
+    """A period asked of something the plan names besides itself ('chương trình CCHC giai đoạn nào'): the plan's
+    sentence about it that states a period; None otherwise (then the plan's own period answers)."""
+    if not _about_something_else(ctx.kb, plan, doc_ids):
+        return None
+    said = answer_passage(ctx, replace(plan, slots=(Slot.TEXT,), fields=()), set(doc_ids))
+    return said if said.found and _PERIOD_IN_TEXT_RE.search(" ".join(said.lines)) else None
+
+
 def _another_plan(kb: KnowledgeView, plan: QuestionPlan, doc_ids: list[str]) -> Result | None:
     """A number or date asked of a plan described by a topic the plan's own title does not have, when one
     document it cites is about that topic: that document's line; None otherwise."""
-    if len(plan.subject) < 2 or len(doc_ids) != 1:
-        return None
-    title = fact_words(kb.documents[doc_ids[0]].metadata.get("title") or "")
-    if coverage(kb, plan.subject, title)[0] >= OWN_TITLE_COVERAGE:
+    if not _about_something_else(kb, plan, doc_ids):
         return None
     refs = [r for r in kb.facts(set(doc_ids), {FactKind.REFERENCE})
             if coverage(kb, plan.subject, _reference_words(r))[0] >= CITED_TOPIC_COVERAGE]
