@@ -424,7 +424,9 @@ def rank_sentences(
         span = range(chunk.line_start, chunk.line_end + 1)
         if table and sum(n in table for n in span) > TABLE_SHARE * len(span):
             continue
-        section = chunk.section.split(" > ")[-1] if chunk.section else ""
+        parts = chunk.section.split(" > ") if chunk.section else [""]
+        # the heading; in an appendix, the appendix's title as well ('Bộ chỉ số … (KPIs)' > 'V. Tổ chức đánh giá')
+        section = " ".join([parts[-1], *(parts[:1] if len(parts) > 1 and fold(parts[0]).startswith("phu luc") else [])])
         pieces = _SENTENCE_SPLIT.split(chunk.body)
         for i, piece in enumerate(pieces):
             piece = piece.strip(" -+•\t")
@@ -440,3 +442,20 @@ def rank_sentences(
             out.append(SentenceMatch(piece, rank, i, recall, phrase, score, chunk))
     out.sort(key=lambda s: s.score, reverse=True)
     return out
+
+
+MAX_LIST_ITEMS = 10
+
+
+def list_under(sentence: SentenceMatch) -> list[str]:
+    """The bullets that follow a lead-in line ('Lĩnh vực cụ thể:') in its passage."""
+    lines = str(getattr(sentence.chunk, "body", "")).split("\n")
+    start = next((i for i, line in enumerate(lines) if line.strip(" -+•").startswith(sentence.text.strip()[:40])), None)
+    if start is None:
+        return []
+    items = []
+    for line in lines[start + 1 :]:
+        if not line.strip().startswith(("-", "+", "•")):
+            break
+        items.append(line.strip(" -+•"))
+    return items[:MAX_LIST_ITEMS]

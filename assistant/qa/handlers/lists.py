@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.qa.evidence import ROMAN, appendix_of, coverage, rank_sentences, same_number, score_fact
+from assistant.qa.evidence import (
+    ROMAN,
+    appendix_of,
+    coverage,
+    list_under,
+    rank_sentences,
+    same_number,
+    score_fact,
+)
 from assistant.qa.handlers.base import (
     Context,
     Result,
@@ -425,6 +433,7 @@ def _grades(kb: KnowledgeView, doc_id: str) -> list[Record]:
     return [f for f in kb.facts({doc_id}, {FactKind.SCORING}) if f.attrs.get("grade")]
 _ENUMERATION_RE = re.compile(r":\s*(?P<items>[^:;]{2,}(?:;[^;]{2,}){2,}|[^:,;]{2,}(?:,[^,;]{2,}){3,})\.?\s*$")
 ENUMERATION_COVERAGE = 0.6  # of the question's subject, in the list's lead-in
+_LISTED_RE = re.compile(_ENUMERATION_RE.pattern + r"|:\s*$")  # a list in one sentence, or a lead-in to bullets
 
 
 def _enumeration(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[str, list[str], Chunk] | None:
@@ -433,13 +442,17 @@ def _enumeration(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[st
     if not plan.subject:
         return None
     best: tuple[float, str, list[str], Chunk] | None = None
-    for sentence in rank_sentences(kb, plan, {doc_id}, need=_ENUMERATION_RE):
-        match = _ENUMERATION_RE.search(sentence.text)
-        if match is None:
+    for sentence in rank_sentences(kb, plan, {doc_id}, need=_LISTED_RE):
+        if sentence.text.rstrip().endswith(":"):  # 'Kết quả là căn cứ:' and the bullets under it
+            lead_in, items = sentence.text.rstrip(" :"), list_under(sentence)
+            recall = sentence.coverage if len(items) >= 2 else 0.0  # with its section's title and the items' words
+        elif (match := _ENUMERATION_RE.search(sentence.text)) is not None:
+            lead_in = sentence.text[: match.start()].strip()
+            recall, _ = coverage(kb, plan.subject, fact_words(lead_in), plan.phrase)
+            items = [i.strip(" .") for i in re.split(r"[;,]" if ";" not in match.group("items") else ";",
+                                                    match.group("items"))]
+        else:
             continue
-        lead_in = sentence.text[: match.start()].strip()
-        recall, _ = coverage(kb, plan.subject, fact_words(lead_in), plan.phrase)
-        items = [i.strip(" .") for i in re.split(r"[;,]" if ";" not in match.group("items") else ";", match.group("items"))]
         if recall >= ENUMERATION_COVERAGE and (best is None or recall > best[0]) and sentence.chunk is not None:
             best = (recall, lead_in, [i for i in items if i], sentence.chunk)  # type: ignore[assignment]
     return (best[1], best[2], best[3]) if best else None

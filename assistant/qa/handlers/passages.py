@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import Any
 
 from assistant.qa.evidence import (
     MIN_SENTENCE_COVERAGE,
     asks_rate,
     coverage,
+    list_under,
     pairs,
     rank_facts,
     rank_sentences,
@@ -41,7 +41,6 @@ MAX_SENTENCES = 4
 MAX_SECTION_ITEMS = 16
 SENTENCE_CHARS = 420
 ITEM_CHARS = 230
-MAX_LIST_ITEMS = 10
 _HEADING_RE = re.compile(r"^(?:[IVXivx]+|\d+(?:\.\d+)*)[.)\-]?\s+")
 
 
@@ -320,7 +319,7 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     chosen.sort(key=lambda s: (s.chunk.line_start, s.order))  # type: ignore[attr-defined]
     result = Result(Route.PASSAGE, True, short=False, confidence=best.coverage)
     if best.text.rstrip().endswith(":"):  # a list's lead-in: the answer is the list under it
-        items = _list_under(best)
+        items = list_under(best)
         if items:
             n = result.cite(chunk_source(kb, best.chunk, score=best.score))  # type: ignore[arg-type]
             result.lines.append(f"{capitalize(best.text.rstrip())} ({place(kb, doc_id)}) [{n}]")
@@ -374,15 +373,3 @@ _DOCUMENT_RE = re.compile(r"(?:Nghị quyết|Chương trình hành động|Chư
                           r"\s+(?:số\s+)?\d{1,4}[-/][\w/\-Đđ]+(?:\s*,?\s*ngày\s+\d{1,2}/\d{1,2}/\d{4})?")
 
 
-def _list_under(sentence: Any) -> list[str]:
-    """The bullets that follow a lead-in line ('Lĩnh vực cụ thể:') in its passage."""
-    lines = sentence.chunk.body.split("\n")
-    start = next((i for i, line in enumerate(lines) if line.strip(" -+•").startswith(sentence.text.strip()[:40])), None)
-    if start is None:
-        return []
-    items = []
-    for line in lines[start + 1 :]:
-        if not line.strip().startswith(("-", "+", "•")):
-            break
-        items.append(line.strip(" -+•"))
-    return items[:MAX_LIST_ITEMS]
