@@ -434,6 +434,17 @@ def _communes_by_initials(communes: tuple[str, ...]) -> dict[str, str]:
     return {k: names[0] for k, names in by_initials.items() if len(names) == 1 and fold(k) not in known}
 
 
+# Abbreviations officers write in capitals whose folded form is a common word ('CA xã' is 'Công an xã'; 'cả xã' is
+# the whole commune): spelled out only as written, in capitals, before the level they belong to.
+_CAPITAL_ABBREVIATIONS = {"CA": "Công an"}
+_CAPITAL_ABBREVIATION_RE = re.compile(
+    r"\b(" + "|".join(_CAPITAL_ABBREVIATIONS) + r")(?=\s+(?:xã|xa|tỉnh|tinh|huyện|huyen)\b)")
+
+
+def _with_capitals_spelled_out(text: str) -> str:
+    return _CAPITAL_ABBREVIATION_RE.sub(lambda m: _CAPITAL_ABBREVIATIONS[m.group(1)], text)
+
+
 def _with_communes_spelled_out(text: str, communes: tuple[str, ...]) -> str:
     """'PA: …', 'của PA và VQ': a commune's initials written in capitals stand for its name ('Phước An')."""
     spelled = _communes_by_initials(communes)
@@ -522,7 +533,7 @@ class QuestionParser:
         self.fallback = IntentModel.trained()
 
     def parse(self, text: str, terms: CorpusTerms) -> QuestionPlan:
-        text = _with_communes_spelled_out(_without_speaker_unit(text), terms.communes)
+        text = _with_communes_spelled_out(_with_capitals_spelled_out(_without_speaker_unit(text)), terms.communes)
         folded = fold_clauses(text)
         plain = fold(text)
         communes = find_communes(plain, terms.communes)
