@@ -39,8 +39,8 @@ DUTY_CHARS = 420
 
 
 _POINTS_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*điểm")
-_MOST_RE = re.compile(r"\b(?:nhieu|cao|lon)(?: \w+)? nhat\b")
-_LEAST_RE = re.compile(r"\b(?:it|thap|nho)(?: \w+)? nhat\b")
+_MOST_RE = re.compile(r"\b(?:nhieu|cao|lon|nang)(?: \w+)? nhat\b")
+_LEAST_RE = re.compile(r"\b(?:it|thap|nho|nhe)(?: \w+)? nhat\b")
 
 
 def _points(fact: Record) -> float | None:
@@ -378,7 +378,8 @@ def _outline_lines(kb: KnowledgeView, result: Result, heading: str, parts: list[
         result.lines.append(f"- {shorten(title, 200)} [{n}]")
 
 
-_GROUPS_ASKED_RE = re.compile(r"\b(?:nhung|cac|may|\d+|hai|ba|bon|sau) (?:nhom|tru cot)\b(?! \d)")  # 'những nhóm', '5 nhóm'
+_GROUPS_ASKED_RE = re.compile(r"\b(?:nhung|cac|may|\d+|hai|ba|bon|sau) (?:nhom|tru cot)\b(?! \d)"  # 'những nhóm', '5 nhóm'
+                              r"|\b(?:nhom|tru cot)(?: (?:tieu chi|chi so|nhiem vu))? nao\b(?=.*\bnhat\b)")  # 'nhóm nào … nhất'
 _YEARS_ASKED_RE = re.compile(r"\b(?:(?:nhung|cac) )?(?:moc )?(?:nam|moc thoi gian) nao\b")
 
 
