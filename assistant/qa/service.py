@@ -224,6 +224,10 @@ def unsaid_years(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
     return f"Kế hoạch của {places(kb, doc_ids)} không nêu nội dung nào cho năm {', '.join(str(y) for y in asked)}."
 
 
+PROSE_VALUE_COVERAGE = 0.8  # of the question's subject, in the sentence that states a value the row lacks
+REPEATED_CHARS = 40  # of a fact's subject found again in a passage: the same statement
+
+
 def _same_evidence(first: Result, second: Result, same_facts: bool = True) -> bool:
     """The second answer repeats the first, and its question has no answer of its own: it stands on the same
     facts (when ``same_facts``; two slots of one row are two answers), or it is a passage that states one of the
@@ -232,10 +236,6 @@ def _same_evidence(first: Result, second: Result, same_facts: bool = True) -> bo
         return same_facts
     stated = [fold(f.subject)[:REPEATED_CHARS] for f in first.facts if len(f.subject) >= REPEATED_CHARS]
     return not second.facts and any(s in fold(line) for s in stated for line in second.lines)
-
-
-PROSE_VALUE_COVERAGE = 0.8  # of the question's subject, in the sentence that states a value the row lacks
-REPEATED_CHARS = 40  # of a fact's subject found again in a passage: the same statement
 
 
 class QAService:
