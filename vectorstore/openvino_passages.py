@@ -74,7 +74,8 @@ def export_openvino(model_dir: Path) -> Path:
 
 
 class OpenVinoPassages:
-    """The passage side on OpenVINO bf16: one batch at a time (its ``embed`` has the ONNX side's signature)."""
+    """The passage side on OpenVINO (bf16 where the CPU computes it natively): one batch at a time; its ``embed`` has
+    the ONNX side's signature."""
 
     def __init__(self, model_dir: Path, tokenizer: ModelTokenizer, threads: int) -> None:
         self._model_file = export_openvino(model_dir)
