@@ -39,6 +39,7 @@ from assistant.qa.types import Answer, Source
 from core.config import Settings
 from core.model import TABLE_FACT_KINDS, FactKind
 from core.normalize import abbreviations, fold
+from ingest.units import find_units
 from vectorstore.knowledge import KnowledgeView, fact_words
 from vectorstore.knowledge import prepare as prepare_knowledge
 from vectorstore.store import Store
@@ -540,7 +541,10 @@ class QAService:
             text = not_found_text(kb.communes, reason, result.candidates, subject)
             return Answer(text, False, result.sources, intent=_intent(plan, result))
         cap = SHORT_CAP if result.short else LONG_CAP
-        return Answer(fit(result.lines, cap), True, result.sources, intent=_intent(plan, result))
+        lines = result.lines
+        if _confirms(plan, result):  # 'có đề nghị MTTQ giám sát … không?': say yes before what the plan says
+            lines = [f"Có. {lines[0]}", *lines[1:]]
+        return Answer(fit(lines, cap), True, result.sources, intent=_intent(plan, result))
 
     def _pad_sources(self, kb: KnowledgeView, plan: QuestionPlan, sources: list[Source], k: int) -> list[Source]:
         """Cited sources first, then the next best passages of the same plans, up to k."""
@@ -562,6 +566,19 @@ class QAService:
             if len(padded) >= k:
                 break
         return padded
+
+
+# 'Kế hoạch có … không?' (not 'có phải … không', 'đúng không': those may be answered otherwise than asked)
+_YES_NO_RE = re.compile(r"\bco\b(?!.*\bco phai\b)(?!.*\bdung (?:khong|ko)\b).*\b(?:khong|ko|chua)\W*$")
+
+
+def _confirms(plan: QuestionPlan, result: Result) -> bool:
+    """A yes/no question answered by what the plan says of it (a passage, a duty, a section), every unit it names
+    in the answer: the answer is yes."""
+    if result.route not in (Route.PASSAGE, Route.DUTIES, Route.SECTION) or not _YES_NO_RE.search(plan.folded):
+        return False
+    named = {u.name for u in find_units(" ".join(result.lines))}
+    return not result.lines[0].startswith("Có") and set(plan.units) <= named
 
 
 BRIEF_LIST_ITEMS = 2  # items of a list kept when it is one of two answers
