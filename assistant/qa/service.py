@@ -20,6 +20,7 @@ from assistant.qa.conversation import resolve_with_previous
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
 from assistant.qa.handlers.base import places
+from assistant.qa.handlers.document import matching_references
 from assistant.qa.handlers.facts import plan_period
 from assistant.qa.handlers.lists import grading_scale, group_number
 from assistant.qa.handlers.passages import numbered_section
@@ -178,6 +179,11 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
             written = re.search(rf"\b{term}\b", plan.text, re.IGNORECASE)
             return (f"{f'Kế hoạch của {where}' if doc_ids is not None else 'Các kế hoạch đã nạp'} không nhắc tới "
                     f"«{written.group(0) if written else term}».")
+    for number in (n for n in plan.numbers if "/" in n):  # 'căn cứ Quyết định 999/QĐ-UBND': one no plan here cites
+        own = {fold(kb.documents[d].metadata.get("number") or "") for d in docs}
+        if not matching_references(kb, (number,), set(docs)) and fold(number) not in own:
+            return (f"{f'Kế hoạch của {where}' if doc_ids is not None else 'Các kế hoạch đã nạp'} không nhắc tới "
+                    f"văn bản số {number}.")
     for unit in plan.unlisted_units:
         spelled_out = " ".join(abbreviations().get(w, w) for w in fold(unit).split())  # 'Tổ ĐMST'
         if not any(kb.mentions(d, unit) or kb.mentions(d, spelled_out) for d in docs):

@@ -247,6 +247,10 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         reason = (f"Kế hoạch của {place(kb, chosen.fact.doc_id)} có nội dung «{subject_label(chosen.fact, 120)}» nhưng "
                   f"không nêu {code.upper()}.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
+    if _MONEY_ASKED_RE.search(plan.folded) and not _MONEY_RE.search(fold(fact_text(chosen.fact))) and not pinned:
+        reason = (f"Kế hoạch của {place(kb, chosen.fact.doc_id)} có nội dung «{subject_label(chosen.fact, 120)}» nhưng "
+                  f"không ghi số tiền.")  # 'bao nhiêu tỷ đồng': a rate of GRDP is no amount
+        return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
     if scattered(chosen, plan) and not pinned:
         return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
     if (elsewhere := _sent_elsewhere(chosen.fact, plan)) and not pinned:  # 'báo cáo gửi Sở KH&CN', the row: VH-XH
@@ -312,6 +316,10 @@ def _sent_elsewhere(fact: Record, plan: QuestionPlan) -> str | None:
         return None
     named = {u.name for u in find_units(to)}
     return None if any(r in named or fold(r) in fold(to) for r in plan.recipients) else to
+
+
+_MONEY_ASKED_RE = re.compile(r"\b(?:bao nhieu|may) (?:ty|trieu|nghin|tram trieu) (?:dong|vnd)\b|\bbao nhieu tien\b")
+_MONEY_RE = re.compile(r"\b(?:dong|vnd|ty|trieu)\b")
 
 
 def _missing_code(plan: QuestionPlan, chosen: FactMatch) -> str | None:
