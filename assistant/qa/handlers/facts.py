@@ -247,7 +247,7 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         reason = (f"Kế hoạch của {place(kb, chosen.fact.doc_id)} có nội dung «{subject_label(chosen.fact, 120)}» nhưng "
                   f"không nêu {code.upper()}.")
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
-    if _MONEY_ASKED_RE.search(plan.folded) and not _MONEY_RE.search(fold(fact_text(chosen.fact))) and not pinned:
+    if _MONEY_ASKED_RE.search(plan.folded) and not _MONEY_RE.search(fact_text(chosen.fact)) and not pinned:
         reason = (f"Kế hoạch của {place(kb, chosen.fact.doc_id)} có nội dung «{subject_label(chosen.fact, 120)}» nhưng "
                   f"không ghi số tiền.")  # 'bao nhiêu tỷ đồng': a rate of GRDP is no amount
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
@@ -319,7 +319,8 @@ def _sent_elsewhere(fact: Record, plan: QuestionPlan) -> str | None:
 
 
 _MONEY_ASKED_RE = re.compile(r"\b(?:bao nhieu|may) (?:ty|trieu|nghin|tram trieu) (?:dong|vnd)\b|\bbao nhieu tien\b")
-_MONEY_RE = re.compile(r"\b(?:dong|vnd|ty|trieu)\b")
+_MONEY_RE = re.compile(r"\b(?:tỷ|triệu|nghìn|ngàn|trăm) đồng\b|\bVN[DĐ]\b|\bđồng/", re.IGNORECASE)  # as written: 'tỷ lệ'
+
 
 
 def _missing_code(plan: QuestionPlan, chosen: FactMatch) -> str | None:
