@@ -102,14 +102,43 @@ def _asks_month(plan: QuestionPlan) -> bool:
 def _filter_references(plan: QuestionPlan, refs: list[Record]) -> list[Record]:
     """The cited documents of the type and issuer the question names ('nghị quyết nào của Bộ Chính trị')."""
     out = refs
-    types = [label for word, label in _DOC_TYPE_WORDS.items()
-             if re.search(rf"\b{word}(?: hanh dong)?(?: so)? (?:nao|gi|may|bao nhieu)\b", plan.folded)]
+    kinds = "|".join(_DOC_TYPE_WORDS)
+    asked = " ".join(m.group(0) for m in re.finditer(  # 'những nghị quyết, chương trình hành động nào': both kinds
+        rf"\b(?:(?:{kinds})(?: hanh dong)?(?: so)?(?: ?,)? (?:va |hoac )?)*(?:{kinds})(?: hanh dong)?(?: so)? "
+        rf"(?:nao|gi|may|bao nhieu)\b",
+        plan.folded))
+    types = [label for word, label in _DOC_TYPE_WORDS.items() if re.search(rf"\b{word}\b", asked)]
     if types:
         typed = [r for r in out if any(r.attrs.get("doc_type", "").startswith(t) for t in types)]
         out = typed or out if len(types) > 1 else typed
     if levels := asked_levels(plan):
         out = [r for r in out if issuer_level(r) in levels]
     return out
+
+
+_TOPIC_FILLER = frozenset(fact_words("phần nội dung nêu ghi đề cập nhắc mục đoạn"))
+REF_TOPIC_COVERAGE = 0.6  # of the question's topic, in the sentence that cites the document
+_PART_NAMED_RE = re.compile(r"\b(?:phan|muc|doan|noi dung|khi)\b")  # 'phần tuyên truyền', 'khi tuyên truyền về …'
+
+
+def _named_where(kb: KnowledgeView, plan: QuestionPlan, refs: list[Record]) -> list[Record]:
+    """The cited documents named where the plan speaks of the question's topic ('khi tuyên truyền về PII, kế hoạch
+    nêu những nghị quyết nào': those in the sentence on propaganda); [] when the question names no topic or no
+    citing sentence holds it."""
+    topic = tuple(w for w in plan.subject if w not in _DOCUMENT_WORDS and w not in _TOPIC_FILLER)
+    if len(topic) < 2 or not _PART_NAMED_RE.search(plan.folded):
+        return []
+    return [r for r in refs if coverage(kb, topic, fact_words(_citing_sentence(kb, r)))[0] >= REF_TOPIC_COVERAGE
+            and coverage(kb, topic, _reference_words(r))[0] < REF_TOPIC_COVERAGE]  # cited there, not about it
+
+
+def _citing_sentence(kb: KnowledgeView, ref: Record) -> str:
+    """The line of the plan that cites ``ref`` (its paragraph as the chunk holds it)."""
+    key = fold(ref.subject)[:30]
+    for chunk in kb.chunks(ref.doc_id):
+        if chunk.line_start <= ref.line_start <= chunk.line_end:
+            return next((line for line in chunk.body.split("\n") if key in fold(line)), chunk.body)
+    return ""
 
 
 def reference_line(ref: Record, about_chars: int = 160) -> str:
@@ -189,8 +218,11 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
         bases = [r for r in refs if r.attrs.get("cited_as") == "basis"]
         mentioned = bool(_MENTIONS_ASKED_RE.search(plan.folded))  # 'nhắc đến những văn bản nào': all it cites
         body = [r for r in refs if r not in bases]
-        chosen = (_filter_references(plan, bases + body) if mentioned else
+        on_topic = _named_where(kb, plan, bases + body)  # 'phần tuyên truyền nêu những nghị quyết nào'
+        chosen = (_filter_references(plan, on_topic) if on_topic else
+                  _filter_references(plan, bases + body) if mentioned else
                   _filter_references(plan, bases) or _filter_references(plan, body))
+        mentioned = mentioned or bool(on_topic)
         if not chosen:
             result.reason = (f"Kế hoạch của {where} không nêu văn bản căn cứ nào như vậy."
                              if bases else f"Kế hoạch của {where} không có phần căn cứ.")
