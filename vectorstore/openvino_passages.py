@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ IDLE_RELEASE_S = 30.0
 SHAPE_STEP = 32
 
 
+@lru_cache(maxsize=1)
 def native_bf16() -> bool:
     """Whether this CPU computes bf16 natively (OpenVINO then runs bf16 kernels; elsewhere it would emulate)."""
     try:

@@ -99,14 +99,16 @@ def _asks_month(plan: QuestionPlan) -> bool:
     return bool(re.search(r"\bthang (?:may|nao)\b|\bngay (?:may|nao),? thang\b", plan.folded))
 
 
+_KINDS = "|".join(_DOC_TYPE_WORDS)
+# 'những nghị quyết nào', 'những nghị quyết, chương trình hành động nào': each kind of the list asked
+_KINDS_ASKED_RE = re.compile(rf"\b(?:(?:{_KINDS})(?: hanh dong)?(?: so)?(?: ?,)? (?:va |hoac )?)*(?:{_KINDS})"
+                             rf"(?: hanh dong)?(?: so)? (?:nao|gi|may|bao nhieu)\b")
+
+
 def _filter_references(plan: QuestionPlan, refs: list[Record]) -> list[Record]:
     """The cited documents of the type and issuer the question names ('nghị quyết nào của Bộ Chính trị')."""
     out = refs
-    kinds = "|".join(_DOC_TYPE_WORDS)
-    asked = " ".join(m.group(0) for m in re.finditer(  # 'những nghị quyết, chương trình hành động nào': both kinds
-        rf"\b(?:(?:{kinds})(?: hanh dong)?(?: so)?(?: ?,)? (?:va |hoac )?)*(?:{kinds})(?: hanh dong)?(?: so)? "
-        rf"(?:nao|gi|may|bao nhieu)\b",
-        plan.folded))
+    asked = " ".join(m.group(0) for m in _KINDS_ASKED_RE.finditer(plan.folded))
     types = [label for word, label in _DOC_TYPE_WORDS.items() if re.search(rf"\b{word}\b", asked)]
     if types:
         typed = [r for r in out if any(r.attrs.get("doc_type", "").startswith(t) for t in types)]
@@ -496,7 +498,6 @@ _ASKS_ANOTHER_RE = re.compile(r"\b(?:ke hoach|kh|chuong trinh|ctr|van ban|quyet 
                               r"|\bve (?:viec )?(?:trien khai|thuc hien)(?: \w+){0,2} (?:nghi quyet|nq|chuong trinh|ctr|"
                               r"quyet dinh|qd)(?: so)? \d.*\b(?:ke hoach|kh|chuong trinh|ctr|van ban|quyet dinh|de an) "
                               r"(?:do|nay|ay) (?:la )?(?:so may|so bao nhieu|ngay nao|ngay may|ban hanh ngay)")
-
 
 
 # Words a question about a cited document itself may hold besides the document's own: its kind, what it is

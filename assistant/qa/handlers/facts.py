@@ -322,7 +322,6 @@ _MONEY_ASKED_RE = re.compile(r"\b(?:bao nhieu|may) (?:ty|trieu|nghin|tram trieu)
 _MONEY_RE = re.compile(r"\b(?:tỷ|triệu|nghìn|ngàn|trăm) đồng\b|\bVN[DĐ]\b|\bđồng/", re.IGNORECASE)  # as written: 'tỷ lệ'
 
 
-
 def _missing_code(plan: QuestionPlan, chosen: FactMatch) -> str | None:
     """A code the question names ('phủ sóng 6G') that the chosen fact does not hold anywhere: a near miss."""
     held = set(fold(fact_text(chosen.fact)).split())

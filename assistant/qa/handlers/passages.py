@@ -234,6 +234,11 @@ def _owner(section: str) -> str | None:
     return heading if heading and len(heading) < 80 and starts_with_unit(heading) else None
 
 
+def _owned(text: str, owner: str | None) -> str:
+    """A sentence with the unit whose duty it is put first, unless the sentence names it."""
+    return f"{owner}: {text}" if owner and fold(owner) not in fold(text) else text
+
+
 _UNIT_HINT_RE = re.compile(r"\b(?:Phòng|Văn phòng|Trung tâm|Công an|Ủy ban|UBND|Ban|Hội|Đoàn|Trạm|Ngân hàng|Sở|Tổ)\s+\S")
 
 
@@ -304,9 +309,7 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
         n = result.cite(chunk_source(kb, best.chunk, score=best.score))  # type: ignore[arg-type]
         where = place(kb, best.chunk.doc_id)  # type: ignore[attr-defined]
         text = capitalize(shorten(best.text, SENTENCE_CHARS))
-        owner = owners.get(id(best))
-        if owner and fold(owner) not in fold(best.text):  # a duty under its unit's heading: name the unit
-            text = f"{owner}: {text}"
+        text = _owned(text, owners.get(id(best)))  # a duty under its unit's heading: name the unit
         result.lines.append(f"{text} ({where}) [{n}]")
         return result
     sentences = rank_sentences(kb, plan, doc_ids)
@@ -331,9 +334,8 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     for sentence in chosen:
         n = result.cite(chunk_source(kb, sentence.chunk, score=sentence.score))  # type: ignore[arg-type]
         text = capitalize(shorten(sentence.text, SENTENCE_CHARS))
-        owner = _owner(sentence.chunk.section) if plan.units else None  # type: ignore[attr-defined]
-        if owner and fold(owner) not in fold(sentence.text):  # 'có đề nghị MTTQ giám sát không': whose duty it is
-            text = f"{owner}: {text}"
+        if plan.units:  # 'có đề nghị MTTQ giám sát không': whose duty it is
+            text = _owned(text, _owner(sentence.chunk.section))  # type: ignore[attr-defined]
         cited = _DOCUMENT_RE.findall(sentence.text) if _ASKS_DOCUMENTS_RE.search(plan.folded) else []
         if len(sentence.text) > SENTENCE_CHARS and len(cited) > 1:  # 'nêu những nghị quyết nào': all of them
             by_number: dict[str, str] = {}
