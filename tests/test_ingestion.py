@@ -305,3 +305,28 @@ def test_a_question_never_waits_for_an_upload_embedding(base_services: Services)
         worker.join(timeout=60)
         assert asked, "the question waited for the upload"
     assert float(before[0] @ asked[0]) > 0.8  # the same model on both sides
+
+
+def test_a_folder_is_embedded_in_one_call_and_a_file_given_twice_is_stored_once(
+    fresh_services: Services, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("xa-a", "xa-b", "xa-c"):
+        (folder / f"{name}.txt").write_text(SMALL_PLAN.replace("Tân Lập", name.upper()), encoding="utf-8")
+    embedder = fresh_services.store.embedder
+    original, calls = embedder.embed_passages, []
+
+    def counted(texts: list[str], show_progress: bool = False) -> np.ndarray:
+        calls.append(len(texts))
+        return original(texts, show_progress)
+
+    embedder.embed_passages = counted  # type: ignore[method-assign]
+    try:
+        report = fresh_services.ingestor.ingest_paths([folder, folder / "xa-a.txt"])
+    finally:
+        embedder.embed_passages = original  # type: ignore[method-assign]
+    # small plans, one group: their new chunks embedded together, each chunk once
+    assert [r.status for r in report.results] == ["added", "added", "added", "unchanged"]
+    assert calls == [sum(r.chunks_added for r in report.results)]
+    assert_consistent(fresh_services)

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -309,12 +309,21 @@ class Store:
                 self.add_vectors(chunks, docs)
             return len(stale) + len(missing)
 
-    def add_vectors(self, chunks: list[Chunk], docs: dict[str, DocumentRow], show_progress: bool = False) -> None:
+    def add_vectors(
+        self, chunks: list[Chunk], docs: dict[str, DocumentRow], show_progress: bool = False,
+        vectors: Mapping[str, np.ndarray] | None = None,
+    ) -> None:
+        """Upsert the chunks' vectors: those in ``vectors`` (computed beforehand, by chunk id) as given, the rest
+        embedded now."""
         if not chunks:
             return
-        vectors = self.embedder.embed_passages([c.text for c in chunks], show_progress=show_progress)
+        known = vectors or {}
+        missing = [c for c in chunks if c.chunk_id not in known]
+        embedded = dict(zip((c.chunk_id for c in missing), self.embedder.embed_passages(
+            [c.text for c in missing], show_progress=show_progress), strict=True)) if missing else {}
+        matrix = np.stack([known[c.chunk_id] if c.chunk_id in known else embedded[c.chunk_id] for c in chunks])
         self.dense.upsert(
-            [c.chunk_id for c in chunks], vectors, [chunk_metadata(c, docs[c.doc_id]) for c in chunks]
+            [c.chunk_id for c in chunks], matrix, [chunk_metadata(c, docs[c.doc_id]) for c in chunks]
         )
 
     def cosines(self, query: str, chunk_ids: list[str]) -> dict[str, float]:
