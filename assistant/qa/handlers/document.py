@@ -320,6 +320,8 @@ def _bases_of_something_else(ctx: Context, plan: QuestionPlan, doc_ids: set[str]
     named = matching_references(kb, plan.numbers, doc_ids) if plan.numbers else []
     if named and all(r.attrs.get("cited_as") != "basis" for r in named):
         return answer_reference(ctx, plan, doc_ids)  # 'nhắc đến KH 482/KH-UBND, KH đó về việc gì': that one
+    if _asked_dates(kb, plan, doc_ids):
+        return answer_reference(ctx, plan, doc_ids)  # 'thực hiện KH số mấy của UBND tỉnh ngày 07/10/2025'
     return None
 
 
@@ -507,6 +509,65 @@ _DOCUMENT_WORDS = frozenset(fact_words(
     "văn bản tên gọi đầy đủ trích yếu viết tắt lĩnh vực vấn đề chủ đề mục đích nhằm ngày tháng năm cấp cơ quan"))
 
 
+_DATE_RE = re.compile(r"(?<![\d/])(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\b")
+_WORDS_DATE_RE = re.compile(r"\bngay (\d{1,2}) thang (\d{1,2}) nam (\d{4})\b")
+
+
+def _dates(text: str) -> set[tuple[int, int, int]]:
+    """The whole dates written in ``text``: '07/10/2025', 'ngày 7 tháng 10 năm 2025'."""
+    found = [*_DATE_RE.findall(text), *_WORDS_DATE_RE.findall(fold(text))]
+    return {(int(day), int(month), int(year)) for day, month, year in found}
+
+
+def _asked_dates(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> set[tuple[int, int, int]]:
+    """Whole dates the question names other than the plans' own (those describe a cited document)."""
+    own = {d for doc_id in doc_ids or () for d in _dates(kb.documents[doc_id].metadata.get("date") or "")}
+    return _dates(plan.text) - own
+
+
+def _dated(kb: KnowledgeView, plan: QuestionPlan, refs: list[Record], doc_ids: set[str] | None) -> list[Record]:
+    """The documents the question describes by a date ('KH số mấy của UBND tỉnh ngày 07/10/2025'): those of
+    ``refs`` issued that day, else any the plan cites of that day (of the kind and issuer asked); [] when the plan
+    cites none of that day (a near miss, not the nearest document)."""
+    asked = _asked_dates(kb, plan, doc_ids)
+    if not asked:
+        return refs
+    on_day = [r for r in refs if _dates(r.attrs.get("date", "")) & asked]
+    if on_day:
+        return on_day
+    return _filter_references(plan, [r for r in kb.facts(doc_ids, {FactKind.REFERENCE})
+                                     if _dates(r.attrs.get("date", "")) & asked])
+
+
+# 'NQ 04/2025 được nhắc tới để làm gì', 'KH 132 nêu với mục đích gì': what the plan says where it cites it
+_PURPOSE_ASKED_RE = re.compile(
+    r"\b(?:de lam gi|lam gi|nham (?:muc dich )?(?:gi|nao)|voi muc dich (?:gi|nao)|muc dich (?:gi|nao|la gi)"
+    r"|(?:trong|o|cho|gan voi|lien quan (?:den|toi)) (?:viec|noi dung|boi canh|nhiem vu|cho) (?:gi|nao))\b")
+
+
+def _said_with(kb: KnowledgeView, refs: list[Record]) -> Result:
+    """The plan's sentences that cite ``refs``: why the plan names them (a basis is named as the plan's basis)."""
+    result = Result(Route.REFERENCE, True, confidence=0.9)
+    seen: set[str] = set()
+    for ref in refs:
+        sentence = " ".join(_citing_sentence(kb, ref).split()).strip(" -+•")
+        if not sentence or sentence in seen:
+            continue
+        seen.add(sentence)
+        n = result.cite(fact_source(kb, ref))
+        named = capitalize(reference_line(ref, 0))
+        if ref.attrs.get("cited_as") == "basis":
+            result.lines.append(f"{named} là căn cứ ban hành kế hoạch của {place(kb, ref.doc_id)}: "
+                                f"«{shorten(sentence, 400)}» [{n}].")
+        else:
+            result.lines.append(f"Kế hoạch của {place(kb, ref.doc_id)} nêu {named} ở nội dung: "
+                                f"«{shorten(sentence, 400)}» [{n}].")
+        if len(result.lines) >= 3:
+            break
+    result.short = len(result.lines) == 1
+    return result
+
+
 def _asks_beyond(plan: QuestionPlan, refs: list[Record]) -> bool:
     """Whether a question that names a cited document by its number asks about something the plan says of it
     (how it is made known, what it requires) rather than about the document: a word of its subject
@@ -523,8 +584,15 @@ def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None)
     if doc_ids and _ASKS_ANOTHER_RE.search(plan.folded) and (about := _implementing(kb, plan, doc_ids)):
         return about
     refs = matching_references(kb, plan.numbers, doc_ids) if plan.numbers else described_references(kb, plan, doc_ids)
+    if asked := _asked_dates(kb, plan, doc_ids):
+        refs = _dated(kb, plan, refs, doc_ids)
+        if not refs:
+            day = ", ".join(f"{d:02d}/{m:02d}/{y}" for d, m, y in sorted(asked))
+            return not_found(Route.REFERENCE, f"Không thấy văn bản nào ban hành ngày {day} được nêu trong kế hoạch.")
     if not refs or (not plan.numbers and names_the_plan_itself(kb, refs)):
         return not_found(Route.REFERENCE)
+    if plan.numbers and _PURPOSE_ASKED_RE.search(plan.folded):
+        return _said_with(kb, refs)  # 'NĐ 73/2023 được nhắc tới để làm gì': the plan's sentence that cites it
     if plan.numbers and plan.field in (None, DocField.BASES) and _asks_beyond(plan, refs):
         return answer_passage(ctx, plan, doc_ids)  # 'tuyên truyền KH 68 qua kênh nào': the plan's sentence on it
     result = Result(Route.REFERENCE, True, confidence=0.9)
