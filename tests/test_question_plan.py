@@ -181,11 +181,30 @@ def test_function_words_typed_without_diacritics_even_with_punctuation(parser: Q
         ("Hạn cấp định danh điện tử mức 2 ở Hòa Điền là khi nào?", ()),  # a level, not 'mục 2'
         ("Ai chủ trì mô hình chợ 4.0 ở Vũ Quang?", ()),  # a version, not row 4
         ("Mục 2 phụ lục của Hà Đông ai chủ trì?", ("2",)),
-        ("Chỉ tiêu 15.3 của Phước An là bao nhiêu?", ("15.3", "15")),
+        ("Chỉ tiêu 15.3 của Phước An là bao nhiêu?", ("15.3",)),  # not row 15 as well
+        ("Nhóm tiêu chí số 2 của Hà Đông gồm những gì?", ()),  # a group, not a row
+        ("PL I Vũ Quang chỉ tiêu số 3 là gì?", ("3",)),
     ],
 )
 def test_row_numbers(parser: QuestionParser, question: str, rows: tuple[str, ...]) -> None:
     assert parser.parse(question, TERMS).rows == rows
+
+
+@pytest.mark.parametrize(
+    ("question", "group", "appendix", "numbers"),
+    [
+        ("Bộ chỉ số Hà Đông: nhóm tiêu chí số 2 gồm những chỉ số nào?", "2", None, ()),
+        ("Hà Đông, nhóm chỉ tiêu thứ 6 được mấy điểm?", "6", None, ()),
+        ("Cộng cả 5 nhóm thì bộ chỉ số Hà Đông có bao nhiêu chỉ số?", None, None, ()),  # a count of groups
+        ("PL II KH Vũ Quang nhiệm vụ số 20 là gì?", None, "ii", ()),  # 'PL' before its numeral is an appendix
+        ("Căn cứ KH số 68 của tỉnh, Hòa Điền làm gì?", None, None, ("68",)),
+    ],
+)
+def test_groups_appendices_and_document_numbers(
+    parser: QuestionParser, question: str, group: str | None, appendix: str | None, numbers: tuple[str, ...]
+) -> None:
+    plan = parser.parse(question, TERMS)
+    assert (plan.group, plan.appendix, plan.numbers) == (group, appendix, numbers), plan.explain()
 
 
 def test_a_cue_covers_its_own_words_not_the_gap_it_allows(parser: QuestionParser) -> None:

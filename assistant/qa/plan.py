@@ -283,7 +283,7 @@ _GENERIC_UNITS_IN_TEXT_RE = re.compile(r"\b(?:cac |nhung )?(?:co quan|don vi)(?:
 _ASKED_RE = re.compile(r"^\W*(?:(?!(?:ngay|thang|nam|quy|luc|khi)\b)\w+\W+){0,3}(?:nao|ai|gom)\b")  # not 'hạn trước ngày nào'
 _DOTTED_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])")  # '15.3', not 'Chợ 4.0'
 _LEVEL_RE = re.compile(r"\bmức\b", re.IGNORECASE)
-_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?:chi tieu|chi so|nhiem vu|(?<!hanh )dong|stt|tt|muc|(?<!ngan )hang|giai doan|buoc|dot)"
+_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])|\b(?<!nhom )(?:chi tieu|chi so|nhiem vu|tieu chi|(?<!hanh )dong|stt|tt|muc|(?<!ngan )hang|giai doan|buoc|dot)"
                      r"\s+(?:so\s+|thu\s+)?(\d{1,2})\b(?!\s*(?:/|%|nam|thang|ngay))")
 # A unit's name as an officer writes it: a head word, then a capitalized name ('Phòng Tài chính - Kế hoạch');
 # the name ends before the first word that is no part of a name.
@@ -294,7 +294,9 @@ _NAMED_UNIT_RE = re.compile(
 _UNIT_NAME_END = frozenset(
     ["xa", "duoc", "co", "o", "tai", "cua", "chu", "phu", "lam", "giao", "lo", "thi", "la", "trong", "theo", "phoi", "nhung", "nao", "gi", "da", "se", "can", "phai", "thuc", "tham", "va", "voi", "tren", "ai", "ben", "nhiem", "ve", "cho", "hay", "hoac", "dang", "so", "ngay", "ban", "ky", "ra", "ma", "nhac", "duoc"]
 )
-_GROUP_RE = re.compile(r"\b(?:nhom|tru cot)\s+(\d{1,2}|[ivx]{1,4})\b")
+# 'nhóm 2', 'nhóm tiêu chí số 2', 'nhóm chỉ tiêu thứ 6' (not 'cả 5 nhóm': a count of groups)
+_GROUP_RE = re.compile(r"\b(?:nhom|tru cot)(?: (?:chi tieu|tieu chi|chi so|nhiem vu))?\s+(?:so\s+|thu\s+)?(\d{1,2}|[ivx]{1,4})\b")
+_PARTS_COUNTED_RE = re.compile(r"\b(?:(?:cong )?(?:ca|tat ca|toan bo) )?\d{1,2} (?:nhom|tru cot|phu luc)\b")  # 'cộng cả 5 nhóm'
 _APPENDIX_RE = re.compile(r"\bphu luc\s+(\d|[ivx]{1,4})\b")
 # 'mục 5.2', 'phần IV', 'tiểu mục III.2': a heading's number (read on the text, whose dots folding drops)
 _SECTION_RE = re.compile(r"\b(?:muc|phan|khoan)\s+((?:[ivx]{1,4}|\d{1,2})(?:\.\d{1,2}){0,2})(?!\w|\.\d)")
@@ -441,9 +443,11 @@ def _communes_by_initials(communes: tuple[str, ...]) -> dict[str, str]:
 _CAPITAL_ABBREVIATIONS = {"CA": "Công an"}
 _CAPITAL_ABBREVIATION_RE = re.compile(
     r"\b(" + "|".join(_CAPITAL_ABBREVIATIONS) + r")(?=\s+(?:xã|xa|tỉnh|tinh|huyện|huyen)\b)")
+_APPENDIX_ABBREVIATION_RE = re.compile(r"\bPL\s*(?=(?:\d{1,2}|[IVX]{1,4})\b)", re.IGNORECASE)  # 'PL II', 'pl2'
 
 
 def _with_capitals_spelled_out(text: str) -> str:
+    text = _APPENDIX_ABBREVIATION_RE.sub("Phụ lục ", text)
     return _CAPITAL_ABBREVIATION_RE.sub(lambda m: _CAPITAL_ABBREVIATIONS[m.group(1)], text)
 
 
@@ -592,8 +596,11 @@ class QuestionParser:
         without_levels = fold(_LEVEL_RE.sub("cap do", text))  # 'mức 2' is a level; 'mục 2' may be a row
         for place_name in [*communes, *provinces]:  # a place's word is no row word ('Hà Đông, 80 điểm': no 'dòng 80')
             without_levels = re.sub(rf"\b{re.escape(fold(place_name))}\b", " ", without_levels)
-        rows = tuple(dict.fromkeys(_DOTTED_ROW_RE.findall(text) + [b for _, b in _ROW_RE.findall(without_levels) if b]))
         group = _GROUP_RE.search(plain)
+        without_levels = _GROUP_RE.sub(" ", without_levels)  # 'nhóm tiêu chí số 2' is no row 2
+        dotted = _DOTTED_ROW_RE.findall(text)  # '15.7' folded reads 'chỉ tiêu 15 7': no row 15 besides it
+        rows = tuple(dict.fromkeys(dotted + [b for _, b in _ROW_RE.findall(without_levels)
+                                             if b and not any(d.startswith(b + ".") for d in dotted)]))
         appendix = _APPENDIX_RE.search(plain)
         section = _SECTION_RE.search(strip_diacritics(text.lower()).replace("đ", "d"))
         plan_type = next((name for name, pattern in _PLAN_TYPES if pattern.search(plain)), None)
@@ -702,7 +709,7 @@ class QuestionParser:
         cue = [c and not k for c, k in zip(cue, kept, strict=True)]
         levels = bool(_LEVEL_RE.search(text))  # 'mức 2' is no row: its words stay in the subject
         row_spans = [m.span() for m in _ROW_RE.finditer(folded) if not (levels and m.group(0).startswith("muc"))]
-        row_spans += [m.span() for pattern in (_APPENDIX_RE, _GROUP_RE) for m in pattern.finditer(folded)]
+        row_spans += [m.span() for pattern in (_APPENDIX_RE, _GROUP_RE, _PARTS_COUNTED_RE) for m in pattern.finditer(folded)]
         boilerplate = _covered(tokens, [m.span() for m in _STOP_PHRASES.finditer(folded)]
                                + [m.span() for m in _FOLLOW_UP_FRAME_RE.finditer(folded)] + row_spans)
         plan_kind = _covered(tokens, type_spans)  # 'KH NQ57', 'mô hình xã ĐMST' name the plan, not the subject
@@ -779,6 +786,8 @@ class QuestionParser:
                 found.append(re.sub(r"\s+", "", match.group(1)))
         for match in _DOC_NUMBER_RE.finditer(plain):
             number = match.group(2)
+            if number and _NUMBERED_PART_RE.search(plain[: match.start()]):
+                continue  # 'chỉ tiêu số 3', 'nhóm tiêu chí số 2': a row or a group, not a document
             if number and all(not f.startswith(number + "/") and not f.startswith(number + "-") for f in found):
                 found.append(number)
         if plan_type == "nq57" and not _RESOLUTION_ITSELF_RE.search(plain):
@@ -788,6 +797,8 @@ class QuestionParser:
 
 # 'Nghị quyết 57 của Bộ Chính trị': the resolution itself, not the kind of plan that implements it
 _RESOLUTION_ITSELF_RE = re.compile(r"\b(?:nghi quyet|nq)(?: so)? 57(?: nq)?(?: tw)? (?:cua|do) (?:bo chinh tri|bct|trung uong)\b")
+_NUMBERED_PART_RE = re.compile(r"\b(?:chi tieu|chi so|tieu chi|nhiem vu|dong|stt|muc|hang|nhom|tru cot|giai doan|"
+                               r"buoc|dot|phu luc|cot)\s*$")
 _ASKS_NUMBER_RE = re.compile(r"\bso (?:may|bao nhieu|nao|hieu)\b")
 _IMPLEMENTS_RE = re.compile(r"\b(?:ke hoach|kh)(?: \w+){0,2} (?:thuc hien|trien khai)(?: thuc hien)? (?:nghi quyet|nq)(?: so)?\s*$")
 

@@ -216,7 +216,11 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
         if plan.appendix:  # 'nhiệm vụ số 20 trong Phụ lục II': the rows of that appendix
             facts = [f for f in facts if (a := appendix_of(f)) and same_number(a, plan.appendix)] or facts
         rows = {row_key(f.row_no) for f in facts if f.row_no}
-        if rows and not any(r in rows or r.split(".")[0] in rows for r in plan.rows):
+        def present(row: str) -> bool:  # '15.7': the row itself; its parent only where sub-rows are not numbered
+            parent = row.split(".")[0]
+            return row in rows or (parent in rows and not any(x.startswith(parent + ".") for x in rows))
+
+        if rows and not any(present(r) for r in plan.rows):
             where_rows = f"Phụ lục {plan.appendix.upper()} của kế hoạch {where}" if plan.appendix else f"Bảng của kế hoạch {where}"
             return f"{where_rows} không có dòng số {', '.join(plan.rows)}."
     return None

@@ -227,11 +227,16 @@ def _groups(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> 
     """Groups of the plans' tables that the question names (by number, 'nhóm 2', or by words)."""
     out = []
     words = plan.subject
-    for group in kb.facts(doc_ids, {FactKind.GROUP}):
+    groups = kb.facts(doc_ids, {FactKind.GROUP})
+    # 'nhóm 2' names the group called 'Nhóm 2: …' where there is one, not another numbered 'II. …'
+    literal = re.compile(rf"\b(?:nhom|tru cot) {ROMAN.get(plan.group, plan.group)}\b") if plan.group else None
+    literal_only = literal is not None and any(literal.search(fold(g.subject)) for g in groups)
+    for group in groups:
         label = fold(group.subject)
         own = fact_words(f"{group.subject} {group.attrs.get('header', '')}")  # its own name, not its parents'
         score = coverage(kb, tuple(words), own, plan.phrase)[0] if words else 0.0
-        if plan.group and group_number(group.subject) == ROMAN.get(plan.group, plan.group):
+        if plan.group and group_number(group.subject) == ROMAN.get(plan.group, plan.group) and (
+                not literal_only or (literal is not None and literal.search(label))):
             score += 1.0
             if words and group.attrs.get("depth") != "0":  # 'nhóm 4 trong bộ KPI': the words may name its table
                 score += 0.5 * coverage(kb, tuple(words), fact_words(group.attrs.get("table", "")), plan.phrase)[0]
@@ -261,12 +266,23 @@ def _group_named(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> bool:
     return any(group_number(g.subject) == wanted for g in kb.facts({doc_id}, {FactKind.GROUP}))
 
 
+def _in_group_named(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, word: str) -> bool:
+    """Whether ``word`` is part of the name of a group the question names ('nhóm phát triển nguồn lực' names a
+    group; its 'nguồn' asks for no funding sources)."""
+    if not _GROUP_WORD_RE.search(plan.folded):
+        return False
+    return any(score >= 1.0 and f" {word} " in f" {fold(group.subject)} " for score, group in _groups(kb, plan, {doc_id}))
+
+
+_GROUP_WORD_RE = re.compile(r"\b(?:nhom|tru cot)\b")
+
+
 def _filtered_items(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[list[Record], str] | None:
     """The items a question's filters select in one plan, with a label; None when it names no filter."""
     kinds: frozenset[FactKind] = TABLE_FACT_KINDS
     asked = f" {' '.join(plan.phrase)} "  # the question's words, place names left out ('Hà Đông' is no 'dòng')
     for word, counted_kinds in _COUNTED_KINDS.items():
-        if f" {word} " in asked:
+        if f" {word} " in asked and not _in_group_named(kb, plan, doc_id, word):
             kinds = counted_kinds
             break
     if plan.rows:

@@ -12,12 +12,16 @@ from dataclasses import replace
 
 from assistant.qa.evidence import (
     MIN_SENTENCE_COVERAGE,
+    appendix_of,
     asks_rate,
     coverage,
+    has_slot,
     list_under,
     pairs,
     rank_facts,
     rank_sentences,
+    row_key,
+    same_number,
 )
 from assistant.qa.handlers.base import (
     Context,
@@ -282,6 +286,8 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
     if (named and doc_ids and len(doc_ids) == 1 and (section := listing_section(kb, plan, next(iter(doc_ids))))
             and (answer := _section_answer(kb, plan, *section)).found):
         return answer  # 'những lĩnh vực nào': the section 'trong các lĩnh vực'
+    if plan.rows and not plan.subject and not plan.units and doc_ids and len(doc_ids) == 1:
+        return numbered_row(kb, plan, doc_ids)  # 'chỉ tiêu số 3 của phụ lục I là gì': that row, not the table's text
     if not plan.subject and not plan.context:
         return not_found(Route.PASSAGE)
     if need is None and not plan.units and (row := named_row(kb, plan, doc_ids)) is not None:
@@ -343,6 +349,28 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
                 by_number.setdefault(re.findall(r"\d+", written)[0], " ".join(written.split()))
             text = f"{text} Các văn bản được nêu: {'; '.join(by_number.values())}."
         result.lines.append(f"- {text} [{n}]" if listed else f"{text} ({place(kb, doc_id)}) [{n}]")
+    return result
+
+
+def numbered_row(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str]) -> Result:
+    """The table row a question names by its number alone (in the appendix it names, of the kind it names); when
+    several tables or groups have a row of that number, not found with each of them offered."""
+    wanted = {row_key(r) for r in plan.rows}
+    rows = [f for f in kb.facts(doc_ids, TABLE_FACT_KINDS) if f.is_table_row and row_key(f.row_no or "") in wanted]
+    if plan.appendix:
+        rows = [f for f in rows if same_number(appendix_of(f) or "", plan.appendix)]
+    if plan.kinds:
+        rows = [f for f in rows if f.kind in plan.kinds] or rows
+    if len(rows) != 1:
+        reason = (f"Kế hoạch có {len(rows)} dòng số {', '.join(plan.rows)} (ở các bảng, nhóm khác nhau)." if rows
+                  else f"Bảng của kế hoạch không có dòng số {', '.join(plan.rows)}.")
+        return not_found(Route.PASSAGE, reason, [f"{' > '.join(f.group_path[-1:])}: {shorten(f.subject, 90)}"
+                                                 for f in rows[:4]])
+    fact = rows[0]
+    result = Result(Route.FACT, True, confidence=0.9, facts=[fact])
+    n = result.cite(fact_source(kb, fact))
+    shown = replace(plan, slots=(Slot.VALUE,)) if has_slot(fact, Slot.VALUE) else plan  # the row whole: its target too
+    result.lines.append(fact_line(place(kb, fact.doc_id), fact, shown, n))
     return result
 
 
