@@ -138,8 +138,14 @@ def fact_line(kb_place: str, fact: Record, plan: QuestionPlan, n: int, subject_c
             pieces.append(f"{SLOT_LABELS[slot]}: {text}")
     if fact.kind is FactKind.REPORT and fact.attrs.get("to"):  # where the report goes ('gửi về đâu')
         pieces.append(f"gửi: {fact.attrs['to']}")
+    if fact.group_path and _GROUP_ASKED_RE.search(plan.folded):  # 'thuộc trụ cột nào': the group the row is under
+        pieces.insert(0, f"thuộc nhóm: {shorten(fact.group_path[-1], 120)}")
     subject = subject_label(fact, subject_chars, focus=plan.subject)
     return f"{capitalize(subject)} ({kb_place}) — " + "; ".join(pieces) + f" [{n}]."
+
+
+# 'thuộc trụ cột nào', 'nằm trong nhóm chỉ tiêu gì': the group of the table a row sits in
+_GROUP_ASKED_RE = re.compile(r"\b(?:nhom|tru cot|linh vuc)(?: (?:chi tieu|tieu chi|chi so|nhiem vu))? (?:nao|gi)\b")
 
 
 def slot_value(fact: Record, slot: Slot, plan: QuestionPlan) -> str | None:

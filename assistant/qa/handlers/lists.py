@@ -43,6 +43,9 @@ _MOST_RE = re.compile(r"\b(?:nhieu|cao|lon|nang)(?: \w+)? nhat\b")
 _LEAST_RE = re.compile(r"\b(?:it|thap|nho|nhe)(?: \w+)? nhat\b")
 
 
+MAX_VALUED_ITEMS = 12  # a list of targets this short shows each target's value
+
+
 def _points(fact: Record) -> float | None:
     match = _POINTS_RE.search(fact.max_score or "")
     return float(match.group(1).replace(",", ".")) if match else None
@@ -520,7 +523,9 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         if facts and all(f.kind is FactKind.BUDGET for f in facts) and "nguon" in plan.folded:
             _funding_sources(kb, result, facts)  # 'lấy kinh phí từ những nguồn nào': the sentences naming one
             continue
-        _bullets(kb, result, facts, ITEM_CHARS, with_units=plan.asks(Slot.LEAD) and not plan.units)
+        # a group's targets with their values ('nhóm hạ tầng gồm những chỉ tiêu nào': '5G … : ≥ 60%')
+        valued = len(facts) <= MAX_VALUED_ITEMS and all(f.kind is FactKind.TARGET for f in facts)
+        _bullets(kb, result, facts, ITEM_CHARS, with_units=plan.asks(Slot.LEAD) and not plan.units, with_value=valued)
     if not result.lines and plan.units and not (plan.group or plan.appendix or plan.rows):
         duties = answer_duties(ctx, plan, doc_ids)  # 'nhiệm vụ của Công an xã gồm những gì': its duties in prose
         if duties.found:
