@@ -24,7 +24,7 @@ from assistant.qa.handlers.document import matching_references
 from assistant.qa.handlers.facts import plan_period
 from assistant.qa.handlers.lists import grading_scale, group_number
 from assistant.qa.handlers.passages import numbered_section
-from assistant.qa.handlers.plans import answer_compare
+from assistant.qa.handlers.plans import answer_compare, asks_catalog
 from assistant.qa.plan import (
     FACT_SLOTS,
     CorpusTerms,
@@ -61,6 +61,7 @@ class RouteRule:
 _DOC_DATE_RE = re.compile(r"\b(?:ngay|thang) (?:nao|may|bn|bao nhieu)\b|\bngay thang nam nao\b")
 
 ROUTES: tuple[RouteRule, ...] = (
+    RouteRule(Route.CATALOG, asks_catalog),  # 'có kế hoạch của bao nhiêu xã': the plans loaded
     RouteRule(Route.CROSS_PLAN, lambda p: p.scope is Scope.ALL),
     RouteRule(Route.COMPARE, lambda p: len(p.communes) > 1),
     RouteRule(Route.REFERENCE, lambda p: (bool(p.numbers) or _cites(p)) and not p.asks(Slot.COUNT) and ((

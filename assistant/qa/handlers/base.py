@@ -22,6 +22,7 @@ from vectorstore.knowledge import KnowledgeView
 class Route(StrEnum):
     EMPTY = "empty"  # no plan in the index
     UNKNOWN_COMMUNE = "unknown_commune"
+    CATALOG = "catalog"  # which plans are loaded: "có kế hoạch của bao nhiêu xã"
     CROSS_PLAN = "cross_plan"  # every plan: "xã nào …"
     COMPARE = "compare"  # several communes named
     REFERENCE = "reference"  # a document the plan cites, named by its number

@@ -24,6 +24,7 @@ from assistant.qa.handlers.base import (
 from assistant.qa.handlers.passages import answer_passage, named_row
 from assistant.qa.plan import DocField, QuestionPlan, Slot
 from assistant.qa.render import SHORT_CAP, capitalize, shorten
+from assistant.qa.types import Source
 from core.model import FactKind, Record
 from core.normalize import fold
 from ingest.units import find_units
@@ -73,13 +74,17 @@ def asked_levels(plan: QuestionPlan) -> set[str]:
     return levels
 
 
-def _header_source(kb: KnowledgeView, doc_id: str, needle: str):
+def header_source(kb: KnowledgeView, doc_id: str, needle: str) -> Source:
+    """The first passage of a plan holding ``needle`` (a header field), else its first passage."""
     needle = " ".join(fold(needle).split())
-    for chunk in kb.chunks(doc_id, {"text", "table"}):
+    chunks = kb.chunks(doc_id, {"text", "table"})
+    for chunk in chunks:
         if needle and needle in " ".join(fold(chunk.body).split()):
             return chunk_source(kb, chunk)
-    chunks = kb.chunks(doc_id, {"text", "table"})
-    return chunk_source(kb, chunks[0]) if chunks else None
+    if chunks:
+        return chunk_source(kb, chunks[0])
+    title = kb.documents[doc_id].metadata.get("title") or kb.documents[doc_id].filename
+    return line_source(kb, doc_id, 1, 1, title)
 
 
 def _date_parts(date: str | None) -> tuple[bool, bool, bool]:
@@ -169,7 +174,7 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
         if not meta.get("number"):
             result.reason = f"Kế hoạch của {where} để trống số văn bản (chưa ghi số)."
             return False
-        source = _header_source(kb, doc_id, meta["number"].split("/")[0] + " /") or _header_source(kb, doc_id, "Số")
+        source = header_source(kb, doc_id, meta["number"].split("/")[0] + " /") or header_source(kb, doc_id, "Số")
         n = result.cite(source) if source else 0
         date = f", ban hành ngày {meta['date']}" if meta.get("date") and "/" in meta["date"] else ""
         result.lines.append(f"Kế hoạch của {where} có số {meta['number']}{date} [{n}].")
@@ -180,7 +185,7 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
             known = f" (kế hoạch chỉ ghi «{meta['date']}»)" if meta.get("date") else ""
             result.reason = f"Kế hoạch của {where} để trống ngày ban hành{known}."
             return False
-        source = _header_source(kb, doc_id, meta["date"].split(" năm")[0].split("/")[0])
+        source = header_source(kb, doc_id, meta["date"].split(" năm")[0].split("/")[0])
         n = result.cite(source) if source else 0
         written = f"ngày {meta['date']}" if day else meta["date"]
         number = f" (số {meta['number']})" if meta.get("number") else ""
@@ -197,7 +202,7 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
     if field is DocField.PROVINCE:
         if not meta.get("province"):
             return False
-        n = result.cite(_header_source(kb, doc_id, meta["province"]))
+        n = result.cite(header_source(kb, doc_id, meta["province"]))
         result.lines.append(f"{capitalize(where)} thuộc {province_label(meta)} [{n}].")
         return True
     if field is DocField.PERIOD:
@@ -205,11 +210,11 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
         period = re.search(r"(?:giai đoạn|năm)\s+\d{4}(?:\s*[-–]\s*\d{4})?(?:[^.;]*?tiếp theo)?", title)
         if not period:
             return False
-        n = result.cite(_header_source(kb, doc_id, title[:40]))
+        n = result.cite(header_source(kb, doc_id, title[:40]))
         result.lines.append(f"Kế hoạch của {where} triển khai {period.group(0)} [{n}].")
         return True
     if field in (DocField.TITLE, DocField.PLAN_TYPE, DocField.ISSUER):
-        n = result.cite(_header_source(kb, doc_id, (meta.get("title") or "")[:40]))
+        n = result.cite(header_source(kb, doc_id, (meta.get("title") or "")[:40]))
         kind = PLAN_TYPE_LABELS.get(meta.get("plan_type") or "", "kế hoạch")
         number = f" số {meta['number']}" if meta.get("number") else ""
         issuer = meta.get("issuer") or f"Ủy ban nhân dân {where}"
@@ -279,10 +284,15 @@ def signer_text(signer: Record) -> str:
     return f"{signer.subject}, {role} UBND xã, {how}"
 
 
+# The centrally-run cities (thành phố trực thuộc Trung ương) since the 2025 reorganisation: a 'thành phố', not a 'tỉnh'
+CENTRAL_CITIES = frozenset(fold(c) for c in ("Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế"))
+
+
 def province_label(meta: dict) -> str:
     province = meta.get("province") or ""
     bases = " ".join(meta.get("legal_bases") or []) + " " + (meta.get("title") or "")
-    return f"thành phố {province}" if f"thành phố {province}" in bases else f"tỉnh {province}"
+    city = f"thành phố {province}" in bases or fold(province) in CENTRAL_CITIES
+    return f"thành phố {province}" if city else f"tỉnh {province}"
 
 
 @handles(Route.DOC_FIELD)

@@ -21,7 +21,14 @@ from assistant.qa.handlers.base import (
     not_found,
     place,
 )
-from assistant.qa.handlers.document import PLAN_TYPE_LABELS, matching_references, reference_line, signer_text
+from assistant.qa.handlers.document import (
+    PLAN_TYPE_LABELS,
+    header_source,
+    matching_references,
+    province_label,
+    reference_line,
+    signer_text,
+)
 from assistant.qa.handlers.facts import plan_period
 from assistant.qa.handlers.lists import section_by_heading_words
 from assistant.qa.plan import DocField, QuestionPlan, Scope, Slot
@@ -122,6 +129,51 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
         return best[0], best[1], best[2]
     chunks = kb.chunks(doc_id, {"text"})
     return (best[0], best[1], chunk_source(kb, chunks[0])) if chunks else None
+
+
+# 'có kế hoạch của bao nhiêu xã', 'những tỉnh nào', 'kho tài liệu đang có mấy bản kế hoạch': the plans loaded
+_CATALOG_ASKED_RE = re.compile(r"\b(?:bao nhieu|may|nhung|cac)(?: ban)? (?:xa|ke hoach|kh|tinh|thanh pho|dia phuong)\b"
+                               r"|\b(?:xa|tinh|thanh pho|dia phuong) nao\b")
+_PROVINCES_ASKED_RE = re.compile(r"\b(?:tinh|thanh pho)(?: \w+){0,2} nao\b|\b(?:bao nhieu|may|nhung|cac) (?:tinh|thanh pho)\b")
+# the words of such a question besides the asking: the loaded collection, plans, places
+_CATALOG_WORDS = frozenset(fact_words("hiện nay hệ thống dữ liệu kho tài liệu nạp tải lên đang bản cấp có tỉnh thành phố "
+                                      "xã tổng cộng được địa phương trong đã kế hoạch kh"))
+
+
+def asks_catalog(plan: QuestionPlan) -> bool:
+    """Whether the question asks which plans (communes, provinces) are loaded, not what any plan says."""
+    return bool(_CATALOG_ASKED_RE.search(plan.folded)) and set(plan.subject) <= _CATALOG_WORDS and not (
+        plan.units or plan.numbers or set(plan.fields) - {DocField.PROVINCE} or plan.communes or plan.years or plan.rows or plan.group or plan.recipients
+        or plan.fact_slots)
+
+
+@handles(Route.CATALOG)
+def answer_catalog(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
+    """The plans loaded (of the province and kind named), one line each: commune, province, number, title."""
+    kb = ctx.kb
+    docs = kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type) & set(doc_ids or kb.documents)
+    if not docs:
+        return not_found(Route.CATALOG, "Chưa có kế hoạch nào như vậy được nạp.")
+    ordered = sorted(docs, key=lambda d: (kb.documents[d].metadata.get("province") or "", kb.documents[d].commune))
+    communes = {kb.documents[d].commune or d for d in ordered}
+    result = Result(Route.CATALOG, True, short=False, confidence=1.0)
+    if _PROVINCES_ASKED_RE.search(plan.folded):
+        by_province: dict[str, list[str]] = {}
+        for d in ordered:
+            by_province.setdefault(province_label(kb.documents[d].metadata), []).append(kb.documents[d].commune or d)
+        result.lines.append(f"Các kế hoạch đã nạp thuộc {len(by_province)} tỉnh, thành phố: " + "; ".join(
+            f"{capitalize(province)} ({', '.join(names)})" for province, names in by_province.items()) + ".")
+    result.lines.append(f"Có {len(communes)} xã có kế hoạch đã nạp ({len(ordered)} kế hoạch):" if plan.counted == "xa" else
+                        f"Hiện có {len(ordered)} kế hoạch của {len(communes)} xã đã nạp:")
+    for d in ordered:
+        meta = kb.documents[d].metadata
+        number = f"Kế hoạch số {meta['number']}" if meta.get("number") else "Kế hoạch (chưa ghi số)"
+        date = meta.get("date") or ""
+        date = f" ngày {date}" if date[:1].isdigit() else f", {date}" if date else ""  # 'tháng 2 năm 2026': no day
+        n = result.cite(header_source(kb, d, (meta.get("title") or "")[:40]))
+        result.lines.append(f"- {capitalize(place(kb, d))} ({province_label(meta)}): {number}{date} — "
+                            f"{shorten(meta.get('title') or '', 120)} [{n}]")
+    return result
 
 
 @handles(Route.CROSS_PLAN)
