@@ -332,7 +332,15 @@ def _bases_of_something_else(ctx: Context, plan: QuestionPlan, doc_ids: set[str]
         return answer_reference(ctx, plan, doc_ids)  # 'nhắc đến KH 482/KH-UBND, KH đó về việc gì': that one
     if _asked_dates(kb, plan, doc_ids):
         return answer_reference(ctx, plan, doc_ids)  # 'thực hiện KH số mấy của UBND tỉnh ngày 07/10/2025'
+    doers = [u for u in plan.units if not _ISSUER_RE.match(fold(u))]  # 'KH nào của UBND tỉnh' names an issuer
+    if doers and not _NUMBER_ASKED_RE.search(plan.folded) and (duty := answer_passage(ctx, plan, doc_ids)).found:
+        return duty  # 'Công an xã được giao thực hiện kế hoạch gì để hình thành công dân số': the unit's duty
     return None
+
+
+_ISSUER_RE = re.compile(r"(?:ubnd|uy ban nhan dan|hdnd|hoi dong nhan dan|tinh uy|thanh uy|dang uy|ban chap hanh|"
+                        r"chinh phu|thu tuong|bo )")
+_NUMBER_ASKED_RE = re.compile(r"\bso (?:may|bao nhieu|nao|hieu|ky hieu)\b|\bngay (?:nao|may|bao nhieu)\b")
 
 
 _CITES_RE = re.compile(r"\b(?:ke hoach|chuong trinh|nghi quyet|de an|quyet dinh|chi thi)\b")

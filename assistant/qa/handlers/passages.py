@@ -160,6 +160,10 @@ def _items(chunks: list[Chunk]) -> list[tuple[Chunk, str]]:
 
 
 ELSEWHERE_COVERAGE = 0.75
+# A question of this many subject words about a section is answered by the one item holding this much of them, when
+# no other item comes within the margin ('Phòng Kinh tế triển khai KH phát triển nông nghiệp … giai đoạn nào').
+SPECIFIC_WORDS, SPECIFIC_ITEM_COVERAGE, SPECIFIC_ITEM_MARGIN = 4, 0.8, 0.3
+_MANY_ASKED_RE = re.compile(r"\b(?:nhung|cac|khac nhau|giong nhau|so sanh)\b")  # 'những mục đích gì': the section whole
 
 
 def _holds(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: str) -> bool:
@@ -190,6 +194,16 @@ def _section_answer(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, prefix: 
     lines = [(c, t) for c, t in lines if (len(t) > 20 or _NUMBERED_RE.match(t) or t.endswith(":")) and not t.isupper()]
     if focus is not None and (focused := [(c, t) for c, t in lines if focus.search(t)]):
         lines = focused  # 'mấy tháng một lần': the items that say how often
+    specific = len(words) >= SPECIFIC_WORDS and not plan.asks(Slot.ITEMS) and not _MANY_ASKED_RE.search(plan.folded)
+    if specific and len(lines) > 1:  # a specific question: the one item that says it, if one does
+        scored = sorted(((coverage(kb, words, fact_words(t))[0], i) for i, (_, t) in enumerate(lines)), reverse=True)
+        if scored[0][0] >= SPECIFIC_ITEM_COVERAGE and scored[1][0] <= scored[0][0] - SPECIFIC_ITEM_MARGIN:
+            chunk, text = lines[scored[0][1]]
+            n = result.cite(chunk_source(kb, chunk))
+            result.short = True
+            result.lines.append(f"Theo kế hoạch của {place(kb, doc_id)}, mục «{prefix.split(' > ')[-1]}»: "
+                                f"{capitalize(shorten(text, SENTENCE_CHARS))} [{n}]")
+            return result
     if len(lines) > MAX_SECTION_ITEMS and words:  # keep the items most about the question, in the plan's order
         ranked = sorted(lines, key=lambda ct: coverage(kb, words, fact_words(ct[1]))[0], reverse=True)
         keep = {id(x) for x in ranked[:MAX_SECTION_ITEMS]}
