@@ -123,8 +123,12 @@ def _filter_references(plan: QuestionPlan, refs: list[Record]) -> list[Record]:
     return out
 
 
-_TOPIC_FILLER = frozenset(fact_words("phần nội dung nêu ghi đề cập nhắc mục đoạn"))
+_TOPIC_FILLER = frozenset(fact_words("phần nội dung nêu ghi đề cập nhắc mục đoạn ví dụ chẳng hạn như"))
+_ISSUER_WORDS = frozenset(fact_words("ủy ban nhân dân UBND hội đồng HĐND tỉnh ủy thành ủy đảng ủy ban chấp hành thường vụ "
+                                     "đảng bộ chính phủ thủ tướng trung ương bộ chính trị tỉnh xã thành phố"))
 REF_TOPIC_COVERAGE = 0.6  # of the question's topic, in the sentence that cites the document
+TOPIC_WORDS = 4  # a question's words beside the document's that name the topic without a part word
+REF_ABOUT_COVERAGE = 0.8  # of such a topic, in what a cited document is about
 _PART_NAMED_RE = re.compile(r"\b(?:phan|muc|doan|noi dung|khi)\b")  # 'phần tuyên truyền', 'khi tuyên truyền về …'
 
 
@@ -132,19 +136,35 @@ def _named_where(kb: KnowledgeView, plan: QuestionPlan, refs: list[Record]) -> l
     """The cited documents named where the plan speaks of the question's topic ('khi tuyên truyền về PII, kế hoạch
     nêu những nghị quyết nào': those in the sentence on propaganda); [] when the question names no topic or no
     citing sentence holds it."""
-    topic = tuple(w for w in plan.subject if w not in _DOCUMENT_WORDS and w not in _TOPIC_FILLER)
-    if len(topic) < 2 or not _PART_NAMED_RE.search(plan.folded):
+    topic = tuple(w for w in plan.subject if w not in _DOCUMENT_WORDS and w not in _TOPIC_FILLER
+                  and w not in _ISSUER_WORDS)  # 'của Ban Chấp hành Đảng bộ tỉnh' names who issued, not a topic
+    # a part named ('phần tuyên truyền'), or a topic long enough to be one ('để tháo gỡ vướng mắc đầu tư CNTT …')
+    if len(topic) < 2 or (len(topic) < TOPIC_WORDS and not _PART_NAMED_RE.search(plan.folded)):
         return []
-    return [r for r in refs if coverage(kb, topic, fact_words(_citing_sentence(kb, r)))[0] >= REF_TOPIC_COVERAGE
-            and coverage(kb, topic, _reference_words(r))[0] < REF_TOPIC_COVERAGE]  # cited there, not about it
+    cited_there = [r for r in refs if coverage(kb, topic, fact_words(_citing_sentence(kb, r)))[0] >= REF_TOPIC_COVERAGE
+                   and coverage(kb, topic, _reference_words(r))[0] < REF_TOPIC_COVERAGE]  # cited there, not about it
+    if cited_there or len(topic) < TOPIC_WORDS:
+        return cited_there
+    # 'về chính sách thu hút người có tài năng, căn cứ văn bản nào': the document about that topic
+    return [r for r in refs if coverage(kb, topic, _reference_words(r))[0] >= REF_ABOUT_COVERAGE]
 
 
 def _citing_sentence(kb: KnowledgeView, ref: Record) -> str:
-    """The line of the plan that cites ``ref`` (its paragraph as the chunk holds it)."""
+    """The line of the plan that cites ``ref`` (its paragraph as the chunk holds it), with the lines a wrapped
+    paragraph goes on with (up to the line that ends it)."""
     key = fold(ref.subject)[:30]
     for chunk in kb.chunks(ref.doc_id):
         if chunk.line_start <= ref.line_start <= chunk.line_end:
-            return next((line for line in chunk.body.split("\n") if key in fold(line)), chunk.body)
+            lines = chunk.body.split("\n")
+            at = next((i for i, line in enumerate(lines) if key in fold(line)), None)
+            if at is None:
+                return chunk.body
+            taken = [lines[at]]
+            for line in lines[at + 1 : at + 6]:
+                if taken[-1].rstrip().endswith((".", ";", ":")) or line.lstrip().startswith(("-", "+", "•")):
+                    break
+                taken.append(line)
+            return " ".join(t.strip() for t in taken if t.strip())
     return ""
 
 
@@ -226,9 +246,9 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
         mentioned = bool(_MENTIONS_ASKED_RE.search(plan.folded))  # 'nhắc đến những văn bản nào': all it cites
         body = [r for r in refs if r not in bases]
         on_topic = _named_where(kb, plan, bases + body)  # 'phần tuyên truyền nêu những nghị quyết nào'
-        chosen = (_filter_references(plan, on_topic) if on_topic else
-                  _filter_references(plan, bases + body) if mentioned else
-                  _filter_references(plan, bases) or _filter_references(plan, body))
+        chosen = (_filter_references(plan, on_topic) if on_topic else []) or (
+            _filter_references(plan, bases + body) if mentioned else
+            _filter_references(plan, bases) or _filter_references(plan, body))
         mentioned = mentioned or bool(on_topic)
         if not chosen:
             result.reason = (f"Kế hoạch của {where} không nêu văn bản căn cứ nào như vậy."
