@@ -46,6 +46,11 @@ _LEAST_RE = re.compile(r"\b(?:it|thap|nho|nhe)(?: \w+)? nhat\b")
 MAX_VALUED_ITEMS = 12  # a list of targets this short shows each target's value
 
 
+def _valued(facts: list[Record]) -> bool:
+    """A short list of targets, listed with their values ('nhóm hạ tầng gồm những chỉ tiêu nào': '5G …: ≥ 60%')."""
+    return 0 < len(facts) <= MAX_VALUED_ITEMS and all(f.kind is FactKind.TARGET for f in facts)
+
+
 def _points(fact: Record) -> float | None:
     match = _POINTS_RE.search(fact.max_score or "")
     return float(match.group(1).replace(",", ".")) if match else None
@@ -523,9 +528,8 @@ def answer_items(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
         if facts and all(f.kind is FactKind.BUDGET for f in facts) and "nguon" in plan.folded:
             _funding_sources(kb, result, facts)  # 'lấy kinh phí từ những nguồn nào': the sentences naming one
             continue
-        # a group's targets with their values ('nhóm hạ tầng gồm những chỉ tiêu nào': '5G … : ≥ 60%')
-        valued = len(facts) <= MAX_VALUED_ITEMS and all(f.kind is FactKind.TARGET for f in facts)
-        _bullets(kb, result, facts, ITEM_CHARS, with_units=plan.asks(Slot.LEAD) and not plan.units, with_value=valued)
+        _bullets(kb, result, facts, ITEM_CHARS, with_units=plan.asks(Slot.LEAD) and not plan.units,
+                 with_value=_valued(facts))
     if not result.lines and plan.units and not (plan.group or plan.appendix or plan.rows):
         duties = answer_duties(ctx, plan, doc_ids)  # 'nhiệm vụ của Công an xã gồm những gì': its duties in prose
         if duties.found:
@@ -595,7 +599,7 @@ def answer_count(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> 
                                     f"[{result.cite(fact_source(kb, fact))}]")
         elif facts and len(facts) <= 40:  # a count alone shows its first items; 'kể ra', 'những … nào' all of them
             listed = bool(_LIST_ASKED_RE.search(plan.folded)) or len(facts) <= COUNT_LISTED_WHOLE
-            _bullets(kb, result, facts, 120 if listed else 80, with_value=plan.asks(Slot.VALUE),
+            _bullets(kb, result, facts, 120 if listed else 80, with_value=plan.asks(Slot.VALUE) or (listed and _valued(facts)),
                      with_units=plan.asks(Slot.LEAD),
                      limit=None if listed else COUNT_EXAMPLES)
     if not result.lines:

@@ -137,7 +137,7 @@ _CATALOG_ASKED_RE = re.compile(r"\b(?:bao nhieu|may|nhung|cac)(?: ban)? (?:xa|ke
 _PROVINCES_ASKED_RE = re.compile(r"\b(?:tinh|thanh pho)(?: \w+){0,2} nao\b|\b(?:bao nhieu|may|nhung|cac) (?:tinh|thanh pho)\b")
 # the words of such a question besides the asking: the loaded collection, plans, places
 _CATALOG_WORDS = frozenset(fact_words("hiện nay hệ thống dữ liệu kho tài liệu nạp tải lên đang bản cấp có tỉnh thành phố "
-                                      "xã tổng cộng được địa phương trong đã kế hoạch kh"))
+                                      "xã tổng cộng được địa phương trong trên thuộc đã kế hoạch kh"))
 
 
 def asks_catalog(plan: QuestionPlan) -> bool:
