@@ -386,6 +386,26 @@ def scattered(match: FactMatch, plan: QuestionPlan) -> bool:
             and match.phrase < SCATTERED_MAX_PHRASE and match.head < SCATTERED_MAX_HEAD)
 
 
+_NAMED_KIND_RE = re.compile(r"\b(?:chi so|chi tieu|tieu chi)")
+MISNAMED_COVERAGE, MISNAMED_MAX_PHRASE = 0.4, 0.5  # of the indicator named, in the name of the fact answering
+
+
+def misnamed(kb: KnowledgeView, match: FactMatch, plan: QuestionPlan) -> bool:
+    """The question names an indicator ('chỉ số Đầu tư cho nghiên cứu và phát triển') and the fact answering has a
+    name of its own (a row's name, a duty's first clause) holding little of it, nor the name as a phrase: another
+    row or duty whose longer text shares the words."""
+    fact = match.fact
+    named = re.search(rf"(?<!dat ){_NAMED_KIND_RE.pattern}(?: \w+){{0,2}} {plan.subject[0]}\b", plan.folded) if (
+        plan.subject) else None  # 'chỉ số (Đầu) tư cho nghiên cứu …': the indicator is named right after its kind
+    if (len(plan.subject) < SCATTERED_MIN_WORDS or not named or Slot.VALUE in plan.slots or "row" in match.notes
+            or match.phrase >= MISNAMED_MAX_PHRASE):  # a value asked of 'chỉ tiêu …' reads the row's figures
+        return False
+    head = fact_head(fact)
+    if fold(head) == fold(fact.subject):  # the fact is its name
+        return False
+    return coverage(kb, plan.subject, _words_of(head))[0] < MISNAMED_COVERAGE
+
+
 def confident(match: FactMatch) -> bool:
     strong_name = "head" in match.notes or "row" in match.notes
     return (match.coverage >= MIN_FACT_COVERAGE and match.score >= MIN_FACT_SCORE) or (

@@ -17,6 +17,7 @@ from assistant.qa.evidence import (
     confident,
     fact_text,
     has_slot,
+    misnamed,
     rank_facts,
     same_number,
     scattered,
@@ -257,7 +258,7 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
         reason = (f"Kế hoạch của {place(kb, chosen.fact.doc_id)} có nội dung «{subject_label(chosen.fact, 120)}» nhưng "
                   f"không ghi số tiền.")  # 'bao nhiêu tỷ đồng': a rate of GRDP is no amount
         return not_found(Route.FACT, reason, [subject_label(chosen.fact, 120)], [fact_source(kb, chosen.fact)])
-    if scattered(chosen, plan) and not pinned:
+    if (scattered(chosen, plan) or misnamed(kb, chosen, plan)) and not pinned:
         return not_found(Route.FACT, None, [subject_label(m.fact, 120) for m in matches[:3]])
     if (elsewhere := _sent_elsewhere(chosen.fact, plan)) and not pinned:  # 'báo cáo gửi Sở KH&CN', the row: VH-XH
         reason = (f"Theo kế hoạch của {place(kb, chosen.fact.doc_id)}, «{subject_label(chosen.fact, 120)}» gửi "
