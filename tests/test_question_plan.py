@@ -190,6 +190,13 @@ def test_row_numbers(parser: QuestionParser, question: str, rows: tuple[str, ...
     assert parser.parse(question, TERMS).rows == rows
 
 
+def test_a_long_parenthesis_glosses_the_subject_a_short_one_names_it(parser: QuestionParser) -> None:
+    glossed = parser.parse("Tỷ lệ giao dịch không dùng tiền mặt (người dân dùng ví điện tử, chuyển khoản) ở Phước An?", TERMS)
+    assert "vi" not in glossed.subject and "vi" in glossed.context and "tien" in glossed.subject
+    named = parser.parse("Tỷ lệ người dân có tài khoản định danh điện tử (VNeID) ở Phước An là bao nhiêu?", TERMS)
+    assert "vneid" in named.subject
+
+
 @pytest.mark.parametrize(
     ("question", "group", "appendix", "numbers"),
     [

@@ -467,6 +467,23 @@ def _tokens(text: str, folded: str) -> list[tuple[str, str, tuple[int, int]]]:
     return [(w, f, span) for w, (f, span) in zip(written, folded_tokens, strict=True)]
 
 
+GLOSS_MIN_WORDS = 3  # a parenthesis of this many words glosses what precedes it ('(người dân dùng ví điện tử, …)')
+
+
+def _glossed(text: str, count: int) -> list[bool]:
+    """For each of the question's ``count`` words, whether it is inside a parenthesis of several words: an
+    explanation of the subject, which counts a little (a short one names it: '(VNeID)', '(mục I.3)')."""
+    marks: list[bool] = []
+    at = 0
+    for m in re.finditer(r"\(([^()]*)\)", text):
+        before, inner = text[at : m.start()], m.group(1)
+        marks += [False] * len(words(before))
+        marks += [len(words(inner)) >= GLOSS_MIN_WORDS] * len(words(inner))
+        at = m.end()
+    marks += [False] * len(words(text[at:]))
+    return marks if len(marks) == count else [False] * count
+
+
 def _covered(tokens: list[tuple[str, str, tuple[int, int]]], spans: list[tuple[int, int]]) -> list[bool]:
     return [any(s < end and start < e for s, e in spans) for _, _, (start, end) in tokens]
 
@@ -705,6 +722,7 @@ class QuestionParser:
         quoted = [fold(q) for q in _QUOTED_RE.findall(text)]
         title_words = {w for q in quoted if any(q in t for t in terms.titles) for w in q.split()}
         tokens = _tokens(text, folded)
+        glossed = _glossed(text, len(tokens))
         cue = _covered(tokens, spans)
         kept = _covered(tokens, [m.span() for m in _CUE_CONTENT_RE.finditer(folded)])
         cue = [c and not k for c, k in zip(cue, kept, strict=True)]
@@ -738,7 +756,7 @@ class QuestionParser:
             if function_word or time_word or interrogative:  # 'báo cáo' is no 'bao nhiêu'
                 continue
             phrase.append(key)
-            if cue[i] or boilerplate[i] or key in unit_words or key in _GENERIC:
+            if cue[i] or boilerplate[i] or glossed[i] or key in unit_words or key in _GENERIC:
                 context.append(key)
             else:
                 subject.append(key)
