@@ -308,7 +308,7 @@ _DOC_NUMBER_RE = re.compile(
 )
 _GLUED_NUMBER_RE = re.compile(r"(?:kh|nq|ctr|qd)\d{1,4}")
 _COUNT_RE = re.compile(
-    r"\b(?:bao nhieu|bao nhiu|bn|may|tong so|tong cong|so luong)\s+(?:cac\s+)?(chi tieu|chi so|nhiem vu|nhom|tieu chi|"
+    r"\b(?:bao nhieu|bao nhiu|bn|may|tong so|tong cong|so luong)\s+(?:cac\s+|ban\s+)?(chi tieu|chi so|nhiem vu|nhom|tieu chi|"
     r"tru cot|giai doan|xa|don vi|ke hoach|noi dung|linh vuc|muc|van ban|hang muc|dong|phu luc|nguon|co quan|phong|"
     r"can cu)\b"
 )

@@ -183,7 +183,9 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
     if plan.field in _SIGNER_FIELDS:  # 'kế hoạch của xã nào do Chủ tịch ký trực tiếp'
         return _signers(ctx, plan, sorted(doc_ids or kb.documents))
     described = bool(plan.plan_type or plan.provinces)  # 'các xã ở An Giang có KH PII, căn cứ văn bản nào'
-    if plan.fields and set(plan.subject) <= _DOCUMENT_WORDS | (_MAKING_A_PLAN if described else set()):
+    filtered_by_recipient = DocField.RECIPIENTS in plan.fields and bool(plan.recipients or plan.units)
+    if (plan.fields and set(plan.subject) <= _DOCUMENT_WORDS | (_MAKING_A_PLAN if described else set())
+            and not filtered_by_recipient):  # 'mấy kế hoạch có Công an xã ở nơi nhận': those plans, counted
         asked = set(doc_ids or kb.documents)  # 'xã nào ghi số hiệu (văn bản)': each plan's field
         if described:
             asked &= kb.docs_where(provinces=plan.provinces, plan_type=plan.plan_type)
@@ -208,8 +210,9 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
     top = scored[0][0]
     kept = [item for item in scored if item[0] >= max(MIN_PLAN_EVIDENCE, top - NEAR_BEST_PLAN)]
     result = Result(Route.CROSS_PLAN, True, short=False, confidence=top)
-    counting = plan.counted == "xa"
-    result.lines.append(f"Có {len(kept)} xã:" if counting else "Các xã có nội dung phù hợp:")
+    counting = plan.counted in ("xa", "ke hoach")
+    unit = "kế hoạch" if plan.counted == "ke hoach" else "xã"  # 'bao nhiêu kế hoạch gửi Sở KH&CN'
+    result.lines.append(f"Có {len(kept)} {unit}:" if counting else "Các xã có nội dung phù hợp:")
     for _, doc_id, what, source in kept:
         cited = f" [{result.cite(source)}]" if source is not None else ""
         result.lines.append(f"- {capitalize(place(kb, doc_id))}: {what}{cited}")
