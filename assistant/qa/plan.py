@@ -653,6 +653,9 @@ class QuestionParser:
             phrase = tuple(w for w in phrase if w != digits)
         if slots == [Slot.LEAD] and "units" in fired and not subject:
             slots = [Slot.UNITS]  # 'Những đơn vị nào được phân công?': which units, not who leads something
+        if (fields == [DocField.RECIPIENTS] and Slot.LEAD in slots and len(subject) >= TASK_WORDS
+                and not _PLAN_SENT_RE.search(plain)):  # 'phòng nào cung cấp số liệu … và gửi về sở nào': the task's
+            fields, slots = [], [s for s in slots if s is not Slot.FIELD]  # output goes there, not the plan
         has_place = bool(communes or provinces or own_number or unknown)
         elliptical = bool(_FOLLOW_UP_RE.match(plain) or _ANAPHORA_RE.search(plain)) or (
             not subject and not has_place and not units
@@ -818,6 +821,9 @@ class QuestionParser:
 _RESOLUTION_ITSELF_RE = re.compile(r"\b(?:nghi quyet|nq)(?: so)? 57(?: nq)?(?: tw)? (?:cua|do) (?:bo chinh tri|bct|trung uong)\b")
 _NUMBERED_PART_RE = re.compile(r"\b(?:chi tieu|chi so|tieu chi|nhiem vu|dong|stt|muc|hang|nhom|tru cot|giai doan|"
                                r"buoc|dot|phu luc|cot)\s*$")
+# the plan itself sent ('nơi nhận', 'kế hoạch gửi cho ai'), not a task's output ('cung cấp số liệu … gửi về sở nào')
+_PLAN_SENT_RE = re.compile(r"\bnoi nhan\b|\b(?:ke hoach|kh|van ban)(?: \w+){0,3} (?:gui|nhan)\b|\bgui (?:ke hoach|kh)\b")
+TASK_WORDS = 3  # subject words that make a question about a task
 _ASKS_NUMBER_RE = re.compile(r"\bso (?:may|bao nhieu|nao|hieu)\b")
 _IMPLEMENTS_RE = re.compile(r"\b(?:ke hoach|kh)(?: \w+){0,2} (?:thuc hien|trien khai)(?: thuc hien)? (?:nghi quyet|nq)(?: so)?\s*$")
 
