@@ -218,10 +218,10 @@ _STOP_PHRASES = re.compile(
     r"(?:co )?(?:nhac|noi(?! dung)|de cap)(?: (?:toi|den))?|lam theo|co the|chu yeu|(?:cao|thap|nhieu|it|lon|nho) hon|so sanh|lan luot|tuong ung|"
     r"de nang(?: cao)?(?: diem)?(?: chi so)?(?: pii| dmst| doi moi sang tao)?|gop phan|"  # 'làm gì để nâng PII': the plan's aim
     r"nang(?: cao)?(?: diem)?(?: chi so)? (?:pii|dmst|doi moi sang tao)|"  # '(góp phần) nâng chỉ số ĐMST' too
-    r"giao(?= (?:lam|nhung|viec|gi)\b)|moi nam|(?:giong|khac|trung|bang|nhu) nhau|(?:ca )?hai xa|co cung (?:mot|1)|co (?:giong|khac)(?= (?:khong|ko|k)\b)|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
+    r"giao(?= (?:lam|nhung|cac|viec|gi|noi dung|nhiem vu)\b)|moi nam|(?:giong|khac|trung|bang|nhu) nhau|(?:ca )?hai xa|co cung (?:mot|1)|co (?:giong|khac)(?= (?:khong|ko|k)\b)|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
     r"(?:o |tai )?(?:cho|diem) nao|chenh(?: lech)?(?: nhau)?|ntn|tom tat|tom luoc|giai thich(?: giup| cho| ro)?|neu (?:ngan gon|ro|cu the)|liet ke|dua tren|"
     r"(?:trong )?(?:bo|cac|nhung) tai lieu(?: da nap)?|da nap|giai doan(?= \d{4})|tiep tuc|de ra|"
-    r"lam(?= (?:nhung |cac )?(?:viec|gi)\b))\b"
+    r"lam(?= (?:nhung |cac )?(?:viec|gi)\b)|gan (?:lien )?voi|ung voi|doi voi)\b"
     # 'giống, khác nhau chỗ nào', 'chênh nhau ntn'; 'giao làm những gì' asks duties, 'giao thông' stays;
     # 'trong bộ tài liệu', 'giai đoạn 2026-2030', 'tiếp tục', 'đề ra', 'làm (những) việc gì': no subject
 )

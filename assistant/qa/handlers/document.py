@@ -97,7 +97,7 @@ def _date_parts(date: str | None) -> tuple[bool, bool, bool]:
 
 
 def _asks_day(plan: QuestionPlan) -> bool:
-    return bool(re.search(r"\bngay (?:nao|may|bao nhieu)\b|\bngay thang\b|\bngay ban hanh\b|\bngay ky\b", plan.folded))
+    return bool(re.search(r"\bngay (?:nao|may|bao nhieu|bn)\b|\bngay thang\b|\bngay ban hanh\b|\bngay ky\b", plan.folded))
 
 
 def _asks_month(plan: QuestionPlan) -> bool:
