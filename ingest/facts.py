@@ -269,6 +269,8 @@ _VALUE_RE = re.compile(
 )
 _YEAR_IN_RE = re.compile(r"(?:năm|đến|cuối)\s+(?:năm\s+)?(20\d\d)")
 _REPORT_RE = re.compile(r"\bbáo cáo\b", re.IGNORECASE)
+# 'nếu có khó khăn, vướng mắc, (kịp thời) báo cáo / phản ánh về / trình UBND xã (qua Phòng …)': where problems go
+_ESCALATION_RE = re.compile(r"(?:khó khăn|vướng mắc)[^.;]*?\b(?:báo\s+cáo|phản ánh|trình)\b", re.IGNORECASE)
 _FREQUENCY_RE = re.compile(
     r"định kỳ[^,;.]*?(?=,|;|\.|\s+về\b|\s+gửi\b|$)|hằng tháng|hàng tháng|hằng quý|hàng quý|6 tháng|sáu tháng"
     r"|hằng năm|hàng năm|đột xuất|hằng tuần|hàng tuần",
@@ -280,7 +282,7 @@ _REPORT_DEADLINE_RE = re.compile(
     re.IGNORECASE,
 )
 _REPORT_TO_RE = re.compile(
-    r"(?:gửi|về|báo cáo)\s+(?P<to>(?:Ủy ban nhân dân|UBND|Phòng|Văn phòng|Sở|Ban)[^,;.]*?(?:\([^)]*\))?)"
+    r"(?:gửi|về|báo cáo|trình)\s+(?P<to>(?:Ủy ban nhân dân|UBND|Phòng|Văn phòng|Sở|Ban)[^,;.]*?(?:\([^)]*\))?)"
     r"(?=\s+(?:để|tổng hợp|trước|theo|kết quả|tình hình|tiến độ|định kỳ|hằng|hàng)\b|[,;.(]|$)"
 )
 
@@ -336,15 +338,18 @@ def reports(paragraphs: list[Paragraph], leads_of: dict[int, list[UnitRef]]) -> 
     for para in paragraphs:
         for start, end, clause in _clauses(para):
             text = _tidy(clause.lstrip("-+• "))
-            if not _REPORT_RE.search(text):
+            escalation = _ESCALATION_RE.search(text)
+            if not _REPORT_RE.search(text) and not escalation:
                 continue
             frequencies = [_tidy(m.group(0)) for m in _FREQUENCY_RE.finditer(text)]
             deadlines = [m for m in _REPORT_DEADLINE_RE.finditer(text)]
-            if not frequencies and not deadlines:
+            if not frequencies and not deadlines and not escalation:
                 continue
             attrs: dict[str, str] = {}
             if frequencies:
                 attrs["frequency"] = ", ".join(dict.fromkeys(frequencies))
+            elif escalation:
+                attrs["frequency"] = "khi có khó khăn, vướng mắc"
             if deadlines:
                 attrs["deadlines"] = "; ".join(
                     _tidy(f"{m.group('what') or ''} {m.group('due')}") for m in deadlines

@@ -65,6 +65,16 @@ def test_reporting_obligation_with_its_deadlines(facts: list[Record]) -> None:
     assert [u.name for u in report.leads] == ["Phòng Văn hóa - Xã hội"]
 
 
+def test_where_problems_are_reported(tmp_path: Path) -> None:
+    closing = ("Trên đây là Kế hoạch của xã. Trong quá trình thực hiện, nếu phát sinh khó khăn, vướng mắc, các cơ quan, "
+               "đơn vị phản ánh về UBND xã (qua Phòng Văn hóa – Xã hội) để xem xét, giải quyết./.\n")
+    path = tmp_path / "xa-tan-my-kh12-2026.txt"
+    path.write_text(PLAN.replace("Nơi nhận:", closing + "Nơi nhận:"), encoding="utf-8")
+    escalation = [f for f in of(extract_records(parse_file(path)), FactKind.REPORT) if "vướng mắc" in f.subject]
+    assert [(f.attrs["frequency"], f.attrs["to"]) for f in escalation] == [
+        ("khi có khó khăn, vướng mắc", "UBND xã (qua Phòng Văn hóa – Xã hội)")]
+
+
 def test_cited_basis_signer_and_recipients(facts: list[Record]) -> None:
     [basis] = of(facts, FactKind.REFERENCE)
     assert (basis.attrs["number"], basis.attrs["issuer"], basis.attrs["cited_as"]) == ("57-NQ/TW", "Bộ Chính trị", "basis")

@@ -221,9 +221,10 @@ _STOP_PHRASES = re.compile(
     r"giao(?= (?:lam|nhung|cac|viec|gi|noi dung|nhiem vu)\b)|moi nam|(?:giong|khac|trung|bang|nhu) nhau|(?:ca )?hai xa|co cung (?:mot|1)|co (?:giong|khac)(?= (?:khong|ko|k)\b)|(?:giong|khac)(?= ,? ?(?:khac|giong|cho|diem|o) )|"
     r"(?:o |tai )?(?:cho|diem) nao|chenh(?: lech)?(?: nhau)?|ntn|tom tat|tom luoc|giai thich(?: giup| cho| ro)?|neu (?:ngan gon|ro|cu the)|liet ke|dua tren|"
     r"(?:trong )?(?:bo|cac|nhung) tai lieu(?: da nap)?|da nap|giai doan(?= \d{4})|tiep tuc|de ra|"
-    r"lam(?= (?:nhung |cac )?(?:viec|gi)\b)|gan (?:lien )?voi|ung voi|doi voi)\b"
+    r"lam(?= (?:nhung |cac )?(?:viec|gi)\b)|(?:gan (?:lien )?voi|ung voi|doi voi)(?= (?:cac |nhung )?(?:chi so|chi tieu|tieu chi|nhiem vu|nhom|tru cot)\b))\b"
     # 'giống, khác nhau chỗ nào', 'chênh nhau ntn'; 'giao làm những gì' asks duties, 'giao thông' stays;
-    # 'trong bộ tài liệu', 'giai đoạn 2026-2030', 'tiếp tục', 'đề ra', 'làm (những) việc gì': no subject
+    # 'trong bộ tài liệu', 'giai đoạn 2026-2030', 'tiếp tục', 'đề ra', 'làm (những) việc gì', 'gắn với (chỉ số X)':
+    # no subject ('gắn với tổ nào' asks the relation: kept)
 )
 # Function words, as written with diacritics; a word typed without diacritics is a function word only when
 # its folded form can be nothing else.

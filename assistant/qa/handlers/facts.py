@@ -103,7 +103,15 @@ def holds(fact: Record, slot: Slot, plan: QuestionPlan) -> bool:
         stated = _periods(_PART_PERIOD_RE.findall(fold(fact.deadline)))
         if stated and not stated & asked:  # 'định kỳ hằng tháng' answers no 'báo cáo năm'
             return False
+    if slot is Slot.LEAD and fact.kind is FactKind.REPORT and fact.attrs.get("to") and _REPORT_TO_ASKED_RE.search(
+            plan.folded):  # 'vướng mắc thì báo cáo qua phòng nào': where the report goes answers
+        return True
     return has_slot(fact, slot) or (slot is Slot.PARTNER and coordinating_duty(fact, plan))
+
+
+# 'báo cáo về đâu', 'phản ánh về phòng nào', 'qua phòng nào', 'trình ai': where a report goes, not who writes it
+_REPORT_TO_ASKED_RE = re.compile(r"\b(?:bao cao|phan anh|gui|trinh)(?: \w+){0,2} (?:ve |cho |len |toi )?(?:dau|ai|"
+                                 r"(?:phong|co quan|don vi|bo phan|noi) nao)\b|\bqua (?:phong|co quan|don vi|bo phan) nao\b")
 
 
 def choose(matches: list[FactMatch], plan: QuestionPlan) -> tuple[FactMatch | None, FactMatch | None]:
