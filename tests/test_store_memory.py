@@ -5,6 +5,7 @@ the dataclass it replaces."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from corpus import HA_DONG, HOA_DIEN, PLANS, VINH_THUAN, copy_plan, hash_setting
 import vectorstore.lexical as lexical
 from assistant.services import Services
 from core.model import Chunk
-from vectorstore.lexical import K1, VOCABULARY, B, LexicalIndex, TermCounts, lexical_tokens
+from vectorstore.lexical import K1, VOCABULARY, B, LexicalIndex, TermCounts, Vocabulary, lexical_tokens
 
 QUERIES = ["Đơn vị nào chủ trì công tác tuyên truyền?", "chu tri tuyen truyen", "Tỷ lệ chữ ký số năm 2026",
            "xã Hòa Điền gửi kế hoạch cho Sở", "zzzz không có"]
@@ -68,6 +69,27 @@ def test_scores_weighed_per_query_equal_precomputed_weights(
     again = LexicalIndex.from_counts([index.counts().rows(0, 120), index.counts().rows(120, len(texts))])
     for query in QUERIES:
         assert np.array_equal(again.scores(query), index.scores(query))
+
+
+def test_counts_made_while_read_over_a_growing_vocabulary(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexical, "BLOCK_ROWS", 64)
+    growing, whole = Vocabulary(), Vocabulary()
+    made: list[int] = []
+
+    def parts() -> Iterator[TermCounts]:  # tokenized only when the index asks: the vocabulary grows meanwhile
+        for start in range(0, len(texts), 50):
+            made.append(start)
+            yield TermCounts.of(texts[start:start + 50], growing)
+
+    index = LexicalIndex.from_counts(parts())
+    reference = LexicalIndex.from_counts([TermCounts.of(texts, whole)])
+    assert made == list(range(0, len(texts), 50)) and len(index._blocks) == -(-len(texts) // 64)
+    for query in QUERIES:
+        assert np.array_equal(index.scores(query, growing), reference.scores(query, whole))
+    reader, counts = index.reader(), index.counts()
+    for start, end in [(0, 10), (10, 130), (130, 131), (200, len(texts))]:  # within and across blocks, in order
+        got, expected = reader.rows(start, end), counts.rows(start, end)
+        assert (got.tf != expected.tf).nnz == 0 and np.array_equal(got.lengths, expected.lengths)
 
 
 def test_an_incremental_refresh_scores_as_a_fresh_build(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ Scores are BM25 with Lucene's idf (k1 = 1.2, b = 0.75), as bm25s computes them.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -170,6 +171,14 @@ class _Block:
         return out
 
 
+def _widened(block: _Block, width: int) -> _Block:
+    """The block over a vocabulary of ``width`` terms (the terms it has no posting of, appended empty)."""
+    missing = width + 1 - len(block.indptr)
+    if missing <= 0:
+        return block
+    return replace(block, indptr=np.concatenate([block.indptr, np.full(missing, block.indptr[-1], block.indptr.dtype)]))
+
+
 class LexicalIndex:
     """BM25 over the chunks of a snapshot, kept as term counts only: by term (CSC), in blocks of 65,536 rows
     (16-bit row numbers), so that a query reads the postings of its own terms, and weighs them as it reads
@@ -179,34 +188,67 @@ class LexicalIndex:
         self._build(TermCounts.of(texts) if texts else TermCounts.stack([]))
 
     @classmethod
-    def from_counts(cls, parts: list[TermCounts]) -> LexicalIndex:
-        """From term counts of documents (or runs of them), in snapshot order."""
+    def from_counts(cls, parts: Iterable[TermCounts]) -> LexicalIndex:
+        """From term counts of documents (or runs of them), in snapshot order. They are read one block of rows at a
+        time and may be produced as they are read: the counts of every chunk are never held twice."""
         index = cls.__new__(cls)
-        index._build(TermCounts.stack(parts))
+        index._build_blocks(parts)
         return index
 
     def _build(self, counts: TermCounts) -> None:
-        self.size, self.width = counts.tf.shape
-        self.lengths = counts.lengths
-        self._blocks: list[_Block] = []
+        self._build_blocks([counts])
+
+    def _build_blocks(self, parts: Iterable[TermCounts]) -> None:
+        blocks: list[_Block] = []
+        lengths: list[np.ndarray] = []
+        group: list[TermCounts] = []
+        filled = size = width = 0
+
+        def close_block() -> None:  # the rows gathered, by term
+            nonlocal group, filled, size, width
+            counts = TermCounts.stack(group)
+            group, filled = [], 0
+            rows, block_width = counts.tf.shape
+            width = max(width, block_width)
+            if not rows:
+                return
+            columns = counts.tf.tocsc()
+            blocks.append(_Block(size, size + rows, columns.indptr.astype(_index_dtype(columns.nnz), copy=False),
+                                 columns.indices.astype(np.uint16), columns.data))
+            lengths.append(counts.lengths)
+            size += rows
+
+        for part in parts:
+            at, rows = 0, part.tf.shape[0]
+            width = max(width, part.tf.shape[1])
+            while at < rows:
+                take = min(rows - at, BLOCK_ROWS - filled)
+                group.append(part if take == rows else part.rows(at, at + take))
+                filled, at = filled + take, at + take
+                if filled == BLOCK_ROWS:
+                    close_block()
+        close_block()
+        # a vocabulary that grew while the blocks were read: earlier blocks hold no posting of the newer terms
+        self._blocks = [_widened(b, width) for b in blocks]
+        self.size, self.width = size, width
+        self.lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.float32)
         if not self.size:
             return
         # per chunk and per term, what the BM25 weight of a posting needs (as bm25s computes them)
-        self._norm = K1 * ((1 - B) + B * counts.lengths.astype(np.float64) / counts.lengths.mean())
+        self._norm = K1 * ((1 - B) + B * self.lengths.astype(np.float64) / self.lengths.mean())
         df = np.zeros(self.width, np.int64)
-        for start in range(0, self.size, BLOCK_ROWS):
-            end = min(start + BLOCK_ROWS, self.size)
-            columns = counts.rows(start, end).tf.tocsc()
-            df += np.diff(columns.indptr)
-            self._blocks.append(_Block(start, end, columns.indptr.astype(_index_dtype(columns.nnz), copy=False),
-                                       columns.indices.astype(np.uint16), columns.data))
-        df = df.astype(np.float64)
+        for block in self._blocks:
+            df += np.diff(block.indptr)
         self._idf = np.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
     @property
     def nbytes(self) -> int:
         arrays = [self.lengths] + ([self._norm, self._idf] if self._blocks else [])
         return sum(a.nbytes for a in arrays) + sum(b.nbytes for b in self._blocks)
+
+    def reader(self) -> RowReader:
+        """Term counts of row ranges of this index, read block by block (for a refresh that keeps most rows)."""
+        return RowReader(self)
 
     def counts(self) -> TermCounts:
         """The term counts it was built from (rows in chunk order; a new copy)."""
@@ -240,3 +282,30 @@ class LexicalIndex:
                         counts = block.counts[lo:hi].astype(np.float64)
                         block_scores[rows] += (idf * counts / (norm[rows] + counts)).astype(np.float32)
         return scores
+
+
+class RowReader:
+    """Rows of a lexical index as term counts, range by range; a block is turned back into rows once while the
+    ranges are read in order."""
+
+    def __init__(self, index: LexicalIndex) -> None:
+        self._index = index
+        self._block: _Block | None = None
+        self._csr: sp.csr_matrix | None = None
+
+    def rows(self, start: int, end: int) -> TermCounts:
+        index, pieces = self._index, []
+        for block in index._blocks:
+            if block.end <= start or block.start >= end:
+                continue
+            if self._block is not block or self._csr is None:
+                self._block, self._csr = block, sp.csc_matrix(
+                    (block.counts, block.rows.astype(np.int32), block.indptr),
+                    shape=(block.end - block.start, index.width)).tocsr()
+            csr = self._csr
+            a, b = max(start, block.start) - block.start, min(end, block.end) - block.start
+            lo, hi = int(csr.indptr[a]), int(csr.indptr[b])
+            tf = sp.csr_matrix((csr.data[lo:hi], csr.indices[lo:hi], csr.indptr[a:b + 1] - lo),
+                               shape=(b - a, index.width))
+            pieces.append(TermCounts(tf, index.lengths[block.start + a:block.start + b]))
+        return pieces[0] if len(pieces) == 1 else TermCounts.stack(pieces)

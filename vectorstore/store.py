@@ -112,12 +112,12 @@ def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapsh
                     chunk.metadata["record_id"] = record_ids[record_id]
     segments: dict[str, DocSegment] = {}
     old_range = previous.doc_range if previous is not None else {}
-    pieces: list[TermCounts | tuple[int, int]] = []  # new counts, or runs of rows of the previous index
+    pieces: list[list[Chunk] | tuple[int, int]] = []  # new chunks, or runs of rows of the previous index
     for doc_id in sorted(revisions):
         if doc_id in rows:
             chunks = fresh_chunks[doc_id]
             segments[doc_id] = DocSegment(rows[doc_id], chunks, fresh_records[doc_id])
-            pieces.append(TermCounts.of([c.text for c in chunks]))
+            pieces.append(chunks)
         else:
             segments[doc_id] = old[doc_id]
             start, end = old_range[doc_id]
@@ -126,11 +126,16 @@ def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapsh
                 pieces[-1] = (last[0], end)
             else:
                 pieces.append((start, end))
-    if previous is not None and len(rows) < len(revisions):
-        kept = previous.lexical.counts()
-        counts = [p if isinstance(p, TermCounts) else kept.rows(*p) for p in pieces]
-    else:
-        counts = [p for p in pieces if isinstance(p, TermCounts)]
+    reader = previous.lexical.reader() if previous is not None else None
+
+    def counts() -> Iterator[TermCounts]:  # made as the index reads them: never all at once
+        for piece in pieces:
+            if isinstance(piece, tuple):
+                assert reader is not None
+                yield reader.rows(*piece)
+            else:
+                yield TermCounts.of([c.text for c in piece])
+
     chunks, records = [], []
     doc_range: dict[str, tuple[int, int]] = {}
     for doc_id, segment in segments.items():
@@ -143,7 +148,7 @@ def build_snapshot(catalog: Catalog, previous: Snapshot | None = None) -> Snapsh
         documents={doc_id: s.row for doc_id, s in segments.items()},
         chunks=chunks,
         position=position,
-        lexical=LexicalIndex.from_counts(counts),
+        lexical=LexicalIndex.from_counts(counts()),
         records=records,
         record_chunk=record_chunk,
         doc_range=doc_range,
