@@ -125,6 +125,8 @@ def choose(matches: list[FactMatch], plan: QuestionPlan) -> tuple[FactMatch | No
     slots = plan.fact_slots
     near = [m for m in matches if m.score >= best.score - NEAR_BEST and confident(m)]
     fair = [m for m in matches if m.score >= best.score - FAIR_GAP and confident(m)]
+    if _REPORT_TO_ASKED_RE.search(plan.folded):  # 'báo cáo … gửi về đâu': a report that says where it goes first
+        near.sort(key=lambda m: not (m.fact.kind is FactKind.REPORT and m.fact.attrs.get("to")))
     for pool in (
         [m for m in near if all(holds(m.fact, s, plan) for s in slots)],
         [m for m in near if holds(m.fact, slots[0], plan)],
