@@ -157,13 +157,13 @@ def _pack(
     starts every new piece with its header.
     """
 
-    def cost(line: SourceLine) -> int:
-        return count(line.text) - 5  # '<s>', 'passage: ', '</s>' are paid once per chunk
-
+    # each line counted once ('<s>', 'passage: ', '</s>' are paid once per chunk), the piece's cost kept as it grows
+    costs = {id(line): count(line.text) - 5 for line in lines}
     pieces: list[list[SourceLine]] = []
     current: list[SourceLine] = []
+    total = 0
     for line in lines:
-        if current and sum(map(cost, current)) + cost(line) > budget:
+        if current and total + costs[id(line)] > budget:
             cut = len(current)
             if prefer_cut:
                 for k in range(len(current) - 1, max(0, len(current) - 6), -1):
@@ -172,7 +172,9 @@ def _pack(
                         break
             pieces.append(current[:cut])
             current = current[cut:] if prefer_cut else [x for x in header if x is not line]
+            total = sum(costs[id(x)] for x in current)
         current.append(line)
+        total += costs[id(line)]
     if current:
         pieces.append(current)
     return pieces
