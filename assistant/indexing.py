@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
@@ -113,6 +113,13 @@ def record_chunks(doc: ParsedDocument, records: list[Record]) -> list[Chunk]:
                    record_id=r.record_id)
         for r in records
     ]
+
+
+def _stored_as_is(
+    previous: DocumentRow | None, old_ids: set[str], doc: ParsedDocument, new_ids: set[str]
+) -> TypeGuard[DocumentRow]:
+    """The catalog already holds this very file, chunked the same way: nothing to embed or write."""
+    return previous is not None and previous.sha256 == doc.sha256 and old_ids == new_ids
 
 
 def _unique(chunks: list[Chunk]) -> list[Chunk]:
@@ -416,14 +423,17 @@ class Ingestor:
         results: list[FileResult] = []
         with self.store.batch():
             group: list[_Parsed] = []
+            waiting = 0  # chunks of the plans in the group
             for i, (path, filename) in enumerate(sources):
                 if progress:
                     progress(filename or path.name, i, len(sources))
                 results.append(FileResult(path=str(path)))
-                group.extend(self._parse(path, filename, results[-1], force=force))
-                if sum(len(p.chunks) for p in group) >= EMBED_GROUP_TEXTS:
+                for parsed in self._parse(path, filename, results[-1], force=force):
+                    group.append(parsed)
+                    waiting += len(parsed.chunks)
+                if waiting >= EMBED_GROUP_TEXTS:
                     self._store_group(group)
-                    group = []
+                    group, waiting = [], 0
             self._store_group(group)
         return results
 
@@ -463,7 +473,7 @@ class Ingestor:
         for parsed in group:
             doc = parsed.doc
             previous, old_ids = self.store.catalog.document(doc.doc_id), self.store.catalog.chunk_ids(doc.doc_id)
-            if previous and previous.sha256 == doc.sha256 and old_ids == {c.chunk_id for c in parsed.chunks}:
+            if _stored_as_is(previous, old_ids, doc, {c.chunk_id for c in parsed.chunks}):
                 continue
             new.update((c.chunk_id, c.text) for c in parsed.chunks if c.chunk_id not in old_ids)
         vectors = dict(zip(new, self.store.embedder.embed_passages(list(new.values())), strict=True)) if new else {}
@@ -488,7 +498,7 @@ class Ingestor:
             previous = store.catalog.document(doc.doc_id)
             old_ids = store.catalog.chunk_ids(doc.doc_id)
             new_ids = {c.chunk_id for c in chunks}
-            if previous and previous.sha256 == doc.sha256 and old_ids == new_ids:
+            if _stored_as_is(previous, old_ids, doc, new_ids):
                 result.status = "unchanged"
                 result.chunks_unchanged = len(new_ids)
                 if previous.pipeline != self.pipeline:

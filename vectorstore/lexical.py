@@ -185,7 +185,7 @@ class LexicalIndex:
     them. Per chunk: its length normalization; per term: its idf."""
 
     def __init__(self, texts: list[str]) -> None:
-        self._build(TermCounts.of(texts) if texts else TermCounts.stack([]))
+        self._build_blocks([TermCounts.of(texts)] if texts else [])
 
     @classmethod
     def from_counts(cls, parts: Iterable[TermCounts]) -> LexicalIndex:
@@ -194,9 +194,6 @@ class LexicalIndex:
         index = cls.__new__(cls)
         index._build_blocks(parts)
         return index
-
-    def _build(self, counts: TermCounts) -> None:
-        self._build_blocks([counts])
 
     def _build_blocks(self, parts: Iterable[TermCounts]) -> None:
         blocks: list[_Block] = []
@@ -249,15 +246,6 @@ class LexicalIndex:
     def reader(self) -> RowReader:
         """Term counts of row ranges of this index, read block by block (for a refresh that keeps most rows)."""
         return RowReader(self)
-
-    def counts(self) -> TermCounts:
-        """The term counts it was built from (rows in chunk order; a new copy)."""
-        parts = []
-        for block in self._blocks:
-            columns = sp.csc_matrix((block.counts, block.rows.astype(np.int32), block.indptr),
-                                    shape=(block.end - block.start, self.width))
-            parts.append(TermCounts(columns.tocsr(), self.lengths[block.start:block.end]))
-        return TermCounts.stack(parts)
 
     def scores(
         self, query: str, vocabulary: Vocabulary = VOCABULARY, ranges: list[tuple[int, int]] | None = None

@@ -172,6 +172,11 @@ _FOREIGN_TERM_RE = re.compile(r"\b(?=\w*[fjwz])[a-z][a-z0-9]{2,}\b")
 _APPENDIX_NAMED_RE = re.compile(r"\b(?:trong|o|tai|theo) (?:cac |bang )?phu luc\b")
 
 
+def _part_labels(kb: KnowledgeView, docs: list[str]) -> set[str]:
+    """The top-level parts the plans' passages sit in, folded ('phu luc 2: bo chi so …', 'ii. muc tieu')."""
+    return {fold(c.section.split(" > ")[0]) for d in docs for c in kb.chunks(d)}
+
+
 def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None) -> str | None:
     """A near miss: the question names an appendix, a group or a row that the plans asked about do not have."""
     docs = sorted(doc_ids if doc_ids is not None else kb.documents)
@@ -194,13 +199,12 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
             return f"{f'Kế hoạch của {where}' if doc_ids is not None else 'Các kế hoạch đã nạp'} không nêu {unit}."
     if not plan.appendix and _APPENDIX_NAMED_RE.search(plan.folded) and doc_ids is not None:
         # 'trong phụ lục bảng chỉ số của KH 128' of a plan with no appendix and no table at all
-        labels = {fold(c.section.split(" > ")[0]) for d in docs for c in kb.chunks(d)}
         table_rows = [f for f in kb.facts(set(docs), TABLE_FACT_KINDS) if f.is_table_row]
-        if not any(label.startswith("phu luc") for label in labels) and not table_rows:
+        if not any(label.startswith("phu luc") for label in _part_labels(kb, docs)) and not table_rows:
             return f"Kế hoạch của {where} không có phụ lục hay bảng chỉ tiêu nào."
     if plan.appendix:
         wanted = ROMAN.get(plan.appendix, plan.appendix)
-        labels = {fold(c.section.split(" > ")[0]) for d in docs for c in kb.chunks(d)}
+        labels = _part_labels(kb, docs)
         numbers = {ROMAN.get(m.group(1), m.group(1)) for label in labels
                    for m in re.finditer(r"\bphu luc\s+(\d|[ivx]{1,4})\b", label)}
         unnumbered = any(re.match(r"phu luc\b(?!\s+(?:\d|[ivx]{1,4})\b)", label) for label in labels)

@@ -194,8 +194,7 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
         if not meta.get("number"):
             result.reason = f"Kế hoạch của {where} để trống số văn bản (chưa ghi số)."
             return False
-        source = header_source(kb, doc_id, meta["number"].split("/")[0] + " /") or header_source(kb, doc_id, "Số")
-        n = result.cite(source) if source else 0
+        n = result.cite(header_source(kb, doc_id, meta["number"].split("/")[0] + " /"))
         date = f", ban hành ngày {meta['date']}" if meta.get("date") and "/" in meta["date"] else ""
         result.lines.append(f"Kế hoạch của {where} có số {meta['number']}{date} [{n}].")
         return True
@@ -205,8 +204,7 @@ def _answer_one(ctx: Context, plan: QuestionPlan, doc_id: str, field: DocField, 
             known = f" (kế hoạch chỉ ghi «{meta['date']}»)" if meta.get("date") else ""
             result.reason = f"Kế hoạch của {where} để trống ngày ban hành{known}."
             return False
-        source = header_source(kb, doc_id, meta["date"].split(" năm")[0].split("/")[0])
-        n = result.cite(source) if source else 0
+        n = result.cite(header_source(kb, doc_id, meta["date"].split(" năm")[0].split("/")[0]))
         written = f"ngày {meta['date']}" if day else meta["date"]
         number = f" (số {meta['number']})" if meta.get("number") else ""
         result.lines.append(f"Kế hoạch của {where}{number} ban hành {written} [{n}].")
@@ -563,13 +561,11 @@ def _asked_dates(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
     return _dates(plan.text) - own
 
 
-def _dated(kb: KnowledgeView, plan: QuestionPlan, refs: list[Record], doc_ids: set[str] | None) -> list[Record]:
-    """The documents the question describes by a date ('KH số mấy của UBND tỉnh ngày 07/10/2025'): those of
-    ``refs`` issued that day, else any the plan cites of that day (of the kind and issuer asked); [] when the plan
-    cites none of that day (a near miss, not the nearest document)."""
-    asked = _asked_dates(kb, plan, doc_ids)
-    if not asked:
-        return refs
+def _dated(kb: KnowledgeView, plan: QuestionPlan, refs: list[Record], doc_ids: set[str] | None,
+           asked: set[tuple[int, int, int]]) -> list[Record]:
+    """The documents the question describes by the dates ``asked`` ('KH số mấy của UBND tỉnh ngày 07/10/2025'):
+    those of ``refs`` issued that day, else any the plan cites of that day (of the kind and issuer asked); [] when
+    the plan cites none of that day (a near miss, not the nearest document)."""
     on_day = [r for r in refs if _dates(r.attrs.get("date", "")) & asked]
     if on_day:
         return on_day
@@ -623,7 +619,7 @@ def answer_reference(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None)
         return about
     refs = matching_references(kb, plan.numbers, doc_ids) if plan.numbers else described_references(kb, plan, doc_ids)
     if asked := _asked_dates(kb, plan, doc_ids):
-        refs = _dated(kb, plan, refs, doc_ids)
+        refs = _dated(kb, plan, refs, doc_ids, asked)
         if not refs:
             day = ", ".join(f"{d:02d}/{m:02d}/{y}" for d, m, y in sorted(asked))
             return not_found(Route.REFERENCE, f"Không thấy văn bản nào ban hành ngày {day} được nêu trong kế hoạch.")
