@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from langchain_core.documents import Document
 from langchain_core.runnables import RunnableLambda
@@ -17,6 +18,7 @@ from assistant.qa.retriever import HybridRetriever
 from assistant.qa.types import Answer, Source
 from assistant.services import Services
 from core.normalize import fold, strip_diacritics
+from vectorstore.hybrid import CANDIDATES, hybrid_search
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVAL = ROOT.parent / "shared" / "eval" / "dev.jsonl"  # as in conftest.py
@@ -381,3 +383,24 @@ def test_hybrid_retriever_doc_filter(corpus_services: Services) -> None:
     docs = retriever.invoke("tập huấn kỹ năng số")
     assert docs and {d.metadata["doc_id"] for d in docs} == {doc_id}
     assert HybridRetriever(store=corpus_services.store, k=6, doc_ids=set()).invoke("tập huấn") == []
+
+
+@pytest.mark.parametrize(("query", "doc_ids", "kinds"), [
+    ("tập huấn kỹ năng số", None, None),
+    ("tập huấn kỹ năng số", {"xa-hoa-dien-an-giang-kh128-pii-2026"}, None),
+    ("chủ trì phối hợp", None, {"record"}),
+    ("chủ trì phối hợp", {"xa-hoa-dien-an-giang-kh128-pii-2026", "xa-vu-quang-ha-tinh-nq57-2026"}, {"text", "table"}),
+])
+def test_lexical_candidates_are_the_best_scored_chunks_of_the_documents_and_kinds_asked(
+    corpus_services: Services, query: str, doc_ids: set[str] | None, kinds: set[str] | None
+) -> None:
+    snapshot = corpus_services.store.snapshot
+    scores = snapshot.lexical.scores(query)
+    allowed = [i for i, chunk in enumerate(snapshot.chunks) if scores[i] > 0
+               and (doc_ids is None or chunk.doc_id in doc_ids) and (kinds is None or chunk.kind in kinds)]
+    assert len(allowed) > CANDIDATES or doc_ids  # the cut matters in the unscoped cases
+    expected = sorted(allowed, key=lambda i: (-scores[i], i))[:CANDIDATES]  # ties in reading order
+    hits = hybrid_search(corpus_services.store, snapshot, query, k=len(snapshot.chunks), doc_ids=doc_ids,
+                         kinds=kinds, use_dense=False)
+    assert [h.chunk_index for h in hits] == expected
+    assert np.allclose([h.lexical for h in hits], scores[expected])

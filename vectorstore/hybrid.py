@@ -40,17 +40,16 @@ def hybrid_search(
 ) -> list[Hit]:
     if not snapshot.chunks:
         return []
-    lexical = snapshot.lexical.scores(query, ranges=snapshot.row_ranges(doc_ids))  # outside the documents: masked below
+    lexical = snapshot.lexical.scores(query, ranges=snapshot.row_ranges(doc_ids))  # 0 outside the documents
+    rows = np.flatnonzero(lexical > 0)  # only these are candidates: sorting them, not every chunk, keeps a
+    if kinds is not None:  # question about one plan among 1,000 as fast as among 5
+        rows = rows[snapshot.kind_mask(kinds)[rows]]
     mask = snapshot.mask_for(doc_ids)
     if mask is not None:
-        lexical = np.where(mask, lexical, -1.0)
-    if kinds is not None:
-        lexical = np.where(snapshot.kind_mask(kinds), lexical, -1.0)
-    order = np.argsort(-lexical)[:CANDIDATES]
+        rows = rows[mask[rows]]
+    order = rows[np.argsort(-lexical[rows], kind="stable")[:CANDIDATES]]  # ties: in reading order
     fused: dict[int, Hit] = {}
     for rank, index in enumerate(order):
-        if lexical[index] <= 0:
-            break
         hit = fused.setdefault(int(index), Hit(int(index), 0.0))
         hit.lexical = float(lexical[index])
         hit.score += LEXICAL_WEIGHT / (RRF_K + rank)

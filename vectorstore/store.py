@@ -78,7 +78,14 @@ class Snapshot:
         return mask
 
     def kind_mask(self, kinds: set[str]) -> np.ndarray:
-        return np.isin(self.kinds, sorted(kinds))
+        """Which chunks are of these kinds (read-only; made once per snapshot and set of kinds)."""
+        key = "kind_mask:" + ",".join(sorted(kinds))
+        mask = self.cache.get(key)
+        if not isinstance(mask, np.ndarray):
+            mask = np.isin(self.kinds, sorted(kinds))
+            mask.flags.writeable = False
+            self.cache[key] = mask
+        return mask
 
     def row_ranges(self, doc_ids: set[str] | None) -> list[tuple[int, int]] | None:
         """The documents' chunk index ranges, sorted (None: every chunk)."""
