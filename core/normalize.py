@@ -17,20 +17,37 @@ from pathlib import Path
 _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "D"})
 
 
-@lru_cache(maxsize=65536)
-def strip_diacritics(text: str) -> str:
-    """'Phòng Văn hóa' -> 'Phong Van hoa' (case kept)."""
+# Words and names recur without end and are cached many; long texts (a fact's, a chunk's) few, so that questions
+# over 1,000 plans do not keep tens of thousands of them (tens of MiB).
+_SHORT_TEXT = 64
+
+
+def _strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_EXTRA))
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+
+
+_strip_short, _strip_long = lru_cache(maxsize=65536)(_strip_diacritics), lru_cache(maxsize=4096)(_strip_diacritics)
+
+
+def strip_diacritics(text: str) -> str:
+    """'Phòng Văn hóa' -> 'Phong Van hoa' (case kept)."""
+    return _strip_short(text) if len(text) <= _SHORT_TEXT else _strip_long(text)
 
 
 _NON_ALNUM_RE = re.compile(r"[\W_]+")
 
 
-@lru_cache(maxsize=65536)
+def _fold(text: str) -> str:
+    return _NON_ALNUM_RE.sub(" ", _strip_diacritics(text.lower())).strip()
+
+
+_fold_short, _fold_long = lru_cache(maxsize=65536)(_fold), lru_cache(maxsize=4096)(_fold)
+
+
 def fold(text: str) -> str:
     """Lowercase, without diacritics, punctuation collapsed to single spaces."""
-    return _NON_ALNUM_RE.sub(" ", strip_diacritics(text.lower())).strip()
+    return _fold_short(text) if len(text) <= _SHORT_TEXT else _fold_long(text)
 
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -53,6 +70,8 @@ def abbreviation_at(tokens: list[str] | tuple[str, ...], i: int) -> tuple[int, s
     """(how many folded tokens from ``i`` an abbreviation spans, its folded full form), or (1, None) when none
     starts there. An abbreviation of several words once folded ('KT-XH' -> 'kt xh', 'KH&CN' -> 'kh cn') is taken
     whole, before its words alone ('kh' alone is 'kế hoạch')."""
+    if tokens[i] not in _abbreviation_starts():
+        return 1, None
     table = abbreviations()
     for n in range(min(_longest_abbreviation(), len(tokens) - i), 0, -1):
         full = table.get(" ".join(tokens[i : i + n]))
@@ -74,6 +93,11 @@ def expand_abbreviations(folded: str) -> str:
         out += tokens[i : i + n] if full is None else [*tokens[i : i + n], full]
         i += n
     return " ".join(out)
+
+
+@lru_cache(maxsize=1)
+def _abbreviation_starts() -> frozenset[str]:
+    return frozenset(k.split()[0] for k in abbreviations() if k)
 
 
 @lru_cache(maxsize=1)

@@ -262,3 +262,18 @@ def test_noise_lines_of_the_flattened_pdf_exports() -> None:
     rows = {line.no: line.text for line in vinh_thuan.lines if line.text.isdigit()}
     assert rows[289] == "1" and rows[303] == "2"
     assert len(vinh_thuan.lines) == 587  # nothing dropped
+
+
+def test_folding_many_long_texts_keeps_few_of_them() -> None:
+    """Questions over 1,000 plans fold every fact's text: words stay cached, long texts only a few thousand."""
+    from core import normalize
+
+    normalize.fold("Phòng Văn hóa - Xã hội")
+    words_before = normalize._fold_short.cache_info().currsize
+    texts = [f"Tỷ lệ hồ sơ thủ tục hành chính được giải quyết trực tuyến toàn trình số {i} năm 2026" for i in range(6000)]
+    assert all(fold(text) == strip_diacritics(text).lower().replace(" - ", " ") for text in texts[:3])
+    for text in texts:
+        fold(text)
+    assert normalize._fold_long.cache_info().currsize <= 4096
+    assert normalize._fold_short.cache_info().currsize == words_before
+    assert fold("Phòng Văn hóa - Xã hội") == "phong van hoa xa hoi"

@@ -183,7 +183,7 @@ def fact_head(fact: Record) -> str:
     return " ".join(head.split()[:14])
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)  # the facts of about 80 plans: a question over 1,000 plans does not keep all 100,000
 def _words_of(text: str) -> tuple[str, ...]:
     return fact_words(text)
 
