@@ -35,7 +35,8 @@ QUESTIONS = ROOT / "tests" / "probes" / "probes_officers.jsonl"
 CHURN_PLAN = ROOT / "tests" / "fixtures" / "unseen"
 
 
-def _questions() -> list[str]:
+def officer_questions() -> list[str]:
+    """The officers' probe questions that stand alone (not follow-ups)."""
     items = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [item["question"] for item in items if not item.get("history")]
 
@@ -68,7 +69,7 @@ def run(source: Path, workers: int, clients: int, seconds: float, churn: bool) -
     data = work / "data"
     shutil.copytree(source, data)
     process, url = _start(data, workers, work / "server.log")
-    questions = _questions()
+    questions = officer_questions()
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()

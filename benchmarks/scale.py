@@ -121,7 +121,6 @@ def _percentiles(latencies: list[float]) -> str:
             f"p95 {latencies[int(0.95 * (len(latencies) - 1))]:6.1f} ms")
 
 
-OFFICERS = Path(__file__).resolve().parent.parent / "tests" / "probes" / "probes_officers.jsonl"
 UNSCOPED = ("Tỷ lệ người dân có chữ ký số năm 2026 là bao nhiêu?", "Xã nào gửi kế hoạch cho Sở Khoa học và Công nghệ?")
 RUNTIMES = {"sentence-transformers": ("torch", "sentence_transformers"), "onnx": ("onnxruntime", "tokenizers"),
             "hash": ()}
@@ -190,10 +189,10 @@ def serve_only(data: Path, base: Settings, backend: str) -> None:
         services.qa.ask(question)
         unscoped.append(f"{(time.perf_counter() - start) * 1000:.0f}")
     stage("questions")
-    officers = [item["question"] for line in OFFICERS.read_text(encoding="utf-8").splitlines() if line.strip()
-                and not (item := json.loads(line)).get("history")]
+    from http_throughput import officer_questions  # a sibling script (imported here: not counted in a stage)
+
     probe_ms = []
-    for question in officers:  # the five plans' communes are not among the generated ones: many run over every plan
+    for question in officer_questions():  # the five plans' communes are not among the generated ones: many run over every plan
         start = time.perf_counter()
         services.qa.ask(question)
         probe_ms.append((time.perf_counter() - start) * 1000)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -17,9 +18,19 @@ from pathlib import Path
 _FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "D"})
 
 
-# Words and names recur without end and are cached many; long texts (a fact's, a chunk's) few, so that questions
-# over 1,000 plans do not keep tens of thousands of them (tens of MiB).
-_SHORT_TEXT = 64
+class _CachedByLength:
+    """A text function cached apart for short texts (words and names: they recur without end, many are kept) and
+    long ones (a fact's, a chunk's: few are kept, so that questions over 1,000 plans do not hold tens of thousands
+    of them, tens of MiB)."""
+
+    SHORT = 64
+
+    def __init__(self, function: Callable[[str], str]) -> None:
+        self.short = lru_cache(maxsize=65536)(function)
+        self.long = lru_cache(maxsize=4096)(function)
+
+    def __call__(self, text: str) -> str:
+        return self.short(text) if len(text) <= self.SHORT else self.long(text)
 
 
 def _strip_diacritics(text: str) -> str:
@@ -27,12 +38,12 @@ def _strip_diacritics(text: str) -> str:
     return "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
 
 
-_strip_short, _strip_long = lru_cache(maxsize=65536)(_strip_diacritics), lru_cache(maxsize=4096)(_strip_diacritics)
+_stripped = _CachedByLength(_strip_diacritics)
 
 
 def strip_diacritics(text: str) -> str:
     """'Phòng Văn hóa' -> 'Phong Van hoa' (case kept)."""
-    return _strip_short(text) if len(text) <= _SHORT_TEXT else _strip_long(text)
+    return _stripped(text)
 
 
 _NON_ALNUM_RE = re.compile(r"[\W_]+")
@@ -42,12 +53,12 @@ def _fold(text: str) -> str:
     return _NON_ALNUM_RE.sub(" ", _strip_diacritics(text.lower())).strip()
 
 
-_fold_short, _fold_long = lru_cache(maxsize=65536)(_fold), lru_cache(maxsize=4096)(_fold)
+_folded = _CachedByLength(_fold)
 
 
 def fold(text: str) -> str:
     """Lowercase, without diacritics, punctuation collapsed to single spaces."""
-    return _fold_short(text) if len(text) <= _SHORT_TEXT else _fold_long(text)
+    return _folded(text)
 
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)

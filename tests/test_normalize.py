@@ -269,11 +269,11 @@ def test_folding_many_long_texts_keeps_few_of_them() -> None:
     from core import normalize
 
     normalize.fold("Phòng Văn hóa - Xã hội")
-    words_before = normalize._fold_short.cache_info().currsize
+    words_before = normalize._folded.short.cache_info().currsize
     texts = [f"Tỷ lệ hồ sơ thủ tục hành chính được giải quyết trực tuyến toàn trình số {i} năm 2026" for i in range(6000)]
     assert all(fold(text) == strip_diacritics(text).lower().replace(" - ", " ") for text in texts[:3])
     for text in texts:
         fold(text)
-    assert normalize._fold_long.cache_info().currsize <= 4096
-    assert normalize._fold_short.cache_info().currsize == words_before
+    assert normalize._folded.long.cache_info().currsize <= 4096
+    assert normalize._folded.short.cache_info().currsize == words_before
     assert fold("Phòng Văn hóa - Xã hội") == "phong van hoa xa hoi"
