@@ -110,6 +110,11 @@ class Settings(BaseSettings):
     max_question_chars: int = 2000
     default_top_k: int = 5
     max_top_k: int = 20
+    unscoped_plans: int = Field(
+        8, ge=1, description="A question that names no commune, asked of more plans than this, is answered from the "
+        "plans whose passages and facts match it best, this many (a question over every plan, 'xã nào …', still "
+        "reads them all).",
+    )
 
     # --- HTTP server -----------------------------------------------------------------
     host: str | None = None

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
 
+import numpy as np
+
 from core.model import TABLE_FACT_KINDS, Chunk, FactKind, Record
 from core.normalize import expand_abbreviations, fold
 from ingest.units import find_units
@@ -30,8 +32,11 @@ def fact_words(text: str) -> tuple[str, ...]:
     return tuple(_spelling(t) for t in expand_abbreviations(fold(text)).split())
 
 
+_Y_SPELLED = "tkmlshq"  # short syllables whose final y is also written i ('tỷ'/'tỉ', 'kỳ'/'kì')
+
+
 def _spelling(token: str) -> str:
-    return token[:-1] + "i" if len(token) <= 3 and token.endswith("y") and token[0] in "tkmlshq" else token
+    return token[:-1] + "i" if len(token) <= 3 and token.endswith("y") and token[0] in _Y_SPELLED else token
 
 
 @dataclass(frozen=True)
@@ -118,16 +123,24 @@ def prepare(snapshot: Snapshot) -> None:
 
 
 class KnowledgeView:
-    def __init__(self, store: Store, snapshot: Snapshot) -> None:
+    def __init__(self, store: Store, snapshot: Snapshot, only: frozenset[str] | None = None) -> None:
         self.store = store
         self.snapshot = snapshot
         self._d = _derived(snapshot)
+        self._only = only
+        self._documents = snapshot.documents if only is None else {
+            d: row for d, row in snapshot.documents.items() if d in only}
+
+    def within(self, doc_ids: set[str]) -> KnowledgeView:
+        """The same view with only these plans (documents, facts and searches; the statistics stay those of every
+        plan, and ``communes`` still names every commune loaded)."""
+        return KnowledgeView(self.store, self.snapshot, frozenset(doc_ids))
 
     # --- documents ----------------------------------------------------------------------------------
 
     @property
     def documents(self) -> dict[str, DocumentRow]:
-        return self.snapshot.documents
+        return self._documents
 
     @property
     def communes(self) -> list[str]:
@@ -173,8 +186,21 @@ class KnowledgeView:
 
     def facts(self, doc_ids: set[str] | None = None, kinds: set[FactKind] | frozenset[FactKind] | None = None
               ) -> list[Record]:
-        docs = sorted(doc_ids) if doc_ids is not None else sorted(self._facts_by_doc)
+        docs = sorted(doc_ids) if doc_ids is not None else sorted(self._facts_by_doc if self._only is None else self._only)
         return [r for d in docs for r in self._facts_by_doc.get(d, []) if kinds is None or r.kind in kinds]
+
+    def count_facts(self, doc_ids: set[str] | None = None, kinds: set[FactKind] | frozenset[FactKind] | None = None
+                    ) -> int:
+        """``len(self.facts(doc_ids, kinds))``, without listing them (each plan's count by kind is kept with it)."""
+        docs = doc_ids if doc_ids is not None else self._only if self._only is not None else self._facts_by_doc
+        total = 0
+        for doc_id in docs:
+            by_kind = self._fact_kinds(doc_id)
+            total += sum(by_kind.values()) if kinds is None else sum(by_kind[k] for k in kinds)
+        return total
+
+    def _fact_kinds(self, doc_id: str) -> Counter[FactKind]:
+        return self.per_plan(doc_id, "fact_kinds", lambda: Counter(r.kind for r in self._facts_by_doc.get(doc_id, [])))
 
     def fact(self, record_id: str) -> Record | None:
         return self._facts_by_id.get(record_id)
@@ -210,29 +236,45 @@ class KnowledgeView:
 
     def mentions(self, doc_id: str, phrase: str) -> bool:
         """The plan's text holds the phrase (folded, whole words)."""
-        return f" {fold(phrase)} " in self._per_plan(doc_id, "folded_text", lambda: (
+        return f" {fold(phrase)} " in self.per_plan(doc_id, "folded_text", lambda: (
             " " + " ".join(fold(c.body) for c in self.chunks(doc_id) if c.kind != "record") + " "))
 
     def recipients(self, doc_id: str) -> list[tuple[Record, frozenset[str]]]:
         """The plan's 'Nơi nhận' lines with the units each names (read once per revision of the plan)."""
-        return self._per_plan(doc_id, "recipients", lambda: [
+        return self.per_plan(doc_id, "recipients", lambda: [
             (r, frozenset(u.name for u in find_units(r.subject))) for r in self.facts({doc_id}, {FactKind.RECIPIENT})])
 
     def table_lines(self, doc_id: str) -> set[int]:
         """Lines of the plan that its table facts were read from."""
-        return self._per_plan(doc_id, "table_lines", lambda: {
+        return self.per_plan(doc_id, "table_lines", lambda: {
             n for r in self.facts({doc_id}, TABLE_FACT_KINDS) if r.is_table_row
             for n in range(r.line_start, r.line_end + 1)})
 
-    def _per_plan(self, doc_id: str, key: str, compute: Callable[[], T]) -> T:
+    def per_plan(self, doc_id: str, key: str, compute: Callable[[], T]) -> T:
         """What is derived from one plan alone, kept with the plan's segment (computed once per revision)."""
         segment = self.snapshot.segments.get(doc_id)
         return compute() if segment is None else _cached(segment.cache, key, compute)
+
+    def per_snapshot(self, key: str, compute: Callable[[], T]) -> T:
+        """What is derived from every plan, kept with this snapshot (computed once per snapshot)."""
+        return _cached(self.snapshot.cache, key, compute)
 
     # --- passages ------------------------------------------------------------------------------------
 
     def chunks(self, doc_id: str, kinds: set[str] | None = None) -> list[Chunk]:
         return [c for c in self._d.chunks_by_doc.get(doc_id, []) if kinds is None or c.kind in kinds]
+
+    def passages_holding(self, words: tuple[str, ...]) -> np.ndarray:
+        """Which chunks may hold every one of ``words`` (as ``fact_words`` spells them; a boolean per chunk of the
+        snapshot): read from the lexical index's folded words, a superset (a short syllable spelled with 'i' may be
+        written with 'y')."""
+        held = np.ones(len(self.snapshot.chunks), dtype=bool)
+        for word in words:
+            forms = [f"~{word}"]
+            if len(word) <= 3 and word.endswith("i") and word[0] in _Y_SPELLED:
+                forms.append(f"~{word[:-1]}y")
+            held &= self.snapshot.lexical.holding_any(forms)
+        return held
 
     def search_chunks(
         self, query: str, doc_ids: set[str] | None, kinds: set[str] | None, k: int = 10, dense: bool = True
@@ -241,8 +283,8 @@ class KnowledgeView:
 
         return [
             ChunkHit(self.snapshot.chunks[h.chunk_index], h.score, h.lexical, h.dense)
-            for h in hybrid_search(self.store, self.snapshot, query, k=k, doc_ids=doc_ids, kinds=kinds,
-                                   use_dense=dense)
+            for h in hybrid_search(self.store, self.snapshot, query, k=k, kinds=kinds, use_dense=dense,
+                                   doc_ids=doc_ids if doc_ids is not None or self._only is None else set(self._only))
         ]
 
     # --- statistics ------------------------------------------------------------------------------------

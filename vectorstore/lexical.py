@@ -274,6 +274,15 @@ class LexicalIndex:
                         block_scores[rows] += (idf * counts / (norm[rows] + counts)).astype(np.float32)
         return scores
 
+    def holding_any(self, tokens: list[str], vocabulary: Vocabulary = VOCABULARY) -> np.ndarray:
+        """Which chunks hold at least one of ``tokens`` (a boolean per row)."""
+        held = np.zeros(self.size, dtype=bool)
+        for token_id in (i for i in vocabulary.known(tokens) if i < self.width):
+            for block in self._blocks:
+                lo, hi = block.spans(token_id, None)[0]
+                held[block.rows[lo:hi].astype(np.int64) + block.start] = True
+        return held
+
 
 class RowReader:
     """Rows of a lexical index as term counts, range by range; a block is turned back into rows once while the

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+import numpy as np
 
 from assistant.qa.plan import SYNONYMS_PATH, QuestionPlan, Slot
 from core.model import FactKind, Record
@@ -146,6 +149,44 @@ def coverage(
             share = max(share, sum(p in pairs_in_text for p in own) / len(own) if own else recall)
         if (recall, share) > best:
             best = (recall, share)
+    return best
+
+
+def recalls(
+    kb: KnowledgeView, words: tuple[str, ...], holding: Callable[[tuple[str, ...]], np.ndarray],
+    phrase: tuple[str, ...] | None = None, context: tuple[str, ...] = (),
+) -> np.ndarray:
+    """``coverage(…)[0]`` of many texts at once, the same floats: ``holding(tokens)`` tells which texts hold every
+    one of the tokens (a boolean per text)."""
+    _, variants, extra = _prepared(words, phrase, context)
+    held: dict[tuple[str, ...], np.ndarray] = {}
+
+    def found(unit: tuple[tuple[str, ...], ...]) -> np.ndarray:
+        out = np.zeros(0, dtype=bool)
+        for alternative in unit:
+            if alternative not in held:
+                held[alternative] = holding(alternative)
+            out = held[alternative] if not out.size else out | held[alternative]
+        return out
+
+    size = len(holding(()))
+    best = np.zeros(size)
+    if not words and not context:
+        return best
+    extra_weights = [W_CONTEXT * kb.idf_of(unit[0][0]) for unit in extra]
+    extra_hits = np.zeros(size)
+    for weight, unit in zip(extra_weights, extra, strict=True):
+        extra_hits = extra_hits + weight * found(unit)
+    for variant in variants:
+        weights = [max(kb.idf_of(t) for t in unit[0]) for unit in variant.units]
+        total = (sum(weights) + sum(extra_weights)) or 1.0
+        hits = np.zeros(size)
+        for weight, unit in zip(weights, variant.units, strict=True):
+            hits = hits + weight * found(unit)
+        recall = np.maximum((hits + extra_hits) / total, hits / (sum(weights) or 1.0) if weights else 0.0)
+        if weights:
+            recall[hits == 0] = 0.0
+        best = np.maximum(best, recall)
     return best
 
 
@@ -350,19 +391,20 @@ def candidate_facts(
     kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, kinds: frozenset[FactKind] | set[FactKind]
 ) -> list[Record]:
     """Facts worth scoring: all of the scoped plans when they are few, else the top lexical and dense hits."""
-    scoped = kb.facts(doc_ids, kinds)
-    if len(scoped) <= 800:
-        return scoped
+    if kb.count_facts(doc_ids, kinds) <= 800:
+        return kb.facts(doc_ids, kinds)
     hits = kb.search_facts(plan.text, doc_ids, kinds, k=60, dense=True)
     return [h.fact for h in hits]
 
 
 def rank_facts(
     kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, kinds: frozenset[FactKind] | set[FactKind],
-    words: tuple[str, ...] | None = None, use_dense: bool = True,
+    words: tuple[str, ...] | None = None, use_dense: bool = True, among: list[Record] | None = None,
 ) -> list[FactMatch]:
+    """The facts ranked best first (``among``: only these, else the candidates of the plans and kinds)."""
     words = words if words is not None else plan.subject
-    matches = [score_fact(kb, plan, fact, words) for fact in candidate_facts(kb, plan, doc_ids, kinds)]
+    facts = among if among is not None else candidate_facts(kb, plan, doc_ids, kinds)
+    matches = [score_fact(kb, plan, fact, words) for fact in facts]
     matches.sort(key=lambda m: m.score, reverse=True)
     if use_dense and matches and (matches[0].score < CONFIDENT_SCORE or _close_call(matches)):
         top = matches[:40]

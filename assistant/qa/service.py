@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from assistant.qa.answer_checks import unanswered
 from assistant.qa.conversation import resolve_with_previous
 from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
+from assistant.qa.fact_index import prepare as prepare_fact_words
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
 from assistant.qa.handlers.base import places
 from assistant.qa.handlers.document import matching_references
@@ -138,6 +139,11 @@ _NAMED_GROUP_RE = re.compile(r"\b[Nn]hóm\s+(?:[\"“«]\s*)?[A-ZĐÂĂÊÔƠƯ�
 
 def _cites(plan: QuestionPlan) -> bool:
     return bool(_CITED_DOC_RE.search(plan.folded)) and plan.field in (DocField.NUMBER, DocField.DATE, DocField.ISSUER)
+
+
+# Routes that read every plan whatever their number: questions over every plan, the catalog, a document question
+# (the one plan its title names) and a fact (its handler scores the best facts of every plan, not each plan's)
+_EVERY_PLAN_ROUTES = frozenset({Route.CROSS_PLAN, Route.CATALOG, Route.DOC_FIELD, Route.FACT})
 
 
 def choose_route(plan: QuestionPlan) -> Route:
@@ -269,6 +275,7 @@ class QAService:
         self.store = store
         self.parser = QuestionParser()
         store.add_snapshot_hook(prepare_knowledge)  # statistics ready before a snapshot's first question
+        store.add_snapshot_hook(prepare_fact_words(store))  # and every fact's words, for questions over every plan
         self.llm = None
         if settings.llm_enabled:
             from assistant.qa.llm import LLMAnswerer
@@ -357,10 +364,12 @@ class QAService:
             return not_found(Route.UNKNOWN_COMMUNE, f"Chưa có kế hoạch của xã {plan.unknown_commune} trong kho.")
         if plan.unknown_province and not plan.communes:
             return not_found(Route.UNKNOWN_COMMUNE, f"Chưa có kế hoạch nào của tỉnh {plan.unknown_province} trong kho.")
+        route = choose_route(plan)
         doc_ids = self._scope(kb, plan)
+        if doc_ids is None and route not in _EVERY_PLAN_ROUTES and (closest := self._closest_plans(kb, plan)) is not None:
+            kb = kb.within(closest)  # still a question naming no plan, answered from the plans that match it best
         if reason := missing_part(kb, plan, doc_ids):
             return not_found(Route.ITEMS, reason)
-        route = choose_route(plan)
         if route is not Route.FACT and (reason := unsaid_years(kb, plan, doc_ids)):
             return not_found(route, reason)
         ctx = Context(kb, self.settings, preferred or [])
@@ -547,6 +556,19 @@ class QAService:
             if retry.found or (retry.reason and not result.reason):
                 result = retry
         return result
+
+    def _closest_plans(self, kb: KnowledgeView, plan: QuestionPlan) -> set[str] | None:
+        """A question that names no plan, among more plans than ``unscoped_plans``: the plans of its best passages
+        and facts, that many (the handlers read each plan they are given: among 1,000 plans reading them all would
+        take seconds, to show the first few). None (all plans) when they are few."""
+        wanted = self.settings.unscoped_plans
+        if len(kb.documents) <= wanted:
+            return None
+        closest: list[str] = []
+        for hit in kb.search_chunks(plan.text, None, None, k=4 * wanted, dense=True):
+            if hit.chunk.doc_id not in closest:
+                closest.append(hit.chunk.doc_id)
+        return set(closest[:wanted]) or None
 
     def _likely_plan(self, kb: KnowledgeView, plan: QuestionPlan) -> set[str] | None:
         """A document question that names no commune: the plan whose title the question matches."""

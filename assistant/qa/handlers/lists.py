@@ -374,13 +374,15 @@ def section_by_heading_words(kb: KnowledgeView, plan: QuestionPlan, doc_id: str,
     topic = set(plan.phrase if named_part else plan.subject)
     written = f" {' '.join(fact_words(plan.text))} "
     best: tuple[int, str, Chunk] | None = None
+    words_of: dict[str, tuple[str, ...]] = {}  # a heading's words (many passages share a heading)
     for chunk in kb.chunks(doc_id, {"text", "table"}):
         parts = [p.strip() for p in chunk.section.split(" > ") if p.strip()]
         for depth in range(len(parts)):
             path = " > ".join(parts[: depth + 1])
             if within is not None and path not in within:
                 continue
-            words = fact_words(_NUMBERING_RE.sub("", parts[depth]))
+            if (words := words_of.get(parts[depth])) is None:
+                words = words_of[parts[depth]] = fact_words(_NUMBERING_RE.sub("", parts[depth]))
             heading = set(words)
             whole = named_part and f" {' '.join(words)} " in written  # 'mục Phân công nhiệm vụ', word for word
             if not heading or not (heading <= asked or whole) or not heading & topic:

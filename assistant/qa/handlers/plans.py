@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from assistant.qa.evidence import confident, coverage, rank_facts
+import numpy as np
+
+from assistant.qa.evidence import MIN_FACT_COVERAGE, confident, coverage, rank_facts, recalls
+from assistant.qa.fact_index import fact_words_of
 from assistant.qa.handlers.base import (
     Context,
     Handler,
@@ -34,14 +37,17 @@ from assistant.qa.handlers.lists import section_by_heading_words
 from assistant.qa.plan import DocField, QuestionPlan, Scope, Slot
 from assistant.qa.render import capitalize, shorten, subject_label, value_text
 from assistant.qa.types import Source
-from core.model import FactKind
+from core.model import FactKind, Record
 from core.normalize import fold
 from ingest.units import find_units
 from vectorstore.knowledge import KnowledgeView, fact_words
 
 MIN_PLAN_EVIDENCE = 0.6
 MIN_PASSAGE_EVIDENCE = 0.9  # a plan that only mentions the subject in prose must hold nearly all its words
+PASSAGE_EVIDENCE_MAX = 1.0  # a passage's evidence is its share of the subject
+HEADING_EVIDENCE = MIN_PLAN_EVIDENCE + 0.2  # a plan with a heading naming the subject
 NEAR_BEST_PLAN = 0.1
+_Evidence = tuple[float, str, Source | None]  # (score, what matched, its source)
 _DOCUMENT_WORDS = {"van", "ban", "cu", "the", "ro", "day", "du"}  # 'số hiệu văn bản cụ thể': the plan's own field
 _PART_RE = re.compile(r"\b(?:muc|phan|chuong|de muc)\b")
 _REACH_WORDS = {"toi", "tan", "den", "dat", "co", "keo", "dai", "moc", "nam", "xa"}  # 'đặt chỉ tiêu tới tận năm …'
@@ -78,8 +84,29 @@ def _header_text(kb: KnowledgeView, doc_id: str) -> str:
     ])
 
 
-def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[float, str, Source] | None:
-    """(score, what matched, its source) of one plan for a question over every plan."""
+def _facts_that_can_answer(kb: KnowledgeView, plan: QuestionPlan) -> dict[str, list[Record]] | None:
+    """Per plan, the facts that can pass ``confident`` for the question: those holding at least MIN_FACT_COVERAGE of
+    its subject, or named in it (their name's first two words in the question, as a row named word for word is);
+    found in every plan at once. None when the question names rows (a row named by its number may hold less)."""
+    if plan.rows:
+        return None
+    index = fact_words_of(kb)
+    held = recalls(kb, plan.subject, index.holding, plan.phrase, plan.context)
+    asked = fact_words(plan.folded)
+    named = index.named_from(set(zip(asked, asked[1:], strict=False)))
+    out: dict[str, list[Record]] = {}
+    for i in np.flatnonzero((held >= MIN_FACT_COVERAGE) | named):
+        fact = index.facts[i]
+        if fact.kind not in (FactKind.GROUP, FactKind.RECIPIENT):
+            out.setdefault(fact.doc_id, []).append(fact)
+    return out
+
+
+def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, facts: list[Record] | None = None
+                   ) -> _Evidence | None:
+    """(score, what matched, its source) of one plan for a question over every plan, from its header, facts, the
+    documents it cites and its recipients (``facts``: the plan's facts that can answer, when known; else all of
+    them are scored). Below MIN_PLAN_EVIDENCE its passages and headings may say more (``_said_elsewhere``)."""
     if plan.numbers:
         refs = matching_references(kb, plan.numbers, {doc_id})
         if refs:
@@ -102,7 +129,7 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
     header, _ = coverage(kb, words, fact_words(_header_text(kb, doc_id)), context=plan.context)
     best: tuple[float, str, Source | None] = (header, shorten(kb.documents[doc_id].metadata.get("title") or "", 160), None)
     kinds: set[FactKind] = {k for k in FactKind if k not in (FactKind.GROUP, FactKind.RECIPIENT)}
-    matches = rank_facts(kb, plan, {doc_id}, kinds, use_dense=False)
+    matches = rank_facts(kb, plan, {doc_id}, kinds, use_dense=False, among=facts)
     if matches and confident(matches[0]) and (not plan.units or "unit" in matches[0].notes):
         top = matches[0]
         if top.coverage >= best[0] or plan.units:
@@ -118,17 +145,36 @@ def _plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_id: str) -> tuple[
             if any(unit.name in plan.units for unit in find_units(chunk.body)):
                 return 1.0, _sentence_with(chunk.body, tuple(fact_words(" ".join(plan.units)))), chunk_source(kb, chunk)
         return None
-    if best[0] < MIN_PLAN_EVIDENCE:  # said in prose only: 'xã nào có nhắc tới sản phẩm OCOP'
+    return best
+
+
+def _said_elsewhere(kb: KnowledgeView, plan: QuestionPlan, doc_id: str, best: _Evidence, floor: float,
+                    in_prose: set[str]) -> tuple[float, str, Source] | None:
+    """A plan's evidence with its source: when its header and facts fall short (below MIN_PLAN_EVIDENCE), a passage
+    holding the subject, else a heading naming it, each looked for only when it could reach ``floor`` (the least
+    evidence a plan listed needs) and, for a passage, when the plan has one that may hold the subject
+    (``in_prose``); without a source of its own, the plan's first passage."""
+    words = plan.subject
+    if best[0] < MIN_PLAN_EVIDENCE and floor <= PASSAGE_EVIDENCE_MAX and doc_id in in_prose:
         for hit in kb.search_chunks(" ".join(plan.phrase), {doc_id}, {"text", "table"}, k=3, dense=False):
-            held, in_order = coverage(kb, words, fact_words(hit.chunk.body))
+            held, in_order = coverage(kb, words, fact_words(hit.chunk.body))  # 'xã nào có nhắc tới sản phẩm OCOP'
             if held >= MIN_PASSAGE_EVIDENCE and (len(words) < 2 or in_order >= 0.5) and held > best[0]:
                 best = (held, _sentence_with(hit.chunk.body, words), chunk_source(kb, hit.chunk))
-    if best[0] < MIN_PLAN_EVIDENCE and (heading := section_by_heading_words(kb, plan, doc_id)):  # 'có lộ trình'
-        best = (MIN_PLAN_EVIDENCE + 0.2, f"mục «{heading[0].split(' > ')[-1]}»", chunk_source(kb, heading[1]))
+    if best[0] < MIN_PLAN_EVIDENCE and floor <= HEADING_EVIDENCE and (
+            heading := section_by_heading_words(kb, plan, doc_id)):  # 'có lộ trình'
+        best = (HEADING_EVIDENCE, f"mục «{heading[0].split(' > ')[-1]}»", chunk_source(kb, heading[1]))
     if best[2] is not None:
         return best[0], best[1], best[2]
     chunks = kb.chunks(doc_id, {"text"})
     return (best[0], best[1], chunk_source(kb, chunks[0])) if chunks else None
+
+
+def _plans_saying_in_prose(kb: KnowledgeView, plan: QuestionPlan) -> set[str]:
+    """The plans with a passage that may hold MIN_PASSAGE_EVIDENCE of the subject (read from the lexical index, for
+    every plan at once: an upper bound of each passage's ``coverage``)."""
+    rows = recalls(kb, plan.subject, kb.passages_holding) >= MIN_PASSAGE_EVIDENCE
+    rows &= kb.snapshot.kind_mask({"text", "table"})
+    return {kb.snapshot.chunks[i].doc_id for i in np.flatnonzero(rows)}
 
 
 # 'có kế hoạch của bao nhiêu xã', 'những tỉnh nào', 'kho tài liệu đang có mấy bản kế hoạch': the plans loaded
@@ -200,10 +246,8 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
                 title = shorten(kb.documents[doc_id].metadata.get("title") or "", 160)
                 chunks = kb.chunks(doc_id, {"text"})
                 scored.append((1.0, doc_id, title, chunk_source(kb, chunks[0]) if chunks else None))
-    for doc_id in sorted(doc_ids or kb.documents) if not scored else []:
-        evidence = _plan_evidence(kb, inner, doc_id)
-        if evidence is not None:
-            scored.append((evidence[0], doc_id, evidence[1], evidence[2]))
+    if not scored:
+        scored = _every_plan_evidence(kb, inner, sorted(doc_ids or kb.documents))
     scored.sort(key=lambda item: item[0], reverse=True)
     if not scored or scored[0][0] < MIN_PLAN_EVIDENCE:
         return not_found(Route.CROSS_PLAN, None, [f"xã {kb.documents[d].commune}: {w}" for _, d, w, _ in scored[:2]])
@@ -223,6 +267,25 @@ def answer_cross_plan(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None
         result.lines.append(f"Kế hoạch của các xã còn lại ({', '.join(others)}) không có nội dung này."
                             if others else "Không có xã nào khác.")
     return result
+
+
+def _every_plan_evidence(kb: KnowledgeView, plan: QuestionPlan, doc_ids: list[str]
+                         ) -> list[tuple[float, str, str, Source | None]]:
+    """(score, plan, what matched, its source) of each plan with evidence. Plans are judged from their headers and
+    facts first; a plan whose evidence falls short looks further (passages, headings) only when what it may find
+    there could still be listed beside the best plan's (at least ``max(MIN_PLAN_EVIDENCE, best - NEAR_BEST_PLAN)``)."""
+    answering = _facts_that_can_answer(kb, plan)
+    judged = {d: _plan_evidence(kb, plan, d, None if answering is None else answering.get(d, [])) for d in doc_ids}
+    best = max((e[0] for e in judged.values() if e is not None and e[0] >= MIN_PLAN_EVIDENCE), default=0.0)
+    floor = max(MIN_PLAN_EVIDENCE, best - NEAR_BEST_PLAN)
+    short = [d for d, e in judged.items() if e is not None and e[0] < MIN_PLAN_EVIDENCE]
+    in_prose = _plans_saying_in_prose(kb, plan) if short and floor <= PASSAGE_EVIDENCE_MAX else set()
+    scored: list[tuple[float, str, str, Source | None]] = []
+    for doc_id, judged_evidence in judged.items():
+        if judged_evidence is not None and (evidence := _said_elsewhere(kb, plan, doc_id, judged_evidence, floor,
+                                                                        in_prose)) is not None:
+            scored.append((evidence[0], doc_id, evidence[1], evidence[2]))
+    return scored
 
 
 # 'kéo dài nhiều năm', 'xa nhất, tới năm nào': how far each plan's targets and stages reach
