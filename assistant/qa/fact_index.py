@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from assistant.qa.evidence import fact_head, fact_text
 from core.model import Record
@@ -43,12 +42,36 @@ def _plan_part(facts: list[Record]) -> _PlanFactWords:
         indptr.append(len(ids))
         name = fact_words(fact_head(fact))[:2]
         pairs.append(NAME_PAIRS.ids([" ".join(name)])[0] if len(name) == 2 else NO_PAIR)
-    return _PlanFactWords(np.array(indptr, dtype=np.int32), np.array(ids, dtype=np.int32),
-                          np.array(pairs, dtype=np.int32))
+    narrow = np.uint16 if len(WORDS) <= np.iinfo(np.uint16).max else np.int32  # most vocabularies fit 16 bits
+    return _PlanFactWords(np.array(indptr, dtype=np.int32), np.array(ids, dtype=narrow), np.array(pairs, dtype=np.int32))
 
 
 def _part_of(kb: KnowledgeView, doc_id: str) -> _PlanFactWords:
     return kb.per_plan(doc_id, "fact_words", lambda: _plan_part(kb.facts({doc_id})))
+
+
+def _by_word(parts: list[_PlanFactWords], width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The facts holding each word (all of them, in order), as one array and each word's start in it: the parts'
+    postings placed plan by plan (a counting sort; no sort of them all, nor a copy of them all)."""
+    counts = np.zeros(width, dtype=np.int64)
+    for part in parts:
+        words, per_word = np.unique(part.ids, return_counts=True)
+        np.add.at(counts, words.astype(np.int64), per_word)
+    starts = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)])
+    filled = starts[:-1].copy()
+    facts = np.empty(int(starts[-1]), dtype=np.int32)
+    first_fact = 0
+    for part in parts:
+        order = np.argsort(part.ids, kind="stable")
+        words, per_word = np.unique(part.ids[order], return_counts=True)
+        words = words.astype(np.int64)
+        owner = np.repeat(np.arange(first_fact, first_fact + len(part.indptr) - 1, dtype=np.int32), np.diff(part.indptr))
+        # each posting's place: its word's next free slot, then its rank among the part's postings of that word
+        rank = np.arange(len(order)) - np.repeat(np.cumsum(per_word) - per_word, per_word)
+        facts[np.repeat(filled[words], per_word) + rank] = owner[order]
+        filled[words] += per_word
+        first_fact += len(part.indptr) - 1
+    return facts, starts
 
 
 class FactWords:
@@ -58,11 +81,7 @@ class FactWords:
         docs = sorted(kb.snapshot.documents)  # every plan, whatever the view's own
         parts = [_part_of(kb, d) for d in docs]
         self.facts: list[Record] = kb.facts(set(docs))
-        offsets = np.cumsum([0] + [len(p.ids) for p in parts])
-        indptr = np.concatenate([np.zeros(1, dtype=np.int64)] + [p.indptr[1:] + o for p, o in zip(parts, offsets, strict=False)])
-        ids = np.concatenate([p.ids for p in parts]) if parts else np.zeros(0, dtype=np.int32)
-        by_row = sp.csr_matrix((np.ones(len(ids), dtype=bool), ids, indptr), shape=(len(self.facts), len(WORDS)))
-        self._by_word = by_row.tocsc()  # word -> the facts holding it
+        self._facts_by_word, self._word_starts = _by_word(parts, len(WORDS))
         self._name_pairs = np.concatenate([p.name_pairs for p in parts]) if parts else np.zeros(0, dtype=np.int32)
 
     def __len__(self) -> int:
@@ -78,9 +97,8 @@ class FactWords:
     def _with_word(self, word: str) -> np.ndarray:
         out = np.zeros(len(self.facts), dtype=bool)
         ids = WORDS.known([word])
-        if ids and ids[0] < self._by_word.shape[1]:
-            column = ids[0]
-            out[self._by_word.indices[self._by_word.indptr[column]:self._by_word.indptr[column + 1]]] = True
+        if ids and ids[0] < len(self._word_starts) - 1:
+            out[self._facts_by_word[self._word_starts[ids[0]]:self._word_starts[ids[0] + 1]]] = True
         return out
 
     def named_from(self, pairs: set[tuple[str, str]]) -> np.ndarray:
