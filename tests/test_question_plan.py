@@ -296,3 +296,17 @@ def test_the_intent_model_applies_scikit_learns_weights_exactly(tmp_path: Path) 
     assert list(pipeline.classes_) == model.classes
     assert np.abs(actual - expected).max() < 1e-9
     assert model.scores("việc này ai lo") == IntentModel.trained().scores("việc này ai lo")
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("PII Vĩnh Thuận, trụ cột Thể chế, dòng Cải cách hành chính ai chủ trì?", "the che"),  # the name ends at ','
+    ("tru cot co so ha tang; chi so ha tang so ai lo?", "co so ha tang"),
+    ("Trụ cột “Sản phẩm tri thức, sáng tạo và công nghệ” do ai chủ trì?", "san pham tri thuc"),  # opening quote
+    ("Vĩnh Thuận: nhóm Thiết chế pháp lý và an ninh trật tự; chính sách hỗ trợ DN do ai chủ trì?",
+     "thiet che phap ly an ninh trat tu"),
+    ("Trụ cột Tác động gồm những chỉ số nào?", "tac dong"),
+])
+def test_a_pillar_is_named_up_to_the_punctuation(parser: QuestionParser, question: str, named: str) -> None:
+    from assistant.qa.service import _named_pillar
+
+    assert " ".join(_named_pillar(parser.parse(question, TERMS))) == named

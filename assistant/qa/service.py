@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from assistant.qa.answer_checks import unanswered
 from assistant.qa.conversation import resolve_with_previous
-from assistant.qa.evidence import ROMAN, appendix_of, coverage, row_key, same_number
+from assistant.qa.evidence import ROMAN, appendix_of, coverage, fact_head, row_key, same_number
 from assistant.qa.fact_index import prepare as prepare_fact_words
 from assistant.qa.handlers import HANDLERS, Context, Result, Route, not_found
 from assistant.qa.handlers.base import places
@@ -161,14 +161,31 @@ def _named_pillar(plan: QuestionPlan) -> tuple[str, ...]:
     named_group = bool(_NAMED_GROUP_RE.search(plan.text))
     for i in range(len(words) - 1):
         if words[i : i + 2] == ("tru", "cot") or (named_group and words[i] == "nhom"):
-            start = i + 2 if words[i] == "tru" else i + 1
+            head = ("tru", "cot") if words[i] == "tru" else ("nhom",)
             named = []
-            for word in words[start:]:
-                if word not in plan.subject:
+            written = iter(_words_written_after(plan.text, head))
+            for word in words[i + len(head) :]:
+                if word not in plan.subject or word not in written:  # ('in' reads the written words on to it)
                     break
                 named.append(word)
             return tuple(named)
     return ()
+
+
+ROW_NAMED_AS_GROUP = 0.8  # of a pillar's or group's name in a row's: the row the question calls a group
+
+_NAME_END_RE = re.compile(r"[,;:?!()\[\]”»]|\.(?!\d)")  # where a name written in a question ends
+
+
+def _words_written_after(text: str, head: tuple[str, ...]) -> tuple[str, ...]:
+    """The words the question writes after its first ``head`` ('trụ cột') up to a punctuation mark: the name it
+    gives ends there ('trụ cột Thể chế, dòng Cải cách hành chính' names 'Thể chế')."""
+    for clause in _NAME_END_RE.split(text):
+        said = tuple(fold(clause).split())  # spelled as the question's phrase is
+        for j in range(len(said) - len(head) + 1):
+            if said[j : j + len(head)] == head:
+                return said[j + len(head) :]
+    return tuple(fold(text).split())
 
 
 # A word no Vietnamese syllable spells (f, j, w, z): a foreign name or term ('wifi', 'Zalo', 'Facebook')
@@ -223,8 +240,10 @@ def missing_part(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None
             return f"Kế hoạch của {where} không có nhóm {plan.group.upper()}."
     if pillar := _named_pillar(plan):
         groups = kb.facts(set(docs), {FactKind.GROUP})
-        if groups and max(coverage(kb, pillar, fact_words(g.subject))[0] for g in groups) < 0.5:
-            return f"Bảng của kế hoạch {where} không có trụ cột như câu hỏi nêu."
+        if groups and max(coverage(kb, pillar, fact_words(g.subject))[0] for g in groups) < 0.5 and not any(
+                coverage(kb, pillar, fact_words(fact_head(f)))[0] >= ROW_NAMED_AS_GROUP
+                for f in kb.facts(set(docs), TABLE_FACT_KINDS) if f.is_table_row):
+            return f"Bảng của kế hoạch {where} không có trụ cột như câu hỏi nêu."  # nor a row so named ('nhóm …')
     if plan.quarter and doc_ids is not None:  # 'quý I năm 2026' that the roadmap does not have
         timed = [f for f in kb.facts(set(docs), {FactKind.SCHEDULE}) if f.quarter]
         in_quarter = [f for f in timed if f.quarter == plan.quarter and (not plan.years or f.year in plan.years)]
