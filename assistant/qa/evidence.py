@@ -18,7 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from assistant.qa.plan import SYNONYMS_PATH, QuestionPlan, Slot
+from assistant.qa.plan import SYNONYMS_PATH, DocField, QuestionPlan, Slot
 from core.model import FactKind, Record
 from core.normalize import abbreviation_at, fold
 from ingest.record_text import KIND_LABELS
@@ -459,6 +459,7 @@ def confident(match: FactMatch) -> bool:
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZĐÀ-Ỹ\-–•+])|\n")
 TABLE_SHARE = 0.5  # a passage mostly read from a table is answered from its facts, not quoted
+_RECIPIENTS_HEAD_RE = re.compile(r"(?i)^n[ơo]i nh[ậa]n\b")
 
 
 @dataclass
@@ -478,6 +479,7 @@ def rank_sentences(
 ) -> list[SentenceMatch]:
     """Sentences of the best passages, scored by the subject's coverage (with the section's title)."""
     words = words if words is not None else plan.subject
+    asks_recipients = DocField.RECIPIENTS in plan.fields
     hits = kb.search_chunks(plan.text, doc_ids, {"text", "table"}, k=k + 4, dense=True)
     out: list[SentenceMatch] = []
     for rank, hit in enumerate(hits):
@@ -490,9 +492,12 @@ def rank_sentences(
         # the heading; in an appendix, the appendix's title as well ('Bộ chỉ số … (KPIs)' > 'V. Tổ chức đánh giá')
         section = " ".join([parts[-1], *(parts[:1] if len(parts) > 1 and fold(parts[0]).startswith("phu luc") else [])])
         pieces = _SENTENCE_SPLIT.split(chunk.body)
+        recipients = False  # in the plan's 'Nơi nhận:' list: whom it is sent to, not what anyone must do
         for i, piece in enumerate(pieces):
+            bullet = piece.strip().startswith(("-", "+", "•"))
             piece = piece.strip(" -+•\t")
-            if (len(piece) < 15 and not piece.endswith(":")) or piece.isupper():
+            recipients = (recipients and bullet) or bool(_RECIPIENTS_HEAD_RE.match(piece) and not asks_recipients)
+            if (len(piece) < 15 and not piece.endswith(":")) or piece.isupper() or recipients:
                 continue
             if need is not None and not need.search(piece):
                 continue

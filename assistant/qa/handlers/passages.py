@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from assistant.qa.evidence import (
     MIN_SENTENCE_COVERAGE,
+    SentenceMatch,
     appendix_of,
     asks_rate,
     coverage,
@@ -283,6 +284,14 @@ def headed_section(kb: KnowledgeView, words: str, doc_id: str) -> str | None:
                 None)
 
 
+def _holds_pair(sentence: SentenceMatch, words: tuple[str, ...]) -> bool:
+    """The sentence (or its section's title) holds the two words side by side, in either order (as written, or
+    with its abbreviations spelled out)."""
+    text = f"{sentence.text} {getattr(sentence.chunk, 'section', '')}"
+    said = f" {fold(text)} {' '.join(fact_words(text))} "
+    return any(f" {a} {b} " in said for a, b in (words, words[::-1]))
+
+
 @handles(Route.PASSAGE)
 def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> Result:
     kb = ctx.kb
@@ -333,6 +342,8 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
         result.lines.append(f"{text} ({where}) [{n}]")
         return result
     sentences = rank_sentences(kb, plan, doc_ids)
+    if len(plan.subject) == 2:  # a word of two syllables ('Đảng ủy'): held as such, not as 'đa dạng' … 'Ủy ban'
+        sentences = [s for s in sentences if _holds_pair(s, plan.subject)]
     if not sentences or sentences[0].coverage < MIN_SENTENCE_COVERAGE:
         return not_found(Route.PASSAGE, None, [shorten(s.text, 100) for s in sentences[:2]])
     best = sentences[0]
