@@ -24,7 +24,7 @@ from assistant.qa.handlers.base import places
 from assistant.qa.handlers.document import matching_references
 from assistant.qa.handlers.facts import plan_period
 from assistant.qa.handlers.lists import grading_scale, group_number
-from assistant.qa.handlers.passages import numbered_section
+from assistant.qa.handlers.passages import names_a_row, numbered_section
 from assistant.qa.handlers.plans import answer_compare, asks_catalog
 from assistant.qa.plan import (
     FACT_SLOTS,
@@ -79,6 +79,9 @@ ROUTES: tuple[RouteRule, ...] = (
     # 'những lĩnh vực nào', 'chỉ số Quản trị môi trường giao làm gì': a section or a row named whole, if any
     RouteRule(Route.SECTION, lambda p: p.asks(Slot.ITEMS) and not p.fact_slots and not p.units and not p.group
               and not p.appendix and not p.rows),
+    # 'chỉ số Quản trị môi trường phải làm những việc gì và phòng nào lo': the row named, its task and units
+    RouteRule(Route.FACT, lambda p: p.asks(Slot.ITEMS) and bool(p.fact_slots) and names_a_row(p) and not p.group
+              and not p.appendix and not p.rows and not p.units),
     RouteRule(Route.DUTIES, lambda p: p.asks(Slot.DUTIES) and not p.group),  # 'nhóm III gồm những việc gì'
     RouteRule(Route.ITEMS, lambda p: p.asks(Slot.DUTIES) and bool(p.group)),
     RouteRule(Route.UNITS, lambda p: p.asks(Slot.UNITS)),

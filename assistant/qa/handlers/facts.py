@@ -289,11 +289,26 @@ def answer_fact(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -> R
     result = Result(Route.FACT, True, confidence=min(1.0, chosen.score), facts=[m.fact for m in answers])
     if len({m.fact.doc_id for m in answers}) > 1:
         result.lines.append("Câu hỏi chưa nêu xã; các kế hoạch có nội dung này:")
+    task_asked = bool(_TASK_ASKED_RE.search(plan.folded))
     for match in answers:
         n = result.cite(fact_source(kb, match.fact, match.score))
         line = fact_line(place(kb, match.fact.doc_id), match.fact, plan, n, 220 if len(answers) == 1 else 100)
+        line = with_task(line, match.fact, TASK_CHARS if len(answers) == 1 else 100) if task_asked else line
         result.lines.append(line if len(answers) == 1 else f"- {line}")
     return result
+
+
+# 'nhiệm vụ cụ thể … là gì', 'giao nhiệm vụ gì', 'phải làm những việc gì': the row's task is asked beside its units
+TASK_CHARS = 420
+_TASK_ASKED_RE = re.compile(r"\bnhiem vu(?: cu the)?(?: (?!ai\b)\w+){0,12} gi\b|\bnhiem vu (?:cu the )?nao\b|\b(?:phai )?lam (?:nhung )?(?:viec )?gi\b")
+
+
+def with_task(line: str, fact: Record, chars: int) -> str:
+    """A table row's line with the task its row gives ('Quản trị điện tử: Đẩy mạnh …'), after its name."""
+    name, _, task = fact.subject.partition(":")
+    if task.strip() and fold(name) in fold(line):
+        return line.replace(" — ", f" — nội dung: {shorten(task.strip(), chars).rstrip('.')}; ", 1)
+    return line
 
 
 _TABLE_SUBJECT = frozenset({"cot", "ghi", "bang", "dong", "tung", "hang"})  # words that name a table's parts

@@ -34,7 +34,7 @@ from assistant.qa.handlers.base import (
     not_found,
     place,
 )
-from assistant.qa.handlers.facts import fact_line
+from assistant.qa.handlers.facts import fact_line, with_task
 from assistant.qa.plan import QuestionPlan, Slot
 from assistant.qa.render import LONG_CAP, capitalize, shorten
 from core.model import TABLE_FACT_KINDS, Chunk
@@ -313,7 +313,7 @@ def answer_passage(ctx: Context, plan: QuestionPlan, doc_ids: set[str] | None) -
         return numbered_row(kb, plan, doc_ids)  # 'chỉ tiêu số 3 của phụ lục I là gì': that row, not the table's text
     if not plan.subject and not plan.context:
         return not_found(Route.PASSAGE)
-    if need is None and not plan.units and (row := named_row(kb, plan, doc_ids)) is not None:
+    if need is None and not plan.units and (row := named_row(kb, plan, doc_ids, by_name=names_a_row(plan))) is not None:
         return row
     if not plan.subject:  # 'Kế hoạch nói gì về hợp tác xã?': the units named are the subject
         unit_words = tuple(w for name in plan.units for w in fold(name).split() if w not in ("cac", "xa"))
@@ -415,12 +415,18 @@ def named_row(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, b
     fact = whole[0].fact
     result = Result(Route.FACT, True, confidence=whole[0].coverage, facts=[fact])
     n = result.cite(fact_source(kb, fact, whole[0].score))
-    line = fact_line(place(kb, fact.doc_id), fact, plan, n)
-    name, _, task = fact.subject.partition(":")
-    if task.strip() and fold(name) in fold(line):  # the row's own words are what a free question asks
-        line = line.replace(" — ", f" — nội dung: {shorten(task.strip(), SENTENCE_CHARS).rstrip('.')}; ", 1)
-    result.lines.append(line)
+    result.lines.append(with_task(fact_line(place(kb, fact.doc_id), fact, plan, n), fact, SENTENCE_CHARS))  # asked
     return result
+
+
+_ROW_KIND_NAMED_RE = re.compile(r"\b(?:chi so|chi tieu|tieu chi)\b")
+
+
+def names_a_row(plan: QuestionPlan) -> bool:
+    """The question names a row by its kind and then its name ('chỉ số Hạ tầng số'): rows whose tasks merely
+    mention the name are no rivals of it."""
+    return bool(plan.subject) and any(
+        plan.folded[m.end():].split()[:1] == list(plan.subject[:1]) for m in _ROW_KIND_NAMED_RE.finditer(plan.folded))
 
 
 _ASKS_DOCUMENTS_RE = re.compile(r"\b(?:nghi quyet|chuong trinh|van ban|quyet dinh|chi thi|nghi dinh)\b[^|]*\bnao\b")
