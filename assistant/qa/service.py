@@ -124,10 +124,12 @@ _SAME_HEAD_RE = re.compile(r"\b(ty le|ti le|so luong|chi tieu|muc)\b.*\bva (?:\1
 _COMPARED_RE = re.compile(r"\bso voi\b|\b(?:cao|thap|nhieu|it) hon\b|\bchenh\b")
 
 # 'X trước ngày mấy, còn Y thì sao / trước ngày mấy?': a second question after 'còn'
-_SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va|rồi|roi|sau đó|sau do)\s+(?=\S)", re.IGNORECASE)
+_SECOND_CLAUSE_RE = re.compile(r"[,;?.]\s*(?:còn|con|và|va|rồi|roi|sau đó|sau do|riêng|rieng|trong đó|trong do)\s+(?=\S)",
+                               re.IGNORECASE)  # '…, riêng nhóm I có mấy': a second question about a part
 _SECOND_SENTENCE_RE = re.compile(r"\?\s*(?=\w)")
 
 
+_BARE_COUNT_RE = re.compile(r"\b(?:co )?(?:may|bao nhieu|bn)\W*$")  # 'có mấy?', 'bao nhiêu?': what is counted, unsaid
 _ASKS_RE = re.compile(r"\b(?:ai|nao|gi|sao|bao nhieu|may|bao gio|o dau|the nao)\b")
 
 
@@ -476,6 +478,9 @@ class QAService:
             if not (_ASKS_RE.search(fold(first_text)) and _ASKS_RE.search(fold(second_text))):
                 continue
             first, second = (_within(self.parser.parse(t, self.terms(kb)), plan) for t in (first_text, second_text))
+            if first.asks(Slot.COUNT) and not second.asks(Slot.COUNT) and _BARE_COUNT_RE.search(fold(second_text)):
+                # '…, riêng nhóm I có mấy?': the second counts what the first counts, in its part
+                second = replace(second, slots=first.slots, counted=first.counted, kinds=first.kinds)
             if own_subjects and len(set(second.subject) - set(first.phrase)) < 2:
                 continue
             if len(set(second.phrase) - set(first.phrase)) < 2 and not set(second.units) - set(first.units):
