@@ -282,6 +282,7 @@ _QUARTERS = {"1": "I", "2": "II", "3": "III", "4": "IV", "i": "I", "ii": "II", "
 # Words that name units in general, not one unit: in a question they ask for units ('các đơn vị nào').
 _GENERIC_UNITS_RE = re.compile(r"(?:cac |nhung )?(?:co quan|don vi|ben)(?:,? (?:co quan|don vi|ben))*(?: lien quan)?")
 _GENERIC_UNITS_IN_TEXT_RE = re.compile(r"\b(?:cac |nhung )?(?:co quan|don vi)(?:,? (?:co quan|don vi))*(?: lien quan)?\b")
+_OF_BEFORE_RE = re.compile(r"\bcua\W*$")  # a unit right after 'của'
 _ASKED_RE = re.compile(r"^\W*(?:(?!(?:ngay|thang|nam|quy|luc|khi)\b)\w+\W+){0,3}(?:nao|ai|gom)\b")  # not 'hạn trước ngày nào'
 _DOTTED_ROW_RE = re.compile(r"(?<![\d/.])(\d{1,2}\.(?!0\b)\d{1,2})(?![\d/])")  # '15.3', not 'Chợ 4.0'
 _LEVEL_RE = re.compile(r"\bmức\b", re.IGNORECASE)
@@ -698,6 +699,10 @@ class QuestionParser:
                     or _PLACE_BEFORE_RE.search(before)):  # 'các đơn vị nào', 'danh sách các đơn vị': units asked for
                 unnamed.append(written)
                 continue
+            if _GENERIC_UNITS_RE.fullmatch(written) and _OF_BEFORE_RE.search(before) and any(
+                    not _GENERIC_UNITS_RE.fullmatch(fold(text[o.start : o.end])) for o in spans):
+                unnamed.append(written)  # 'Công an xã … trong phần chuyển đổi số của các cơ quan': whose topic, not
+                continue  # who is asked
             target = receivers if _RECIPIENT_BEFORE_RE.search(before) else doers
             if span.name not in target:
                 target.append(span.name)
