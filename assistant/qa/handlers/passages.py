@@ -415,7 +415,7 @@ def named_row(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, b
     fact = whole[0].fact
     result = Result(Route.FACT, True, confidence=whole[0].coverage, facts=[fact])
     n = result.cite(fact_source(kb, fact, whole[0].score))
-    result.lines.append(with_task(fact_line(place(kb, fact.doc_id), fact, plan, n), fact, SENTENCE_CHARS))  # asked
+    result.lines.append(with_task(fact_line(place(kb, fact.doc_id), fact, plan, n), fact, SENTENCE_CHARS))
     return result
 
 
