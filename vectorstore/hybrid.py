@@ -55,14 +55,12 @@ class _RecentScores:
         return scores
 
 
-_RECENT_LOCK = threading.Lock()
-
-
 def _lexical_scores(snapshot: Snapshot, query: str, doc_ids: set[str] | None) -> np.ndarray:
     if doc_ids is not None:
         return snapshot.lexical.scores(query, ranges=snapshot.row_ranges(doc_ids))
-    with _RECENT_LOCK:
-        recent = snapshot.cache.setdefault("recent_lexical_scores", _RecentScores())
+    recent = snapshot.cache.get("recent_lexical_scores")
+    if not isinstance(recent, _RecentScores):
+        recent = snapshot.cache.setdefault("recent_lexical_scores", _RecentScores())  # atomic: one instance wins
     assert isinstance(recent, _RecentScores)
     return recent.get(snapshot, query)
 

@@ -136,6 +136,10 @@ class KnowledgeView:
         plan, and ``communes`` still names every commune loaded)."""
         return KnowledgeView(self.store, self.snapshot, frozenset(doc_ids))
 
+    def _asked(self, doc_ids: set[str] | None) -> set[str] | None:
+        """The plans a query asks for: those given, else the view's own (None: every plan)."""
+        return doc_ids if doc_ids is not None or self._only is None else set(self._only)
+
     # --- documents ----------------------------------------------------------------------------------
 
     @property
@@ -186,15 +190,16 @@ class KnowledgeView:
 
     def facts(self, doc_ids: set[str] | None = None, kinds: set[FactKind] | frozenset[FactKind] | None = None
               ) -> list[Record]:
-        docs = sorted(doc_ids) if doc_ids is not None else sorted(self._facts_by_doc if self._only is None else self._only)
+        asked = self._asked(doc_ids)
+        docs = sorted(asked if asked is not None else self._facts_by_doc)
         return [r for d in docs for r in self._facts_by_doc.get(d, []) if kinds is None or r.kind in kinds]
 
     def count_facts(self, doc_ids: set[str] | None = None, kinds: set[FactKind] | frozenset[FactKind] | None = None
                     ) -> int:
         """``len(self.facts(doc_ids, kinds))``, without listing them (each plan's count by kind is kept with it)."""
-        docs = doc_ids if doc_ids is not None else self._only if self._only is not None else self._facts_by_doc
+        asked = self._asked(doc_ids)
         total = 0
-        for doc_id in docs:
+        for doc_id in asked if asked is not None else self._facts_by_doc:
             by_kind = self._fact_kinds(doc_id)
             total += sum(by_kind.values()) if kinds is None else sum(by_kind[k] for k in kinds)
         return total
@@ -284,7 +289,7 @@ class KnowledgeView:
         return [
             ChunkHit(self.snapshot.chunks[h.chunk_index], h.score, h.lexical, h.dense)
             for h in hybrid_search(self.store, self.snapshot, query, k=k, kinds=kinds, use_dense=dense,
-                                   doc_ids=doc_ids if doc_ids is not None or self._only is None else set(self._only))
+                                   doc_ids=self._asked(doc_ids))
         ]
 
     # --- statistics ------------------------------------------------------------------------------------

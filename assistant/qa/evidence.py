@@ -428,7 +428,7 @@ def scattered(match: FactMatch, plan: QuestionPlan) -> bool:
             and match.phrase < SCATTERED_MAX_PHRASE and match.head < SCATTERED_MAX_HEAD)
 
 
-_NAMED_KIND_RE = re.compile(r"\b(?:chi so|chi tieu|tieu chi)")
+NAMED_KIND_RE = re.compile(r"\b(?:chi so|chi tieu|tieu chi)\b")  # a row named by its kind
 MISNAMED_COVERAGE, MISNAMED_MAX_PHRASE = 0.4, 0.5  # of the indicator named, in the name of the fact answering
 
 
@@ -437,7 +437,7 @@ def misnamed(kb: KnowledgeView, match: FactMatch, plan: QuestionPlan) -> bool:
     name of its own (a row's name, a duty's first clause) holding little of it, nor the name as a phrase: another
     row or duty whose longer text shares the words."""
     fact = match.fact
-    named = re.search(rf"(?<!dat ){_NAMED_KIND_RE.pattern}(?: \w+){{0,2}} {plan.subject[0]}\b", plan.folded) if (
+    named = re.search(rf"(?<!dat ){NAMED_KIND_RE.pattern}(?: \w+){{0,2}} {plan.subject[0]}\b", plan.folded) if (
         plan.subject) else None  # 'chỉ số (Đầu) tư cho nghiên cứu …': the indicator is named right after its kind
     if (len(plan.subject) < SCATTERED_MIN_WORDS or not named or Slot.VALUE in plan.slots or "row" in match.notes
             or match.phrase >= MISNAMED_MAX_PHRASE):  # a value asked of 'chỉ tiêu …' reads the row's figures

@@ -205,12 +205,13 @@ class CorpusTerms:
 
 # --- words ------------------------------------------------------------------------------------------------------
 
+_FOCAL_UNIT = r"(?<!phan )dau moi"  # 'đầu mối' (the focal unit), not 'phấn đấu mỗi', folded alike
 # Phrases and words that carry no subject: administrative boilerplate, interrogatives, fillers of chat.
 # Single syllables are only pure function words: a content syllable ("số", "ký", "cơ") must survive,
 # since the folded forms of different words meet ("có"/"cơ", "ký"/"kỳ").
 _STOP_PHRASES = re.compile(
     r"\b(?:ke hoach|uy ban nhan dan|ubnd|don vi|co quan|chu tri|phoi hop|nhiem vu|chi tieu|chi so thanh phan|chi so|muc tieu|ty le|"
-    r"ti le|theo doi|danh gia|duoc giao|phu trach|(?<!phan )dau moi|thuc hien|trien khai|tren dia ban|dia ban|cho hoi|"
+    r"ti le|theo doi|danh gia|duoc giao|phu trach|" + _FOCAL_UNIT + r"|thuc hien|trien khai|tren dia ban|dia ban|cho hoi|"
     r"han chot|han cuoi|han(?= (?:khi|nao|la|bao|ngay|thang)\b)|ke ca|dong chu tri|keo dai|trong tam|tat ca|toan bo|tong cong|tong so|"
     r"xin hoi|vui long|muon biet|cho biet|phu luc|noi dung|cu the|nhu the nao|ra sao|bao nhieu|la gi|the nao|"
     r"co phai|hay khong|duoc khong|phan tram|thoi gian|thoi han|ban hanh|o dau|trong do|lien quan|"
@@ -328,8 +329,8 @@ _NOT_NAME_WORDS = set(
     ["hoi", "nao", "do", "nay", "minh", "ban", "kia", "khac", "doan", "nha", "co", "da", "duoc", "giao", "ta", "nhe", "the", "thi", "khong", "ve", "tren", "trong", "cua", "va", "cac", "chung", "tu", "de", "lam", "la", "dang", "se", "con", "vay", "oi", "a"]
 )
 # Cue words that also name what is asked about: 'đơn vị đầu mối' is the plan's focal unit.
-_CUE_CONTENT_RE = re.compile(r"\b(?:(?<!phan )dau moi|thuong truc)\b")
-_EXPLICIT_LEAD_RE = re.compile(r"\b(?:chu tri|phu trach|(?<!phan )dau moi|dam nhiem)\b")
+_CUE_CONTENT_RE = re.compile(rf"\b(?:{_FOCAL_UNIT}|thuong truc)\b")
+_EXPLICIT_LEAD_RE = re.compile(rf"\b(?:chu tri|phu trach|{_FOCAL_UNIT}|dam nhiem)\b")
 # Words that make a question elliptical: it continues the previous turn.
 _FOLLOW_UP_RE = re.compile(r"^(?:con|the con|vay con|thi|the|vay|con lai|con ve)\b")
 # The frame of a follow-up ('còn … thì sao'), typed with or without diacritics: never the subject.

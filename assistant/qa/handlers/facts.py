@@ -303,7 +303,7 @@ TASK_CHARS = 420
 _TASK_ASKED_RE = re.compile(r"\bnhiem vu(?: cu the)?(?: (?!ai\b)\w+){0,12} gi\b|\bnhiem vu (?:cu the )?nao\b|\b(?:phai )?lam (?:nhung )?(?:viec )?gi\b")
 
 
-def with_task(line: str, fact: Record, chars: int) -> str:
+def with_task(line: str, fact: Record, chars: int = TASK_CHARS) -> str:
     """A table row's line with the task its row gives ('Quản trị điện tử: Đẩy mạnh …'), after its name."""
     name, _, task = fact.subject.partition(":")
     if task.strip() and fold(name) in fold(line):

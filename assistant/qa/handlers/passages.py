@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from assistant.qa.evidence import (
     MIN_SENTENCE_COVERAGE,
+    NAMED_KIND_RE,
     SentenceMatch,
     appendix_of,
     asks_rate,
@@ -415,18 +416,15 @@ def named_row(kb: KnowledgeView, plan: QuestionPlan, doc_ids: set[str] | None, b
     fact = whole[0].fact
     result = Result(Route.FACT, True, confidence=whole[0].coverage, facts=[fact])
     n = result.cite(fact_source(kb, fact, whole[0].score))
-    result.lines.append(with_task(fact_line(place(kb, fact.doc_id), fact, plan, n), fact, SENTENCE_CHARS))
+    result.lines.append(with_task(fact_line(place(kb, fact.doc_id), fact, plan, n), fact))
     return result
-
-
-_ROW_KIND_NAMED_RE = re.compile(r"\b(?:chi so|chi tieu|tieu chi)\b")
 
 
 def names_a_row(plan: QuestionPlan) -> bool:
     """The question names a row by its kind and then its name ('chỉ số Hạ tầng số'): rows whose tasks merely
     mention the name are no rivals of it."""
     return bool(plan.subject) and any(
-        plan.folded[m.end():].split()[:1] == list(plan.subject[:1]) for m in _ROW_KIND_NAMED_RE.finditer(plan.folded))
+        plan.folded[m.end():].split()[:1] == list(plan.subject[:1]) for m in NAMED_KIND_RE.finditer(plan.folded))
 
 
 _ASKS_DOCUMENTS_RE = re.compile(r"\b(?:nghi quyet|chuong trinh|van ban|quyet dinh|chi thi|nghi dinh)\b[^|]*\bnao\b")
